@@ -1,0 +1,7 @@
+"""Python behind service tasks. A diagram's service task names a handler registered here
+(``spiffworkflow:serviceTaskOperator id="<name>"``); nothing else is callable from a diagram.
+
+Import this package to get the full registry: ``from handlers import REGISTRY``.
+"""
+from handlers.registry import REGISTRY, handler  # noqa: F401
+from handlers import messages  # noqa: F401  (registers handlers)

@@ -1,0 +1,21 @@
+"""Handlers that send messages to the people of a case."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.context import HandlerContext
+from handlers.registry import handler
+from webapp.cases.models import CaseMember
+
+
+@handler("notify_role")
+def notify_role(ctx: HandlerContext, role: str, subject: str, body: str = "") -> dict:
+    """E-mail every active member of the case who holds ``role`` and has an address."""
+    members = ctx.session.scalars(select(CaseMember).where(
+        CaseMember.case_id == ctx.case.id, CaseMember.role == role, CaseMember.active.is_(True)))
+    sent = 0
+    for member in members:
+        if member.email:
+            ctx.outbox.send(member.email, subject, body)
+            sent += 1
+    return {"sent": sent}

@@ -1,0 +1,147 @@
+"""Shared fixtures: real SQLite and real PostgreSQL databases, the app, the engine.
+
+Every database test runs on SQLite and on PostgreSQL (``TEST_DATABASE_URL``, default
+``postgresql+psycopg://ansvar:ansvar@127.0.0.1:5432/ansvar_test``). Without a reachable server the
+PostgreSQL half is skipped locally and fails in CI (``ANSVARSGRUPPE_CI=1``).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from handlers import REGISTRY
+from webapp import create_app
+from webapp.clock import Clock
+from webapp.engine.operations import deploy_library
+from webapp.migrate import upgrade
+
+TESTS = Path(__file__).parent
+DIAGRAMS = TESTS / "diagrams"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://ansvar:ansvar@127.0.0.1:5432/ansvar_test")
+IN_CI = os.environ.get("ANSVARSGRUPPE_CI") == "1"
+
+# Handlers only the test diagrams use.
+TEST_CALLS: list[str] = []
+FAILING = {"on": True}
+
+
+def _test_count(ctx, **_params):
+    TEST_CALLS.append(f"count:{ctx.instance_id}")
+    return len(TEST_CALLS)
+
+
+def _test_explode(ctx, **_params):
+    if FAILING["on"]:
+        raise RuntimeError("tjenesten svarte ikke")
+    ctx.outbox.send("ke@example.org", "Gikk bra", "Etter nytt forsøk")
+    return "ok"
+
+
+TEST_HANDLERS = {**REGISTRY, "test_count": _test_count, "test_explode": _test_explode}
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+_pg_state: dict = {}
+
+
+def _pg_ready() -> bool:
+    if "ok" not in _pg_state:
+        try:
+            engine = sa.create_engine(PG_URL)
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+            engine.dispose()
+            upgrade(PG_URL)
+            _pg_state["ok"] = True
+        except Exception as exc:  # no server: skipped (locally) or failed (CI)
+            _pg_state["ok"] = False
+            _pg_state["why"] = f"{type(exc).__name__}: {exc}"
+    return _pg_state["ok"]
+
+
+def _truncate_pg() -> None:
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
+        conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path, sqlite_template) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    if not _pg_ready():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI: {_pg_state['why']}")
+        pytest.skip(f"no PostgreSQL: {_pg_state['why']}")
+    _truncate_pg()
+    return PG_URL
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_app(db_url, clock, tmp_path):
+    apps = []
+
+    def make(**overrides):
+        config = {
+            "TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret",
+            "SESSION_COOKIE_SECURE": False, "HANDLERS": TEST_HANDLERS,
+            "SCRIPT_TIME_LIMIT": 1.0,
+        }
+        config.update(overrides)
+        app = create_app(config, clock=clock)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["ansvarsgruppe"].db.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["ansvarsgruppe"]
+
+
+@pytest.fixture(autouse=True)
+def _reset_test_handlers():
+    TEST_CALLS.clear()
+    FAILING["on"] = True
+    yield
+
+
+def deploy_test_diagrams(services, folder: Path = DIAGRAMS, forms: Path | None = None):
+    return deploy_library(services.db, services.clock, folder, forms or folder / "forms",
+                          services.engine.handlers.keys())
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)

@@ -1,0 +1,80 @@
+"""ansvarsgruppe: the Flask application (application factory)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from webapp import config as config_module
+from webapp.clock import Clock
+from webapp.db import Database
+from webapp.engine.library import SpecCache
+from webapp.engine.runtime import WorkflowEngine
+from webapp.services import Services, close_session
+
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in ("nb", "en"):
+        return lang
+    return "nb"
+
+
+def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    app.config.update(config_module.default_config(instance))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(config_module.from_environment())
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.secret_key(instance)
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        Path(app.config["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+
+    from handlers import REGISTRY
+
+    db = Database(app.config["DATABASE_URL"])
+    the_clock = clock or Clock()
+    engine = WorkflowEngine(db, the_clock, app.config.get("HANDLERS", REGISTRY), SpecCache(),
+                            script_time_limit=app.config["SCRIPT_TIME_LIMIT"])
+    app.extensions["ansvarsgruppe"] = Services(db=db, clock=the_clock, engine=engine)
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.teardown_appcontext(close_session)
+
+    from webapp import errors, templating
+    from webapp.auth.views import bp as auth_bp, load_user
+    from webapp.tasks.views import bp as tasks_bp
+    from webapp.cases.views import bp as cases_bp
+    from webapp.supervision.views import bp as supervision_bp
+
+    app.before_request(load_user)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(tasks_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(supervision_bp)
+    errors.register(app)
+    templating.register(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "font-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.audit.operations import record
+from webapp.auth.models import ROLES, User
+from webapp.auth.passwords import check_password, hash_password
+
+
+def create_user(session: Session, username: str, full_name: str, password: str, *, roles=("staff",),
+                email: str | None = None, at, actor_id: int | None = None) -> User:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    user = User(username=username, full_name=full_name, email=email,
+                password_hash=hash_password(password), roles=",".join(roles), created_at=at)
+    session.add(user)
+    session.flush()
+    record(session, "user_created", at=at, actor_id=actor_id, user_id=user.id, username=username)
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not check_password(user.password_hash, password):
+        return None
+    return user

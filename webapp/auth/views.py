@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from webapp.auth.models import User
+from webapp.auth.operations import authenticate
+from webapp.services import db_session
+
+bp = Blueprint("auth", __name__)
+
+
+def load_user() -> None:
+    user_id = session.get("user_id")
+    g.user = db_session().get(User, user_id) if user_id else None
+    if g.user is not None and not g.user.active:
+        session.clear()
+        g.user = None
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return url_for("tasks.inbox")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("tasks.inbox")
+    return target
+
+
+@bp.route("/logg-inn", methods=["GET", "POST"])
+def login():
+    username = ""
+    error = None
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()[:80]
+        password = request.form.get("password") or ""
+        user = authenticate(db_session(), username, password) if username and password else None
+        if user is None:
+            error = _("Feil brukernavn eller passord.")
+        else:
+            session.clear()
+            session["user_id"] = user.id
+            session.permanent = True
+            return redirect(_safe_next(request.args.get("next")))
+    demo_users = current_app.config.get("DEMO_USERS") if current_app.config.get("DEMO") else None
+    status = 401 if error else 200
+    return render_template("auth/login.html", username=username, error=error, demo_users=demo_users), status
+
+
+@bp.route("/logg-ut", methods=["POST"])
+def logout():
+    session.clear()
+    flash(_("Du er logget ut."))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/sprak", methods=["POST"])
+def language():
+    lang = request.form.get("lang")
+    if lang in ("nb", "en"):
+        session["lang"] = lang
+    return redirect(_safe_next(request.form.get("next")))

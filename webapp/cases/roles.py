@@ -1,0 +1,22 @@
+"""Resolving a lane (a case role) to the users who hold it."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.auth.models import User
+from webapp.cases.models import CaseMember
+
+#: Lanes served by a municipal unit rather than by members of the case.
+UNIT_ROLES = {"koordinerende_enhet": "coordinating_unit", "systemansvarlig": "system_owner"}
+
+
+def resolve_role(session: Session, case_id: int, role: str) -> list[int]:
+    """User ids that can act in ``role`` for the case (empty: the task is orphaned)."""
+    if role in UNIT_ROLES:
+        users = session.scalars(select(User).where(User.active.is_(True)))
+        return [u.id for u in users if u.has_role(UNIT_ROLES[role])]
+    rows = session.scalars(select(CaseMember.user_id).where(
+        CaseMember.case_id == case_id, CaseMember.role == role, CaseMember.active.is_(True),
+        CaseMember.user_id.is_not(None)))
+    return sorted(set(rows))

@@ -1,0 +1,160 @@
+"""The ``ansvarsgruppe`` command."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from webapp.config import PROJECT_ROOT
+
+
+def _app(**overrides):
+    from webapp import create_app
+    return create_app(overrides)
+
+
+@click.group()
+def main() -> None:
+    """ansvarsgruppe – responsibility groups run as BPMN processes."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema (SQLite under instance/ or DATABASE_URL)."""
+    from webapp.migrate import upgrade
+    app = _app()
+    upgrade(app.config["DATABASE_URL"])
+    click.echo(f"Database is up to date: {_display_url(app.config['DATABASE_URL'])}")
+
+
+@main.group()
+def processes() -> None:
+    """The process library (BPMN diagrams and forms)."""
+
+
+@processes.command("validate")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--forms", "forms_dir", type=click.Path(path_type=Path), help="Forms folder (default: ../forms beside PATH, or the project's forms/)")
+def processes_validate(path: Path | None, forms_dir: Path | None) -> None:
+    """Validate diagrams in PATH (a folder or one file; default: the project's processes/)."""
+    from handlers import REGISTRY
+    from webapp.engine.library import LibrarySource, check_library, read_directory
+    path = path or PROJECT_ROOT / "processes"
+    folder = path if path.is_dir() else path.parent
+    forms_dir = forms_dir or (folder.parent / "forms" if (folder.parent / "forms").is_dir() else PROJECT_ROOT / "forms")
+    source = read_directory(folder, forms_dir)
+    if path.is_file():
+        try:
+            source = LibrarySource({path.name: path.read_bytes().decode("utf-8")}, source.forms)
+        except UnicodeDecodeError:
+            click.echo(f"{path.name}: file is not UTF-8 text", err=True)
+            sys.exit(1)
+    checked = check_library(source, REGISTRY.keys())
+    for problem in checked.problems:
+        click.echo(str(problem), err=True)
+    if checked.problems:
+        click.echo(f"{len(checked.problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    for process_id, (name, files, forms) in sorted(checked.processes.items()):
+        click.echo(f"ok  {process_id} ({name}) – {', '.join(files)}; forms: {', '.join(forms) or '–'}")
+
+
+@processes.command("deploy")
+def processes_deploy() -> None:
+    """Deploy changed diagrams as new versions."""
+    app = _app()
+    _deploy(app)
+
+
+def _deploy(app) -> None:
+    from webapp.engine.operations import deploy_library
+    from webapp.engine.parsing import DiagramError
+    services = app.extensions["ansvarsgruppe"]
+    try:
+        created = deploy_library(services.db, services.clock, Path(app.config["PROCESSES_DIR"]),
+                                 Path(app.config["FORMS_DIR"]), services.engine.handlers.keys())
+    except DiagramError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for definition in created:
+        click.echo(f"deployed {definition.process_id} version {definition.version}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--reset", is_flag=True, help="Delete the demo database first.")
+def demo(host: str, port: int, reset: bool) -> None:
+    """Create the embedded database, load processes, seed demo data and serve it."""
+    from webapp import create_app
+    from webapp.demo import DEMO_PASSWORD, DEMO_USERS, seed
+    from webapp.migrate import upgrade
+    from webapp.worker import start_thread
+    overrides = {"DEMO": True, "SESSION_COOKIE_SECURE": False,
+                 "DEMO_USERS": {"password": DEMO_PASSWORD, "users": [(u, d) for u, _n, _r, d in DEMO_USERS]}}
+    app = create_app(overrides)
+    url = app.config["DATABASE_URL"]
+    if reset and url.startswith("sqlite:///"):
+        app.extensions["ansvarsgruppe"].db.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(url[len("sqlite:///"):] + suffix).unlink(missing_ok=True)
+    upgrade(url)
+    _deploy(app)
+    seed(app)
+    click.echo("\nDemo users (password for all: %s):" % DEMO_PASSWORD)
+    for username, _name, _roles, description in DEMO_USERS:
+        click.echo(f"  {username:<14} {description}")
+    click.echo(f"\nOpen http://{host}:{port}/  (Ctrl+C to stop)\n")
+    start_thread(app)
+    _serve(app, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--threads", default=8, show_default=True)
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Run the timer/outbox worker in this process.")
+def serve(host: str, port: int, threads: int, worker: bool) -> None:
+    """Serve the application with a production WSGI server (no demo data)."""
+    from webapp.worker import start_thread
+    app = _app()
+    _deploy(app)
+    if worker:
+        start_thread(app)
+    _serve(app, host, port, threads)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one round and exit.")
+def worker(once: bool) -> None:
+    """Fire due timers and send the outbox (several may run side by side on PostgreSQL)."""
+    import threading
+    from webapp.worker import run_forever, run_once
+    app = _app()
+    if once:
+        fired, sent = run_once(app)
+        click.echo(f"fired {fired} timer(s), sent {sent} message(s)")
+        return
+    try:
+        run_forever(app, threading.Event())
+    except KeyboardInterrupt:
+        pass
+
+
+def _serve(app, host: str, port: int, threads: int = 8) -> None:
+    from waitress import serve as waitress_serve
+    waitress_serve(app, host=host, port=port, threads=threads, ident="ansvarsgruppe")
+
+
+def _display_url(url: str) -> str:
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

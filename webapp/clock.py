@@ -1,0 +1,28 @@
+"""The application clock. Everything that asks "what time is it" goes through a Clock so tests
+can move time (14 days' notice, yearly evaluations, timers) without sleeping."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+
+class Clock:
+    """Wall clock with an optional offset; ``advance`` moves it forward (tests, demo)."""
+
+    def __init__(self, start: datetime | None = None):
+        self._lock = threading.Lock()
+        self._offset = timedelta(0)
+        if start is not None:
+            self._offset = start - datetime.now(timezone.utc)
+
+    def now(self) -> datetime:
+        with self._lock:
+            return datetime.now(timezone.utc) + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self._offset += delta
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self._offset = moment - datetime.now(timezone.utc)

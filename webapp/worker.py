@@ -1,0 +1,37 @@
+"""The background worker: fires due timers and sends the outbox. Run several side by side on
+PostgreSQL (``ansvarsgruppe worker``); ``demo``/``serve`` run one in a thread."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from webapp.outbox.sending import send_due
+
+log = logging.getLogger(__name__)
+
+
+def run_once(app: Flask) -> tuple[int, int]:
+    services = app.extensions["ansvarsgruppe"]
+    fired = services.engine.fire_due_timers()
+    sent = send_due(services.db, services.clock, app.config.get("SMTP_HOST"),
+                    int(app.config.get("SMTP_PORT") or 25), app.config["MAIL_FROM"])
+    return fired, sent
+
+
+def run_forever(app: Flask, stop: threading.Event) -> None:
+    interval = float(app.config["WORKER_INTERVAL"])
+    while not stop.is_set():
+        try:
+            run_once(app)
+        except Exception:  # keep the worker alive; the failure is logged and retried next round
+            log.exception("worker round failed")
+        stop.wait(interval)
+
+
+def start_thread(app: Flask) -> threading.Event:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(app, stop), name="ansvarsgruppe-worker", daemon=True)
+    thread.start()
+    return stop
