@@ -18,6 +18,7 @@ import importlib
 import math
 import operator
 import re
+import reprlib
 import sys
 import textwrap
 import time
@@ -95,6 +96,8 @@ def _too_large(what: str) -> SandboxError:
 _CHECK = "_check_"  # injected time check (loops, except/finally bodies)
 _BINOP_GUARDS = {ast.Pow: "_pow_", ast.Mult: "_mul_", ast.LShift: "_lshift_",
                  ast.Add: "_add_", ast.Mod: "_mod_"}
+_AUG_GUARDS = {ast.Pow: "_pow_", ast.Mult: "_imul_", ast.LShift: "_lshift_",
+               ast.Add: "_iadd_", ast.Mod: "_mod_"}
 
 
 def _call(name: str, args: list, like: ast.AST) -> ast.Call:
@@ -138,6 +141,19 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if guard is None:
             return node
         return _call(guard, [node.left, node.right], node)
+
+    def visit_AugAssign(self, node):
+        # 'x op= v' for the size-guarded operators -> 'x = _guard_(x, v)'; other operators
+        # (and RestrictedPython's refusal of item/attribute targets) stay as they are.
+        guard = _AUG_GUARDS.get(type(node.op))
+        if guard is None or not isinstance(node.target, ast.Name):
+            return super().visit_AugAssign(node)
+        node = self.node_contents_visit(node)
+        current = ast.Name(node.target.id, ast.Load())
+        copy_locations(current, node.target)
+        new = ast.Assign(targets=[node.target], value=_call(guard, [current, node.value], node))
+        copy_locations(new, node)
+        return new
 
     def visit_FormattedValue(self, node):
         # f"{v!c:spec}" -> f"{_format_(v, c, spec)}" so the width/precision can be checked.
@@ -194,9 +210,9 @@ def _compile(source: str, mode: str) -> tuple[types.CodeType | None, SandboxErro
     """Compile under the policy; cached per (source, mode). Returns (code, error)."""
     if len(source) > MAX_SOURCE:
         return None, SandboxError(f"source is longer than {MAX_SOURCE} characters")
-    if not source.strip():
-        return None, SandboxError("expression is empty" if mode == "eval" else "script is empty")
     if mode == "eval":
+        if not source.strip():
+            return None, SandboxError("expression is empty")
         # Leading indentation is harmless in an expression; keep line numbers intact.
         stripped = source.lstrip()
         source = "\n" * source[: len(source) - len(stripped)].count("\n") + stripped
@@ -297,7 +313,10 @@ def _iadd(a, b):
         _check_items(len(a) + len(b))
         a += b
         return a
-    return _add(a, b)
+    result = a + b
+    if isinstance(result, _SEQUENCES) and len(result) > MAX_ITEMS:
+        raise _too_large(f"{len(result)} items (limit {MAX_ITEMS})")
+    return result
 
 
 _PERCENT_RE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
@@ -419,7 +438,18 @@ def _wrap_to_bytes(obj, method):
 _TEXT_WRAPPERS = {"ljust": _wrap_pad, "rjust": _wrap_pad, "center": _wrap_pad,
                   "zfill": _wrap_pad, "expandtabs": _wrap_expandtabs,
                   "replace": _wrap_replace, "join": _wrap_join, "translate": _wrap_translate}
-_AMPLIFYING = frozenset(_TEXT_WRAPPERS) | {"to_bytes"}
+
+
+def _wrap_extend(obj, method):
+    def extend(iterable):
+        if not isinstance(iterable, collections.abc.Sized):
+            iterable = list(iterable)
+        _check_items(len(obj) + len(iterable))
+        return method(iterable)
+    return extend
+
+
+_AMPLIFYING = frozenset(_TEXT_WRAPPERS) | {"to_bytes", "extend"}
 
 
 # --------------------------------------------------------------------------- access guards
@@ -431,12 +461,14 @@ def _getattr(obj, name):
     if isinstance(obj, types.ModuleType):
         raise SandboxError(f"attribute access on modules is not allowed ({name!r})")
     if name in _AMPLIFYING:
-        if isinstance(obj, type) and issubclass(obj, (str, bytes, bytearray, int)):
+        if isinstance(obj, type) and issubclass(obj, (str, bytes, bytearray, int, list)):
             raise SandboxError(f"call {name}() on a value, not on the type {obj.__name__}")
         if isinstance(obj, _TEXT) and name in _TEXT_WRAPPERS:
             return _TEXT_WRAPPERS[name](obj, getattr(obj, name))
         if isinstance(obj, int) and name == "to_bytes":
             return _wrap_to_bytes(obj, obj.to_bytes)
+        if isinstance(obj, list) and name == "extend":
+            return _wrap_extend(obj, obj.extend)
     value = safer_getattr(obj, name, raise_)
     if isinstance(value, types.ModuleType):
         raise SandboxError(f"access to module objects is not allowed ({name!r})")
@@ -522,6 +554,7 @@ _BUILTINS.update({
     "None": None, "True": True, "False": False, "range": _range,
     "date": date, "datetime": datetime, "timedelta": timedelta,
 })
+_BUILTINS["RecursionError"] = RecursionError
 _BUILTINS["__import__"] = _c_import  # internal hook, see above
 _FORBIDDEN_NAMES = frozenset({
     "__import__", "open", "exec", "eval", "compile", "getattr", "setattr", "delattr",
@@ -546,6 +579,8 @@ _BASE_GLOBALS: dict[str, Any] = {
     "_mul_": _mul,
     "_lshift_": _lshift,
     "_add_": _add,
+    "_iadd_": _iadd,
+    "_imul_": _imul,
     "_mod_": _mod,
     "_format_": _format,
 }
@@ -577,11 +612,13 @@ def _run(code: types.CodeType, namespace: dict, time_limit: float):
     message = f"time limit of {time_limit:g} s exceeded"
 
     def trace(frame, event, arg):
-        if event == "line" or event == "call":
-            if _perf_counter() > deadline[0]:
-                raise SandboxTimeout(message)
-            if event == "call" and frame.f_code.co_filename != _FILENAME:
-                return None  # guards and library code: 'call' events only
+        if event == "call":
+            if frame.f_code.co_filename != _FILENAME:
+                return None  # guards and library code: not traced line by line
+        elif event != "line":
+            return trace
+        if _perf_counter() > deadline[0]:
+            raise SandboxTimeout(message)
         return trace
 
     def check():
@@ -630,9 +667,34 @@ def _user_error(exc: BaseException) -> SandboxError:
     elif isinstance(exc, NameError) and getattr(exc, "name", None) in _FORBIDDEN_NAMES:
         text = f"NameError: {exc.name!r} is not available in the sandbox"
     else:
-        detail = str(exc)
+        detail = _describe(exc)
         text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
     return SandboxError(_short(text), line)
+
+
+class _BoundedRepr(reprlib.Repr):
+    def repr_int(self, x, level):
+        if x.bit_length() > 4 * MAX_MESSAGE:
+            return f"<int of {x.bit_length()} bits>"
+        return super().repr_int(x, level)
+
+
+_REPR = _BoundedRepr()
+_REPR.maxstring = _REPR.maxother = 200
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _describe(exc: BaseException) -> str:
+    """str(exc), but bounded: user exceptions may carry huge or aliased arguments."""
+    args = exc.args
+    if all(type(a) in _PLAIN for a in args) and sum(
+            len(a) if isinstance(a, str) else (a.bit_length() // 3 if isinstance(a, int) else 0)
+            for a in args) <= MAX_MESSAGE * 4:
+        return str(exc)
+    try:
+        return _REPR.repr(args[0] if len(args) == 1 else args)
+    except Exception:
+        return "<unprintable arguments>"
 
 
 def evaluate(expression: str, data: Mapping, *, time_limit: float = 1.0,
@@ -665,7 +727,7 @@ def execute(script: str, data: dict, *, time_limit: float = 1.0,
         if not (isinstance(key, str) and key.startswith("_")):
             del data[key]  # the script did 'del key'
     for key, value in namespace.items():
-        if key.startswith("_"):
+        if not isinstance(key, str) or key.startswith("_"):
             continue
         old = data.get(key, _MISSING)
         if value is old:
