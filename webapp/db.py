@@ -82,8 +82,10 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             _sqlite_setup(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
+        # Engine steps flush once, at commit: autoflush before each query only costs time there.
         self.writer = sessionmaker(
-            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False,
+            autoflush=False,
         )
 
     @property

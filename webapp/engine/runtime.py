@@ -275,12 +275,14 @@ class WorkflowEngine:
                     instance = self._lock(s, instance_id)
                 if instance.status not in ("running", "incident"):
                     raise Conflict(f"the process is {instance.status}")
+                had_incident = instance.status == "incident"
                 case = s.get(Case, instance.case_id)
                 workflow = self.load_workflow(s, instance, actor_id)
                 act(s, instance, workflow, case)
                 workflow.do_engine_steps()
                 self._persist(s, instance, workflow, case)
-                self._resolve_incidents(s, instance)
+                if had_incident:
+                    self._resolve_incidents(s, instance)
                 return StepResult(instance.id, case.id, instance.status)
         except StaleDataError:
             raise Conflict("the process was changed by someone else at the same time") from None
