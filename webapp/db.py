@@ -72,6 +72,7 @@ class Database:
     ``writer`` for serialised engine work."""
 
     def __init__(self, url: str, echo: bool = False):
+        url = normalise_url(url)
         self.url = url
         kwargs: dict = {"echo": echo, "future": True}
         if url.startswith("sqlite"):
@@ -102,6 +103,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 (the driver we ship)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def utcnow() -> datetime:
