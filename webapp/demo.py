@@ -1,29 +1,44 @@
-"""Demo data: one user per persona and a few cases in different states."""
+"""Demo data: one user per persona, units, and cases in different states so every page has
+something to show."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select
 
 from webapp.auth.models import User
 from webapp.auth.operations import create_user
-from webapp.cases.operations import add_member, open_case
+from webapp.cases.models import Unit
+from webapp.cases.registration import register
+from webapp.engine.models import OpenTask
 
 DEMO_PASSWORD = "demo1234"
 
 #: username, full name, system roles, description shown on the login page
 DEMO_USERS = [
     ("kari", "Kari Koordinator", ("staff",), "Koordinator (saksbehandler)"),
-    ("ola", "Ola Helsesykepleier", ("staff",), "Medlem av ansvarsgrupper (helsestasjonen)"),
-    ("siri", "Siri Skole", ("staff",), "Medlem av ansvarsgrupper (skolen)"),
+    ("ola", "Ola Helsesykepleier", ("staff",), "Tjenesteyter: helsestasjonen"),
+    ("siri", "Siri Skole", ("staff",), "Tjenesteyter: skolen"),
     ("ke", "Kjell Koordinerende enhet", ("staff", "coordinating_unit"), "Koordinerende enhet"),
     ("system", "Sara Systemansvarlig", ("staff", "system_owner"), "Systemansvarlig (tilsyn)"),
     ("prosess", "Per Prosesseier", ("process_owner",), "Prosesseier (diagrammer og skjemaer)"),
     ("admin", "Anne Administrator", ("admin",), "Administrator"),
 ]
 
+UNITS = [("Helsestasjonen", "health"), ("Solbakken skole", "school"), ("Solbakken barnehage", "kindergarten"),
+         ("NAV", "nav"), ("Barneverntjenesten", "child_welfare"), ("Fastlegekontoret", "gp")]
+
+
+def _complete(services, case_id: int, task_spec: str, data: dict, actor_id: int) -> None:
+    with services.db.session() as s:
+        task = s.scalar(select(OpenTask).where(OpenTask.case_id == case_id, OpenTask.task_spec == task_spec)
+                        .order_by(OpenTask.id).limit(1))
+    services.engine.complete_task(task.instance_id, task.task_id, data, actor_id=actor_id)
+
 
 def seed(app: Flask) -> bool:
-    """Create demo users and cases once. Returns False if the demo was already seeded."""
+    """Create demo users, units and cases once. Returns False if already seeded."""
     services = app.extensions["ansvarsgruppe"]
     with services.db.transaction() as s:
         if s.scalar(select(User.id).where(User.username == "kari")) is not None:
@@ -32,15 +47,58 @@ def seed(app: Flask) -> bool:
         users = {}
         for username, name, roles, _description in DEMO_USERS:
             users[username] = create_user(s, username, name, DEMO_PASSWORD, roles=roles, at=now,
-                                          email=f"{username}@demo.kommune.no")
-        cases = []
-        for title in ("Ansvarsgruppe for Emma (7 år)", "Ansvarsgruppe for Jonas (15 år)"):
-            case = open_case(s, title, at=now, actor_id=users["kari"].id)
-            add_member(s, case, users["kari"].full_name, "koordinator", at=now,
-                       user_id=users["kari"].id, email=users["kari"].email)
-            add_member(s, case, users["ola"].full_name, "medlem", at=now,
-                       user_id=users["ola"].id, email=users["ola"].email)
-            cases.append(case.id)
-    for case_id in cases:
-        services.engine.start(case_id, "establishment", actor_id=None)
+                                          email=f"{username}@demo.kommune.no").id
+        units = {}
+        for name, kind in UNITS:
+            unit = Unit(name=name, kind=kind)
+            s.add(unit)
+            s.flush()
+            units[name] = unit.id
+    today = services.clock.now().date()
+
+    def wish(name, born, by="guardian", by_name=None):
+        return register(services, {
+            "full_name": name, "birth_date": born, "requested_by_kind": by, "requested_by_name": by_name,
+            "wish": "Familien ønsker at tjenestene samarbeider bedre om oppfølgingen.",
+            "guardians": [{"name": by_name, "kind": "guardian"}] if by_name else []}, actor_id=users["ola"])[0]
+
+    appoint = {"coordinator_user_id": str(users["kari"]), "coordinator_kind": "child_coordinator",
+               "wish_weighed": True, "persons_wish": "Ønsker Kari, som familien kjenner."}
+    consent = {"consent_decision": "gitt", "statement_composition": True, "statement_confidential": True,
+               "statement_registration": True, "statement_voluntary": True, "signed_by": "Foresatte",
+               "signed_how": "paper", "signed_on": today.isoformat()}
+
+    wish("Nora Nilsen", "2021-03-14", by_name="Lise Nilsen")  # waits for the coordinating unit
+
+    awaiting = wish("Emil Hansen", "2016-09-02", by_name="Tor Hansen")
+    _complete(services, awaiting, "appoint", appoint, users["ke"])  # waits for consent
+
+    establishing = wish("Emma Berg", "2019-05-20", by_name="Anne Berg")
+    _complete(services, establishing, "appoint", appoint, users["ke"])
+    _complete(services, establishing, "consent", consent, users["kari"])
+    _complete(services, establishing, "propose", {"agreed_with_person": True, "members": [
+        {"user_id": str(users["ola"]), "name": "Ola Helsesykepleier", "unit_id": str(units["Helsestasjonen"])},
+        {"user_id": str(users["siri"]), "name": "Siri Skole", "unit_id": str(units["Solbakken skole"])}]},
+        users["kari"])  # Ola and Siri have mandates to confirm
+
+    active = wish("Jonas Lie", "2011-01-30", by="person")
+    _complete(services, active, "appoint", {**appoint, "coordinator_kind": "coordinator"}, users["ke"])
+    _complete(services, active, "consent", {**consent, "signed_by": "Jonas Lie", "signed_how": "in_person"},
+              users["kari"])
+    _complete(services, active, "propose", {"agreed_with_person": True, "members": [
+        {"user_id": str(users["siri"]), "name": "Siri Skole", "unit_id": str(units["Solbakken skole"])},
+        {"name": "Per Fastlege", "unit_id": str(units["Fastlegekontoret"]), "email": "per@legekontor.no"}]},
+        users["kari"])
+    _complete(services, active, "confirm", {"participates": "ja", "mandate": "Tilrettelegging i skolen."}, users["siri"])
+    _complete(services, active, "confirm", {"participates": "ja", "mandate": "Medisinsk oppfølging."}, users["kari"])
+    _complete(services, active, "plan_need", {"plan_need": "yes"}, users["kari"])
+    _complete(services, active, "first_meeting", {"first_meeting_date": (today + timedelta(days=21)).isoformat(),
+                                                   "first_meeting_place": "Rådhuset, møterom 2"}, users["kari"])
+
+    refused = wish("Maja Moe", "2014-11-11", by_name="Eva Moe")
+    _complete(services, refused, "appoint", appoint, users["ke"])
+    _complete(services, refused, "consent", {"consent_decision": "nektet", "signed_by": "Eva Moe",
+                                             "signed_how": "in_person", "signed_on": today.isoformat(),
+                                             "refusal_reason": "Familien ønsker å vente et halvt år."},
+              users["kari"])
     return True

@@ -1,7 +1,10 @@
 """Imports every model so metadata is complete (Alembic, tests)."""
 from webapp.db import Base  # noqa: F401
-from webapp.auth.models import User  # noqa: F401
-from webapp.cases.models import Case, CaseMember  # noqa: F401
-from webapp.audit.models import AuditEvent  # noqa: F401
+from webapp.auth.models import LoginAttempt, User  # noqa: F401
+from webapp.cases.models import (  # noqa: F401
+    Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person, Unit,
+)
+from webapp.audit.models import AccessLogEntry, AuditEvent  # noqa: F401
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance  # noqa: F401
 from webapp.outbox.models import OutboxMessage  # noqa: F401
+from webapp.settings.models import Setting  # noqa: F401

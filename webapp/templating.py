@@ -5,7 +5,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import g, request
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext as _l
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -29,9 +29,31 @@ def local_date(value) -> str:
     return value.strftime("%d.%m.%Y")
 
 
+def status_label(status: str | None) -> str:
+    labels = {
+        "requested": _l("Ønske registrert"), "awaiting_consent": _l("Venter på samtykke"),
+        "establishing": _l("Under etablering"), "active": _l("Aktiv"),
+        "not_established": _l("Ikke opprettet"), "consent_withdrawn": _l("Samtykke trukket tilbake"),
+        "closed": _l("Avsluttet"), "running": _l("Pågår"), "completed": _l("Fullført"),
+        "cancelled": _l("Avbrutt"), "incident": _l("Feil – venter på ny kjøring"),
+    }
+    return str(labels.get(status or "", status or ""))
+
+
+def role_label(role: str | None) -> str:
+    labels = {
+        "koordinator": _l("Koordinator"), "bruker": _l("Personen selv"), "foresatt": _l("Foresatt"),
+        "parorende": _l("Pårørende"), "medlem": _l("Tjenesteyter"), "referent": _l("Referent"),
+        "koordinerende_enhet": _l("Koordinerende enhet"), "systemansvarlig": _l("Systemansvarlig"),
+    }
+    return str(labels.get(role or "", role or ""))
+
+
 def register(app) -> None:
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date
+    app.jinja_env.filters["status_label"] = status_label
+    app.jinja_env.filters["role_label"] = role_label
 
     @app.context_processor
     def globals_():

@@ -26,3 +26,31 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if user is None or not user.active or not check_password(user.password_hash, password):
         return None
     return user
+
+
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_IP = 20
+WINDOW_MINUTES = 15
+
+
+def login_blocked(session: Session, username: str, ip: str, now) -> bool:
+    """Too many failed logins for this username or address within the window."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from webapp.auth.models import LoginAttempt
+
+    since = now - timedelta(minutes=WINDOW_MINUTES)
+    failures = lambda *cond: session.scalar(select(func.count(LoginAttempt.id)).where(  # noqa: E731
+        LoginAttempt.success.is_(False), LoginAttempt.at >= since, *cond)) or 0
+    return (failures(LoginAttempt.username == username) >= MAX_FAILURES_PER_USERNAME
+            or failures(LoginAttempt.ip == ip) >= MAX_FAILURES_PER_IP)
+
+
+def record_login(session: Session, username: str, ip: str, success: bool, now) -> None:
+    from webapp.auth.models import LoginAttempt
+
+    session.add(LoginAttempt(username=username[:80], ip=ip[:64], success=success, at=now))
+    if success:
+        record(session, "login", at=now, username=username)

@@ -6,8 +6,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 
 from webapp.auth.models import User
-from webapp.auth.operations import authenticate
-from webapp.services import db_session
+from webapp.auth.operations import authenticate, login_blocked, record_login
+from webapp.services import db_session, services
 
 bp = Blueprint("auth", __name__)
 
@@ -33,19 +33,27 @@ def _safe_next(target: str | None) -> str:
 def login():
     username = ""
     error = None
+    status = 200
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()[:80]
         password = request.form.get("password") or ""
-        user = authenticate(db_session(), username, password) if username and password else None
-        if user is None:
-            error = _("Feil brukernavn eller passord.")
+        ip = request.remote_addr or "?"
+        services_ = services()
+        now = services_.clock.now()
+        if login_blocked(db_session(), username, ip, now):
+            error, status = _("For mange mislykkede forsøk. Vent et kvarter og prøv igjen."), 429
         else:
-            session.clear()
-            session["user_id"] = user.id
-            session.permanent = True
-            return redirect(_safe_next(request.args.get("next")))
+            user = authenticate(db_session(), username, password) if username and password else None
+            with services_.db.transaction() as s:
+                record_login(s, username, ip, user is not None, now)
+            if user is None:
+                error, status = _("Feil brukernavn eller passord."), 401
+            else:
+                session.clear()
+                session["user_id"] = user.id
+                session.permanent = True
+                return redirect(_safe_next(request.args.get("next")))
     demo_users = current_app.config.get("DEMO_USERS") if current_app.config.get("DEMO") else None
-    status = 401 if error else 200
     return render_template("auth/login.html", username=username, error=error, demo_users=demo_users), status
 
 

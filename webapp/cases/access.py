@@ -1,16 +1,44 @@
-"""Access by need (tjenstlig behov): a user sees a case only through a role in it."""
+"""Access by need (tjenstlig behov).
+
+- The coordinator of a case sees all of it, also before consent.
+- Other members with an account see the case only while a written consent is in force.
+- The coordinating unit and the system owner see *register data* of every case (who, coordinator,
+  status, dates, task state) but not content (form data, minutes, plans) unless they have a role.
+- Everyone else: nothing — the refusal is a 404 that reveals nothing.
+"""
 from __future__ import annotations
+
+import enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
-from webapp.cases.models import CaseMember
+from webapp.cases.models import CaseMember, Consent
+
+
+class Access(enum.IntEnum):
+    NONE = 0
+    REGISTER = 1
+    FULL = 2
+
+
+def _consent_in_force(session: Session, case_id: int) -> bool:
+    return session.scalar(select(Consent.id).where(
+        Consent.case_id == case_id, Consent.given.is_(True), Consent.withdrawn_at.is_(None)).limit(1)) is not None
+
+
+def case_access(session: Session, user: User, case_id: int) -> Access:
+    roles = set(session.scalars(select(CaseMember.role).where(
+        CaseMember.case_id == case_id, CaseMember.user_id == user.id, CaseMember.active.is_(True))))
+    if "koordinator" in roles:
+        return Access.FULL
+    if roles and _consent_in_force(session, case_id):
+        return Access.FULL
+    if user.has_role("coordinating_unit", "system_owner"):
+        return Access.REGISTER
+    return Access.NONE
 
 
 def case_visible(session: Session, user: User, case_id: int) -> bool:
-    if user.has_role("coordinating_unit"):
-        return True
-    return session.scalar(select(CaseMember.id).where(
-        CaseMember.case_id == case_id, CaseMember.user_id == user.id,
-        CaseMember.active.is_(True)).limit(1)) is not None
+    return case_access(session, user, case_id) > Access.NONE

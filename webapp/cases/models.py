@@ -1,11 +1,61 @@
+"""The responsibility group (case), the person it is for, its members and consent."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
+
+#: Case lifecycle. ``establishing``: consent given, the group is being put together (between the
+#: issue's "awaiting consent" and "active"); ``not_established``: consent refused.
+CASE_STATUSES = ("requested", "awaiting_consent", "establishing", "active", "not_established",
+                 "consent_withdrawn", "closed")
+
+#: A member's part in the group -> the lane (case role) diagrams use for it.
+GROUP_ROLES = {
+    "coordinator": "koordinator",
+    "person": "bruker",
+    "guardian": "foresatt",
+    "relative": "parorende",
+    "service_provider": "medlem",
+}
+
+
+class Person(Base):
+    """The person the group is for."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date] = mapped_column(Date)
+    national_id: Mapped[str | None] = mapped_column(String(11))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def masked_national_id(self) -> str | None:
+        """Birth date part only; the personal number is never shown."""
+        return f"{self.national_id[:6]} *****" if self.national_id else None
+
+    def age_on(self, day: date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
+class Unit(Base):
+    """A municipal unit or service (kindergarten, school, health station, NAV, ...)."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), default="other")
+    line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Case(Base):
@@ -16,16 +66,40 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(30), default="requested")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    status: Mapped[str] = mapped_column(String(30), default="requested", index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
+    #: who asked for the group: person | guardian | relative
+    requested_by_kind: Mapped[str | None] = mapped_column(String(20))
+    requested_by_name: Mapped[str | None] = mapped_column(String(200))
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    wish: Mapped[str | None] = mapped_column(Text)
+    #: yes | no | later, from the establishment's assessment
+    individual_plan: Mapped[str | None] = mapped_column(String(20))
+    first_meeting_on: Mapped[date | None] = mapped_column(Date)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    person: Mapped[Person | None] = relationship(lazy="joined")
     members: Mapped[list["CaseMember"]] = relationship(back_populates="case", order_by="CaseMember.id")
 
 
+class CaseStatusChange(Base):
+    __tablename__ = "case_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class CaseMember(Base):
-    """A person's role in a case. ``role`` is the lane name diagrams use (koordinator, referent,
-    bruker, medlem, ...); ``user_id`` is empty for outside participants without an account."""
+    """A participant of a case. ``role`` is the lane name diagrams use (koordinator, medlem,
+    foresatt, ...); ``user_id`` is empty for outside participants without an account."""
 
     __tablename__ = "case_members"
 
@@ -34,8 +108,61 @@ class CaseMember(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(40))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    mandate: Mapped[str | None] = mapped_column(Text)
+    mandate_clarified: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    left_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="members")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class CoordinatorAppointment(Base):
+    __tablename__ = "coordinator_appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: coordinator | child_coordinator | relay_holder
+    kind: Mapped[str] = mapped_column(String(30))
+    appointed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    persons_wish: Mapped[str | None] = mapped_column(Text)
+    wish_weighed: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Consent(Base):
+    """Written consent to establishing the group (the four statements of guideline 002)."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    given: Mapped[bool] = mapped_column(Boolean)
+    statement_composition: Mapped[bool] = mapped_column(Boolean, default=False)
+    statement_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    statement_registration: Mapped[bool] = mapped_column(Boolean, default=False)
+    statement_voluntary: Mapped[bool] = mapped_column(Boolean, default=False)
+    signed_by: Mapped[str] = mapped_column(String(200))
+    #: paper (signed on paper, recorded here) | in_person
+    signed_how: Mapped[str] = mapped_column(String(20))
+    signed_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    #: names and roles of the members when consent was given
+    composition: Mapped[list] = mapped_column(JSON, default=list)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def in_force(self) -> bool:
+        return self.given and self.withdrawn_at is None

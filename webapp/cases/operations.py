@@ -1,13 +1,21 @@
-"""State changes of cases and their members. Each writes its audit event in the same transaction."""
+"""State changes of cases, members, appointments and consent. Each writes its audit event in the
+same transaction (see webapp/audit)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record
-from webapp.cases.models import Case, CaseMember
+from webapp.cases.models import (
+    GROUP_ROLES, Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person,
+)
+
+
+class DomainError(ValueError):
+    """A request that breaks a rule of the domain; the message is Norwegian, for the user."""
 
 
 def _next_reference(session: Session, at: datetime) -> str:
@@ -16,22 +24,183 @@ def _next_reference(session: Session, at: datetime) -> str:
 
 
 def open_case(session: Session, title: str, *, at: datetime, actor_id: int | None = None,
-              reference: str | None = None) -> Case:
+              reference: str | None = None, person: Person | None = None) -> Case:
     case = Case(title=title, reference=reference or _next_reference(session, at), created_at=at,
-                status="requested")
+                status="requested", person_id=person.id if person else None)
     session.add(case)
     session.flush()
+    session.add(CaseStatusChange(case_id=case.id, from_status=None, to_status="requested",
+                                 actor_id=actor_id, at=at))
     record(session, "case_opened", at=at, actor_id=actor_id, case_id=case.id, title=title)
     return case
 
 
+def change_status(session: Session, case: Case, to_status: str, *, at: datetime,
+                  actor_id: int | None, reason: str | None = None) -> None:
+    if case.status == to_status:
+        return
+    session.add(CaseStatusChange(case_id=case.id, from_status=case.status, to_status=to_status,
+                                 reason=reason, actor_id=actor_id, at=at))
+    record(session, "case_status_changed", at=at, actor_id=actor_id, case_id=case.id,
+           title=f"Status: {to_status}", from_status=case.status, to_status=to_status, reason=reason)
+    case.status, case.status_reason = to_status, reason
+
+
+def register_wish(session: Session, *, full_name: str, birth_date: date, at: datetime,
+                  actor_id: int | None, national_id: str | None = None, phone: str | None = None,
+                  email: str | None = None, address: str | None = None,
+                  requested_by_kind: str = "person", requested_by_name: str | None = None,
+                  wish: str | None = None, relatives: list[dict] | None = None) -> Case:
+    """A wish for a responsibility group, registered by a staff member on someone's behalf."""
+    person = Person(full_name=full_name, birth_date=birth_date, national_id=national_id or None,
+                    phone=phone, email=email, address=address, created_at=at)
+    session.add(person)
+    session.flush()
+    case = open_case(session, f"Ansvarsgruppe for {full_name}", at=at, actor_id=actor_id, person=person)
+    case.requested_by_kind = requested_by_kind
+    case.requested_by_name = requested_by_name or (full_name if requested_by_kind == "person" else None)
+    case.registered_by_id, case.wish = actor_id, wish
+    add_member(session, case, full_name, GROUP_ROLES["person"], at=at, actor_id=actor_id,
+               email=email, phone=phone)
+    for relative in relatives or []:
+        kind = "guardian" if relative.get("kind") == "guardian" else "relative"
+        add_member(session, case, relative["name"], GROUP_ROLES[kind], at=at, actor_id=actor_id,
+                   email=relative.get("email"), phone=relative.get("phone"))
+    record(session, "wish_registered", at=at, actor_id=actor_id, case_id=case.id,
+           title="Ønske om ansvarsgruppe registrert", requested_by=requested_by_kind)
+    return case
+
+
 def add_member(session: Session, case: Case, name: str, role: str, *, at: datetime,
-               actor_id: int | None = None, user_id: int | None = None,
-               email: str | None = None) -> CaseMember:
+               actor_id: int | None = None, user_id: int | None = None, email: str | None = None,
+               phone: str | None = None, unit_id: int | None = None, mandate: str | None = None) -> CaseMember:
     member = CaseMember(case_id=case.id, name=name, role=role, user_id=user_id, email=email,
-                        created_at=at)
+                        phone=phone, unit_id=unit_id, mandate=mandate, created_at=at)
     session.add(member)
     session.flush()
     record(session, "member_added", at=at, actor_id=actor_id, case_id=case.id,
-           member_id=member.id, role=role, name=name)
+           title=f"Medlem lagt til: {name}", member_id=member.id, role=role)
     return member
+
+
+def remove_member(session: Session, member: CaseMember, reason: str, *, at: datetime,
+                  actor_id: int | None) -> None:
+    member.active, member.left_reason = False, reason
+    record(session, "member_removed", at=at, actor_id=actor_id, case_id=member.case_id,
+           title=f"Medlem ute av gruppen: {member.name}", member_id=member.id, reason=reason)
+
+
+def current_coordinator(session: Session, case_id: int) -> CoordinatorAppointment | None:
+    return session.scalar(select(CoordinatorAppointment).where(
+        CoordinatorAppointment.case_id == case_id, CoordinatorAppointment.ended_at.is_(None))
+        .order_by(CoordinatorAppointment.id.desc()).limit(1))
+
+
+def appoint_coordinator(session: Session, case: Case, user, *, kind: str, at: datetime,
+                        actor_id: int | None, persons_wish: str | None = None,
+                        wish_weighed: bool = False, reason: str | None = None) -> CoordinatorAppointment:
+    if kind not in ("coordinator", "child_coordinator", "relay_holder"):
+        raise DomainError("Ukjent type koordinator.")
+    previous = current_coordinator(session, case.id)
+    if previous is not None:
+        previous.ended_at = at
+        for member in session.scalars(select(CaseMember).where(
+                CaseMember.case_id == case.id, CaseMember.role == "koordinator",
+                CaseMember.user_id == previous.user_id, CaseMember.active.is_(True))):
+            if previous.user_id != user.id:
+                remove_member(session, member, "Ny koordinator oppnevnt", at=at, actor_id=actor_id)
+    appointment = CoordinatorAppointment(case_id=case.id, user_id=user.id, kind=kind,
+                                         appointed_by_id=actor_id, persons_wish=persons_wish,
+                                         wish_weighed=wish_weighed, reason=reason, at=at)
+    session.add(appointment)
+    already = session.scalar(select(CaseMember.id).where(
+        CaseMember.case_id == case.id, CaseMember.role == "koordinator",
+        CaseMember.user_id == user.id, CaseMember.active.is_(True)))
+    if already is None:
+        add_member(session, case, user.full_name, "koordinator", at=at, actor_id=actor_id,
+                   user_id=user.id, email=user.email)
+    session.flush()
+    record(session, "coordinator_appointed", at=at, actor_id=actor_id, case_id=case.id,
+           title=f"Koordinator oppnevnt: {user.full_name}", user_id=user.id, kind=kind)
+    if case.status == "requested":
+        change_status(session, case, "awaiting_consent", at=at, actor_id=actor_id,
+                      reason="Koordinator oppnevnt")
+    return appointment
+
+
+def active_consent(session: Session, case_id: int) -> Consent | None:
+    return session.scalar(select(Consent).where(
+        Consent.case_id == case_id, Consent.given.is_(True), Consent.withdrawn_at.is_(None))
+        .order_by(Consent.id.desc()).limit(1))
+
+
+def record_consent(session: Session, case: Case, *, given: bool, signed_by: str, signed_how: str,
+                   signed_on: date, at: datetime, actor_id: int | None, statements: dict[str, bool],
+                   refusal_reason: str | None = None, valid_months: int = 0) -> Consent:
+    names = ("statement_composition", "statement_confidential", "statement_registration",
+             "statement_voluntary")
+    if given and not all(statements.get(n) for n in names):
+        raise DomainError("Alle fire erklæringene må være bekreftet for at samtykket er gitt.")
+    if not given and not (refusal_reason or "").strip():
+        raise DomainError("Skriv hvorfor samtykke ikke er gitt.")
+    composition = [{"name": m.name, "role": m.role} for m in session.scalars(select(CaseMember).where(
+        CaseMember.case_id == case.id, CaseMember.active.is_(True)))]
+    consent = Consent(case_id=case.id, given=given, signed_by=signed_by, signed_how=signed_how,
+                      signed_on=signed_on, refusal_reason=refusal_reason, composition=composition,
+                      recorded_by_id=actor_id, recorded_at=at,
+                      valid_until=(signed_on + relativedelta(months=valid_months)) if valid_months else None,
+                      **{n: bool(statements.get(n)) for n in names})
+    session.add(consent)
+    session.flush()
+    if given:
+        record(session, "consent_given", at=at, actor_id=actor_id, case_id=case.id,
+               title="Skriftlig samtykke registrert", consent_id=consent.id)
+        change_status(session, case, "establishing", at=at, actor_id=actor_id, reason="Samtykke gitt")
+    else:
+        record(session, "consent_refused", at=at, actor_id=actor_id, case_id=case.id,
+               title="Samtykke ikke gitt", consent_id=consent.id)
+        change_status(session, case, "not_established", at=at, actor_id=actor_id,
+                      reason=f"Samtykke ikke gitt: {refusal_reason}")
+    return consent
+
+
+def withdraw_consent(session: Session, case: Case, *, stated_by: str, reason: str, at: datetime,
+                     actor_id: int | None) -> Consent:
+    """Record a withdrawal (on the person's word). Access of members other than the coordinator
+    ends at once (see cases.access); the caller cancels running episodes."""
+    consent = active_consent(session, case.id)
+    if consent is None:
+        raise DomainError("Saken har ikke et gyldig samtykke som kan trekkes tilbake.")
+    consent.withdrawn_at, consent.withdrawn_by_id = at, actor_id
+    consent.withdrawal_reason = f"{stated_by}: {reason}"
+    record(session, "consent_withdrawn", at=at, actor_id=actor_id, case_id=case.id,
+           title="Samtykke trukket tilbake", stated_by=stated_by)
+    change_status(session, case, "consent_withdrawn", at=at, actor_id=actor_id,
+                  reason=f"Samtykket ble trukket tilbake av {stated_by}: {reason}")
+    return consent
+
+
+def set_mandate(session: Session, member: CaseMember, *, confirmed: bool, mandate: str | None,
+                at: datetime, actor_id: int | None) -> None:
+    if not confirmed:
+        remove_member(session, member, "Takket nei til å delta", at=at, actor_id=actor_id)
+        return
+    member.mandate, member.mandate_clarified = mandate, True
+    record(session, "mandate_clarified", at=at, actor_id=actor_id, case_id=member.case_id,
+           title=f"Mandat avklart: {member.name}", member_id=member.id)
+
+
+def record_plan_assessment(session: Session, case: Case, decision: str, *, at: datetime,
+                           actor_id: int | None) -> None:
+    if decision not in ("yes", "no", "later"):
+        raise DomainError("Ugyldig vurdering av individuell plan.")
+    case.individual_plan = decision
+    record(session, "plan_need_assessed", at=at, actor_id=actor_id, case_id=case.id,
+           title="Behov for individuell plan vurdert", decision=decision)
+
+
+def activate(session: Session, case: Case, first_meeting_on: date, *, at: datetime,
+             actor_id: int | None) -> None:
+    case.first_meeting_on, case.activated_at = first_meeting_on, at
+    change_status(session, case, "active", at=at, actor_id=actor_id,
+                  reason=f"Første møte {first_meeting_on:%d.%m.%Y}")

@@ -1,29 +1,155 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template
+import json
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp.audit.models import AuditEvent
-from webapp.auth.access import login_required
-from webapp.cases.access import case_visible
-from webapp.cases.models import Case
+from webapp.audit.models import AccessLogEntry, AuditEvent
+from webapp.audit.operations import log_access
+from webapp.auth.access import login_required, role_required
+from webapp.auth.models import User
+from webapp.cases import consent as consent_service
+from webapp.cases import registration
+from webapp.cases.access import Access, case_access
+from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment
+from webapp.cases.operations import DomainError, active_consent, current_coordinator
 from webapp.engine.models import ProcessInstance
-from webapp.services import db_session
+from webapp.engine.runtime import EngineError
+from webapp.services import db_session, services
+from webapp.taskforms.options import option_source
+from webapp.taskforms.schema import fields_of
+from webapp.taskforms.submission import read_submission
 from webapp.tasks.queries import case_tasks
+from webapp.templating import OSLO
 
 bp = Blueprint("cases", __name__, url_prefix="/saker")
 
 
-@bp.route("/<int:case_id>")
-@login_required
-def show(case_id: int):
+def _form(name: str) -> dict:
+    path = Path(current_app.config["FORMS_DIR"]) / name
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _case_or_404(case_id: int, needed: Access = Access.REGISTER) -> tuple[Case, Access]:
     session = db_session()
     case = session.get(Case, case_id)
-    if case is None or not case_visible(session, g.user, case_id):
+    access = case_access(session, g.user, case_id) if case is not None else Access.NONE
+    if case is None or access < needed:
         abort(404)
+    return case, access
+
+
+def _is_coordinator(case_id: int) -> bool:
+    return db_session().scalar(select(CaseMember.id).where(
+        CaseMember.case_id == case_id, CaseMember.user_id == g.user.id,
+        CaseMember.role == "koordinator", CaseMember.active.is_(True)).limit(1)) is not None
+
+
+@bp.route("/")
+@login_required
+def index():
+    session = db_session()
+    case_ids = set(session.scalars(select(CaseMember.case_id).where(
+        CaseMember.user_id == g.user.id, CaseMember.active.is_(True))))
+    cases = [c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)).order_by(Case.created_at.desc()))
+             if case_access(session, g.user, c.id) > Access.NONE]
+    return render_template("cases/index.html", cases=cases)
+
+
+@bp.route("/ny", methods=["GET", "POST"])
+@role_required("staff")
+def new():
+    schema = _form("register_wish.json")
+    session = db_session()
+    today = services().clock.now().astimezone(OSLO).date()
+    options = option_source(session, None, today)
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        submission = read_submission(schema, request.form, today=today, options=options)
+        if submission.ok:
+            try:
+                _case_id, reference = registration.register(services(), submission.data, actor_id=g.user.id)
+            except (EngineError, DomainError):
+                current_app.logger.exception("registration failed")
+                errors = {"": _("Ønsket kunne ikke registreres nå. Ingenting er lagret; prøv igjen.")}
+                return render_template("cases/new.html", schema=schema, fields=fields_of(schema, options),
+                                       values=submission.values or {}, errors=errors), 503
+            flash(_("Ønsket er registrert (%(ref)s) og sendt til koordinerende enhet.", ref=reference))
+            return redirect(url_for("tasks.inbox"))
+        values, errors, status = submission.values, submission.errors, 400
+    return render_template("cases/new.html", schema=schema, fields=fields_of(schema, options),
+                           values=values, errors=errors), status
+
+
+@bp.route("/<int:case_id>")
+@login_required
+def show(case_id: int, withdraw_errors: dict | None = None, withdraw_values: dict | None = None):
+    case, access = _case_or_404(case_id)
+    session = db_session()
+    log_access(services().db, user_id=g.user.id, case_id=case_id,
+               page="case" if access == Access.FULL else "case_register", at=services().clock.now())
+    members = [m for m in case.members if m.active]
+    appointment = current_coordinator(session, case_id)
+    coordinator = session.get(User, appointment.user_id) if appointment else None
+    consents = session.scalars(select(Consent).where(Consent.case_id == case_id).order_by(Consent.id.desc())).all()
     instances = session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case_id)
                                 .order_by(ProcessInstance.created_at.desc())).all()
-    events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
-                             .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(50)).all()
-    return render_template("cases/show.html", case=case, tasks=case_tasks(session, case_id),
-                           instances=instances, events=events)
+    statuses = session.scalars(select(CaseStatusChange).where(CaseStatusChange.case_id == case_id)
+                               .order_by(CaseStatusChange.at.desc(), CaseStatusChange.id.desc())).all()
+    events = []
+    if access == Access.FULL:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                 .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(100)).all()
+    return render_template(
+        "cases/show.html", case=case, access=access, full=access == Access.FULL, members=members,
+        appointment=appointment, coordinator=coordinator, consent=active_consent(session, case_id),
+        consents=consents, tasks=case_tasks(session, case_id), instances=instances, statuses=statuses,
+        events=events, is_coordinator=_is_coordinator(case_id),
+        withdraw_errors=withdraw_errors or {}, withdraw_values=withdraw_values or {},
+    ), (400 if withdraw_errors else 200)
+
+
+@bp.route("/<int:case_id>/samtykke/trekk-tilbake", methods=["POST"])
+@login_required
+def withdraw_consent(case_id: int):
+    case, _access = _case_or_404(case_id, Access.FULL)
+    if not _is_coordinator(case_id):
+        abort(404)
+    stated_by = (request.form.get("stated_by") or "").strip()
+    reason = (request.form.get("reason") or "").strip()
+    errors = {}
+    if not stated_by:
+        errors["stated_by"] = _("Skriv hvem som trakk samtykket tilbake.")
+    elif len(stated_by) > 200:
+        errors["stated_by"] = _("Teksten er for lang (maks %(n)s tegn).", n=200)
+    if not reason:
+        errors["reason"] = _("Skriv hva personen sa, eller hvorfor.")
+    elif len(reason) > 2000:
+        errors["reason"] = _("Teksten er for lang (maks %(n)s tegn).", n=2000)
+    if not errors:
+        try:
+            consent_service.withdraw(services(), case_id, stated_by=stated_by, reason=reason,
+                                     actor_id=g.user.id)
+        except DomainError as exc:
+            errors["stated_by"] = str(exc)
+    if errors:
+        return show(case_id, withdraw_errors=errors, withdraw_values={"stated_by": stated_by, "reason": reason})
+    flash(_("Samtykket er registrert som trukket tilbake. Medlemmenes tilgang er stengt."))
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.route("/<int:case_id>/innsyn")
+@login_required
+def access_log(case_id: int):
+    case, _access = _case_or_404(case_id, Access.FULL)
+    if not _is_coordinator(case_id):
+        abort(404)
+    session = db_session()
+    log_access(services().db, user_id=g.user.id, case_id=case_id, page="access_log", at=services().clock.now())
+    rows = session.execute(select(AccessLogEntry, User).join(User, User.id == AccessLogEntry.user_id)
+                           .where(AccessLogEntry.case_id == case_id)
+                           .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc()).limit(500)).all()
+    return render_template("cases/access_log.html", case=case, rows=rows)

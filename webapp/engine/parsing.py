@@ -224,6 +224,8 @@ def validate_process(
         event_definition = getattr(ts, "event_definition", None)
         if isinstance(event_definition, TimerEventDefinition):
             _check_timer(bpmn_id, event_definition, problem)
+        for prop in ("assignee", "titleDetail"):
+            check(bpmn_id, (getattr(ts, "extensions", None) or {}).get("properties", {}).get(prop), prop)
         due = (getattr(ts, "extensions", None) or {}).get("properties", {}).get("dueIn")
         if due:
             try:

@@ -32,6 +32,7 @@ from webapp.db import Database
 from webapp.engine.library import SpecCache, latest_definition
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
 from webapp.engine.parsing import form_name
+from webapp.engine import sandbox
 from webapp.engine.sandbox import SandboxError
 from webapp.engine.scripting import EngineScriptEngine
 from webapp.engine.serialization import dump_state, load_state
@@ -94,38 +95,47 @@ class WorkflowEngine:
     # ----------------------------------------------------------------- public operations
     def start(self, case_id: int, process_id: str, *, actor_id: int | None = None,
               data: dict | None = None) -> StepResult:
-        """Start the latest version of ``process_id`` for a case."""
+        """Start the latest version of ``process_id`` for a case, in its own transaction. If the
+        first engine steps fail, the instance is kept with an incident (retry runs them again)."""
         pending_state: dict = {}
-        created_id: list[int] = []
         try:
-            with self.db.transaction(serialised=True) as s, using_clock(self.clock):
-                definition = latest_definition(s, process_id)
-                case = s.get(Case, case_id)
-                if definition is None or case is None:
-                    raise NotFound(f"no process '{process_id}' or case {case_id}")
-                now = self.clock.now()
-                instance = ProcessInstance(case_id=case.id, definition=definition, state={},
-                                           created_at=now, updated_at=now)
-                s.add(instance)
-                s.flush()
-                created_id.append(instance.id)
-                spec, subs = self.specs.get(definition)
-                workflow = BpmnWorkflow(spec, subs, script_engine=self._script_engine(s, instance, case, actor_id))
-                for task in workflow.get_tasks(state=TaskState.READY):
-                    task.set_data(**(data or {}))
-                pending_state.update(dump_state(workflow))
-                record(s, "instance_started", at=now, actor_id=actor_id, case_id=case.id,
-                       instance_id=instance.id, process=process_id, version=definition.version)
-                workflow.do_engine_steps()
-                self._persist(s, instance, workflow, case)
-                return StepResult(instance.id, case.id, instance.status)
+            with self.db.transaction(serialised=True) as s:
+                return self.start_in(s, case_id, process_id, actor_id=actor_id, data=data,
+                                     initial_state=pending_state)
         except (EngineError, StaleDataError, OperationalError):
             raise
-        except Exception as exc:  # the diagram's scripts/handlers failed: keep the instance, open an incident
+        except Exception as exc:
             message, spec_id = _describe(exc)
             incident_id = self._create_failed_instance(case_id, process_id, pending_state, actor_id,
                                                        message, spec_id)
             raise StepFailed(incident_id, message) from exc
+
+    def start_in(self, s: Session, case_id: int, process_id: str, *, actor_id: int | None = None,
+                 data: dict | None = None, initial_state: dict | None = None) -> StepResult:
+        """Start an instance inside the caller's transaction (so a domain change and the start of
+        its episode commit together); exceptions propagate and roll back the whole transaction."""
+        with using_clock(self.clock):
+            definition = latest_definition(s, process_id)
+            case = s.get(Case, case_id)
+            if definition is None or case is None:
+                raise NotFound(f"no process '{process_id}' or case {case_id}")
+            now = self.clock.now()
+            instance = ProcessInstance(case_id=case.id, definition=definition, state={},
+                                       created_at=now, updated_at=now)
+            s.add(instance)
+            s.flush()
+            spec, subs = self.specs.get(definition)
+            workflow = BpmnWorkflow(spec, subs, script_engine=self._script_engine(s, instance, case, actor_id))
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.set_data(**(data or {}))
+            if initial_state is not None:
+                initial_state.update(dump_state(workflow))
+            record(s, "instance_started", at=now, actor_id=actor_id, case_id=case.id,
+                   instance_id=instance.id, process=process_id, version=definition.version,
+                   title=f"Startet: {definition.name}")
+            workflow.do_engine_steps()
+            self._persist(s, instance, workflow, case)
+            return StepResult(instance.id, case.id, instance.status)
 
     def complete_task(self, instance_id: int, task_id: str, data: dict, *,
                       actor_id: int | None) -> StepResult:
@@ -182,18 +192,31 @@ class WorkflowEngine:
 
     def cancel(self, instance_id: int, reason: str, *, actor_id: int | None) -> None:
         with self.db.transaction(serialised=True) as s:
-            instance = self._lock(s, instance_id)
-            if instance.status in ("completed", "cancelled"):
-                return
-            now = self.clock.now()
-            instance.status, instance.status_reason = "cancelled", reason
-            instance.next_due_at, instance.updated_at, instance.completed_at = None, now, now
-            s.query(OpenTask).filter(OpenTask.instance_id == instance.id).delete()
-            for incident in s.scalars(select(Incident).where(Incident.instance_id == instance.id,
-                                                             Incident.status == "open")):
-                incident.status, incident.resolved_at = "resolved", now
-            record(s, "instance_cancelled", at=now, actor_id=actor_id, case_id=instance.case_id,
-                   instance_id=instance.id, reason=reason)
+            self.cancel_in(s, self._lock(s, instance_id), reason, actor_id=actor_id)
+
+    def cancel_in(self, s: Session, instance: ProcessInstance, reason: str, *, actor_id: int | None) -> bool:
+        """Cancel an instance inside the caller's transaction (the caller holds the lock)."""
+        if instance.status in ("completed", "cancelled"):
+            return False
+        now = self.clock.now()
+        instance.status, instance.status_reason = "cancelled", reason
+        instance.next_due_at, instance.updated_at, instance.completed_at = None, now, now
+        for row in s.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)):
+            s.delete(row)
+        for incident in s.scalars(select(Incident).where(Incident.instance_id == instance.id,
+                                                         Incident.status == "open")):
+            incident.status, incident.resolved_at = "resolved", now
+        record(s, "instance_cancelled", at=now, actor_id=actor_id, case_id=instance.case_id,
+               instance_id=instance.id, reason=reason, title=f"Prosess avbrutt: {reason}")
+        return True
+
+    def lock_running(self, s: Session, case_id: int) -> list[ProcessInstance]:
+        """Lock and return the running instances of a case (to cancel them with a domain change)."""
+        query = select(ProcessInstance).where(ProcessInstance.case_id == case_id,
+                                              ProcessInstance.status.in_(("running", "incident")))
+        if self.db.dialect == "postgresql":
+            query = query.with_for_update(of=ProcessInstance)
+        return list(s.scalars(query.execution_options(populate_existing=True)))
 
     def load_workflow(self, s: Session, instance: ProcessInstance, actor_id: int | None = None) -> BpmnWorkflow:
         """Restore an instance's workflow (read-only use, e.g. to show a task's data)."""
@@ -322,12 +345,18 @@ class WorkflowEngine:
                 continue
             spec = task.task_spec
             lane = spec.lane
+            properties = (getattr(spec, "extensions", None) or {}).get("properties", {})
             holders = resolve_role(s, case.id, lane) if lane else []
+            assignee = holders[0] if len(holders) == 1 else None
+            if properties.get("assignee"):  # a per-task person, e.g. one member of a multi-instance
+                assignee = _as_user_id(sandbox.evaluate(properties["assignee"], dict(task.data)))
+            title = spec.bpmn_name or spec.bpmn_id
+            if properties.get("titleDetail"):
+                title = f"{title} – {sandbox.evaluate(properties['titleDetail'], dict(task.data))}"
             s.add(OpenTask(
                 case_id=case.id, instance_id=instance.id, task_id=task_id, task_spec=spec.bpmn_id,
-                title=spec.bpmn_name or spec.bpmn_id, lane=lane, form=form_name(spec),
-                assignee_id=holders[0] if len(holders) == 1 else None,
-                orphaned=not holders, due_at=_due_at(spec, now), created_at=now,
+                title=title[:255], lane=lane, form=form_name(spec), assignee_id=assignee,
+                orphaned=assignee is None and not holders, due_at=_due_at(spec, now), created_at=now,
             ))
 
     def _resolve_incidents(self, s: Session, instance: ProcessInstance) -> None:
@@ -372,6 +401,13 @@ class WorkflowEngine:
             record(s, "instance_started", at=now, actor_id=actor_id, case_id=case_id,
                    instance_id=instance.id, process=process_id, version=definition.version)
             return self._write_incident(s, instance, message, spec_id, {"action": "advance"}, actor_id)
+
+
+def _as_user_id(value) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _due_at(spec, now):

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
+from webapp.audit.operations import log_access
 from webapp.auth.access import login_required
-from webapp.cases.access import case_visible
+from webapp.cases.access import Access, case_access
+from webapp.cases.models import Case
 from webapp.engine.models import ProcessInstance
+from webapp.engine.progress import episode_steps
 from webapp.engine.runtime import Conflict, NotFound, StepFailed
 from webapp.services import db_session, services
-from webapp.taskforms.schema import coerce, fields_of, validate
+from webapp.taskforms.options import option_source
+from webapp.taskforms.schema import fields_of
+from webapp.taskforms.submission import read_submission
 from webapp.tasks import queries
+from webapp.templating import OSLO
 
 bp = Blueprint("tasks", __name__)
 
@@ -22,43 +27,36 @@ def home():
 @bp.route("/oppgaver")
 @login_required
 def inbox():
-    rows = queries.inbox(db_session(), g.user)
-    return render_template("tasks/inbox.html", rows=rows, now=services().clock.now())
-
-
-def _load(instance_id: int, task_id: str):
     session = db_session()
-    open_task = queries.task_for(session, g.user, instance_id, task_id)
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None or not case_visible(session, g.user, instance.case_id):
-        abort(404)
-    return open_task, instance
+    rows = [(task, case) for task, case in queries.inbox(session, g.user)
+            if case_access(session, g.user, case.id) > Access.NONE]
+    return render_template("tasks/inbox.html", rows=rows, now=services().clock.now())
 
 
 @bp.route("/oppgaver/<int:instance_id>/<task_id>", methods=["GET", "POST"])
 @login_required
 def task(instance_id: int, task_id: str):
-    open_task, instance = _load(instance_id, task_id)
+    session, engine = db_session(), services().engine
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or case_access(session, g.user, instance.case_id) == Access.NONE:
+        abort(404)
+    open_task = queries.task_for(session, g.user, instance_id, task_id)
     if open_task is None:
-        done = services().engine.completion_of(db_session(), instance_id, task_id)
+        done = engine.completion_of(session, instance_id, task_id)
         if done is None:
             abort(404)
         return render_template("tasks/conflict.html", done_by=done[0], done_at=done[1],
                                case_id=instance.case_id), 409
+    case = session.get(Case, instance.case_id)
+    now = services().clock.now()
+    options = option_source(session, case, now.astimezone(OSLO).date())
     schema = instance.definition.forms.get(open_task.form, {"type": "object", "properties": {}})
-    fields = fields_of(schema)
-    values: dict = {}
-    errors: dict = {}
-    status = 200
+    values, errors, status = {}, {}, 200
     if request.method == "POST":
-        data, errors = coerce(schema, request.form)
-        if not errors:
-            errors = validate(schema, data)
-        values = {f.name: (request.form.getlist(f.name) if f.widget == "checkboxes" else request.form.get(f.name, ""))
-                  for f in fields}
-        if not errors:
+        submission = read_submission(schema, request.form, today=now.astimezone(OSLO).date(), options=options)
+        if submission.ok:
             try:
-                result = services().engine.complete_task(instance_id, task_id, data, actor_id=g.user.id)
+                result = engine.complete_task(instance_id, task_id, submission.data, actor_id=g.user.id)
             except Conflict as exc:
                 return render_template("tasks/conflict.html", done_by=exc.done_by, done_at=exc.done_at,
                                        case_id=instance.case_id), 409
@@ -67,15 +65,22 @@ def task(instance_id: int, task_id: str):
             except StepFailed as exc:
                 return render_template("tasks/failed.html", incident_id=exc.incident_id,
                                        case_id=instance.case_id), 503
-            db_session().rollback()  # end the read snapshot taken before the step
-            following = queries.next_task_in_case(db_session(), g.user, result.case_id)
+            session.rollback()  # end the read snapshot taken before the step
+            following = queries.next_task_in_case(session, g.user, result.case_id)
             if following is not None:
                 return redirect(url_for("tasks.task", instance_id=following.instance_id,
                                         task_id=following.task_id))
             return redirect(url_for("cases.show", case_id=result.case_id))
-        status = 400
+        values, errors, status = submission.values, submission.errors, 400
     else:
-        data = services().engine.task_data(db_session(), instance, task_id)
-        values = {f.name: data[f.name] for f in fields if f.name in data}
-    return render_template("tasks/task.html", open_task=open_task, instance=instance, fields=fields,
-                           values=values, errors=errors, schema=schema), status
+        data = engine.task_data(session, instance, task_id)
+        values = {k: v for k, v in data.items() if k in schema.get("properties", {})}
+        log_access(services().db, user_id=g.user.id, case_id=case.id, page="task", at=now)
+    spec, _subs = engine.specs.get(instance.definition)
+    task_spec = spec.task_specs.get(open_task.task_spec) or next(
+        (ts for ts in spec.task_specs.values() if getattr(ts, "bpmn_id", None) == open_task.task_spec), None)
+    return render_template(
+        "tasks/task.html", open_task=open_task, instance=instance, case=case, schema=schema,
+        fields=fields_of(schema, options), values=values, errors=errors,
+        steps=episode_steps(session, spec, instance),
+        guideline=getattr(task_spec, "documentation", None)), status

@@ -1,0 +1,26 @@
+"""Consent withdrawal: one transaction that records it, stops the case's running episodes and
+tells the coordinating unit."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.auth.models import User
+from webapp.cases import operations as ops
+from webapp.cases.models import Case
+from webapp.outbox.operations import Outbox
+
+
+def withdraw(services, case_id: int, *, stated_by: str, reason: str, actor_id: int) -> None:
+    with services.db.transaction(serialised=True) as s:
+        case = s.get(Case, case_id)
+        now = services.clock.now()
+        instances = services.engine.lock_running(s, case_id)
+        ops.withdraw_consent(s, case, stated_by=stated_by, reason=reason, at=now, actor_id=actor_id)
+        for instance in instances:
+            services.engine.cancel_in(s, instance, "Samtykket er trukket tilbake", actor_id=actor_id)
+        outbox = Outbox(s, services.clock, case.id)
+        for user in s.scalars(select(User).where(User.active.is_(True))):
+            if user.has_role("coordinating_unit") and user.email:
+                outbox.send(user.email, f"Samtykke trukket tilbake ({case.reference})",
+                            f"Samtykket for ansvarsgruppe {case.reference} er trukket tilbake "
+                            f"{now:%d.%m.%Y}. Medlemmenes tilgang er stengt og pågående prosesser er avbrutt.")

@@ -1,0 +1,44 @@
+"""Municipality settings: where the guidelines differ (see shared/seeds/INDEX.md), the rule is a
+setting with a default and the guideline it comes from — never a literal in code."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SettingDefinition:
+    key: str
+    default: Any
+    kind: str  # bool | int | choice | json
+    label: str  # Norwegian, shown to administrators
+    source: str  # which guideline the default comes from
+    choices: tuple[str, ...] = ()
+
+
+DEFINITIONS: dict[str, SettingDefinition] = {d.key: d for d in [
+    SettingDefinition("coordinating_unit_appoints", True, "bool",
+                      "Koordinerende enhet mottar ønsker og oppnevner koordinator",
+                      "002 (Salangen): henvendelse til koordinerende enhet, som oppnevner koordinator"),
+    SettingDefinition("child_coordinator_below_age", 18, "int",
+                      "Barnekoordinator foreslås for personer under denne alderen",
+                      "002 (Salangen): koordinator/barnekoordinator"),
+    SettingDefinition("uses_relay_log", False, "bool",
+                      "Kommunen bruker stafettlogg (0–18 år): stafettholder kan lede gruppen",
+                      "000 (Østre Toten): stafettholder leder når stafettlogg finnes"),
+    SettingDefinition("relay_log_max_age", 18, "int",
+                      "Stafettlogg brukes til og med denne alderen (år, ikke inkludert)",
+                      "000 (Østre Toten), BTI: 0–18 år"),
+    SettingDefinition("leader_by_age_stage", False, "bool",
+                      "Hvem som leder gruppen følger alderstrinn (helsesykepleier, skole, koordinator)",
+                      "001: før skolealder helsesykepleier, i grunnskolen skolen, i videregående koordinator"),
+    SettingDefinition("consent_valid_months", 0, "int",
+                      "Samtykket gjelder i så mange måneder (0 = til det trekkes tilbake)",
+                      "002 (Salangen): samtykket gjelder inntil annen beskjed blir gitt"),
+    SettingDefinition("notice_days", 14, "int", "Innkalling sendes minst så mange dager før møtet",
+                      "002 (Salangen) og 003 (Lund): minimum 14 dager"),
+    SettingDefinition("meeting_minutes_default", 90, "int", "Standard møtelengde (minutter)",
+                      "002 (Salangen): 1,5 timer"),
+    SettingDefinition("evaluation_interval_months", 12, "int", "Evaluering av gruppen (måneder)",
+                      "002 (Salangen) og 003 (Lund): årlig; 000 (Østre Toten) tillater annethvert år"),
+]}

@@ -1,0 +1,61 @@
+"""Options that forms take from the database (``"x-options": "<name>"`` in a form schema)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.auth.models import User
+from webapp.cases.models import Case, CaseMember, Unit
+from webapp.settings.operations import get_setting
+
+
+def _staff_users(session: Session, case: Case | None, today: date):
+    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name))
+    return [(str(u.id), u.full_name) for u in users if u.has_role("staff")]
+
+
+def _units(session: Session, case: Case | None, today: date):
+    return [(str(u.id), u.name) for u in session.scalars(select(Unit).order_by(Unit.name))]
+
+
+def _coordinator_kinds(session: Session, case: Case | None, today: date):
+    """Coordinator kinds the municipality's settings allow for this person's age."""
+    age = case.person.age_on(today) if case is not None and case.person is not None else None
+    kinds = [("coordinator", "Koordinator")]
+    if age is None or age < int(get_setting(session, "child_coordinator_below_age")):
+        kinds.append(("child_coordinator", "Barnekoordinator"))
+    if get_setting(session, "uses_relay_log") and (age is None or age < int(get_setting(session, "relay_log_max_age"))):
+        kinds.append(("relay_holder", "Stafettholder (stafettlogg)"))
+    return kinds
+
+
+def _case_members(session: Session, case: Case | None, today: date):
+    if case is None:
+        return []
+    members = session.scalars(select(CaseMember).where(CaseMember.case_id == case.id,
+                                                       CaseMember.active.is_(True)).order_by(CaseMember.id))
+    return [(str(m.id), m.name) for m in members]
+
+
+PROVIDERS: dict[str, Callable] = {
+    "staff_users": _staff_users,
+    "units": _units,
+    "coordinator_kinds": _coordinator_kinds,
+    "case_members": _case_members,
+}
+
+
+def option_source(session: Session, case: Case | None, today: date) -> Callable[[str], list[tuple[str, str]]]:
+    """The ``options`` callable the form functions take, bound to a case."""
+    cache: dict[str, list] = {}
+
+    def options(name: str) -> list[tuple[str, str]]:
+        if name not in cache:
+            provider = PROVIDERS.get(name)
+            cache[name] = provider(session, case, today) if provider else []
+        return cache[name]
+
+    return options
