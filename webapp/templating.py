@@ -49,7 +49,25 @@ def role_label(role: str | None) -> str:
     return str(labels.get(role or "", role or ""))
 
 
+def event_title(event) -> str:
+    """A timeline line for an audit event, in the user's language."""
+    detail = event.detail or {}
+    if event.kind == "case_status_changed":
+        return f"{_l('Status')}: {status_label(detail.get('to_status'))}"
+    if event.kind == "task_completed":
+        return f"{_l('Utført')}: {detail.get('title', '')}"
+    labels = {
+        "instance_completed": _l("Prosessen er fullført"), "case_opened": _l("Sak opprettet"),
+        "incident_opened": _l("Feil i prosessen registrert"), "incident_resolved": _l("Feil i prosessen løst"),
+        "timers_checked": _l("Frist eller tidspunkt nådd"),
+    }
+    if event.kind in labels:
+        return str(labels[event.kind])
+    return detail.get("title") or event.kind
+
+
 def register(app) -> None:
+    app.jinja_env.filters["event_title"] = event_title
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date
     app.jinja_env.filters["status_label"] = status_label

@@ -121,7 +121,7 @@ def appoint_coordinator(session: Session, case: Case, user, *, kind: str, at: da
                    user_id=user.id, email=user.email)
     session.flush()
     record(session, "coordinator_appointed", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Koordinator oppnevnt: {user.full_name}", user_id=user.id, kind=kind)
+           title=f"Koordinator oppnevnt: {user.full_name}", user_id=user.id, coordinator_kind=kind)
     if case.status == "requested":
         change_status(session, case, "awaiting_consent", at=at, actor_id=actor_id,
                       reason="Koordinator oppnevnt")

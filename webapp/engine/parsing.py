@@ -226,6 +226,10 @@ def validate_process(
             _check_timer(bpmn_id, event_definition, problem)
         for prop in ("assignee", "titleDetail"):
             check(bpmn_id, (getattr(ts, "extensions", None) or {}).get("properties", {}).get(prop), prop)
+        for prop in ("formDataKey", "formDataFrom"):
+            name = (getattr(ts, "extensions", None) or {}).get("properties", {}).get(prop)
+            if name is not None and not str(name).isidentifier():
+                problem(bpmn_id, f"{prop} '{name}' must be a plain variable name")
         due = (getattr(ts, "extensions", None) or {}).get("properties", {}).get("dueIn")
         if due:
             try:

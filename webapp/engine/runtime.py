@@ -143,7 +143,13 @@ class WorkflowEngine:
 
         def act(s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, case: Case) -> None:
             task = self._ready_task(s, instance, workflow, task_id)
-            task.data.update(data)
+            properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+            key = properties.get("formDataKey")
+            if key:  # the form's data as one record, e.g. a multi-instance's output item
+                base = task.data.get(properties.get("formDataFrom", ""))
+                task.data[key] = {**(base if isinstance(base, dict) else {}), **data}
+            else:
+                task.data.update(data)
             task.run()
             record(s, "task_completed", at=self.clock.now(), actor_id=actor_id, case_id=case.id,
                    instance_id=instance.id, task_id=task_id, task=task.task_spec.bpmn_id,
