@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from webapp import config as config_module
 from webapp.clock import Clock
@@ -13,6 +14,16 @@ from webapp.db import Database
 from webapp.engine.library import SpecCache
 from webapp.engine.runtime import WorkflowEngine
 from webapp.services import Services, close_session
+
+class IdConverter(IntegerConverter):
+    """Database ids in URLs: positive and within a 32-bit integer, so a huge number is a 404
+    rather than a database overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -27,6 +38,7 @@ def select_locale() -> str:
 
 def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["id"] = IdConverter
     instance = Path(app.instance_path)
     app.config.update(config_module.default_config(instance))
     app.config.from_pyfile("config.py", silent=True)

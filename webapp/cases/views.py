@@ -84,7 +84,7 @@ def new():
                            values=values, errors=errors), status
 
 
-@bp.route("/<int:case_id>")
+@bp.route("/<id:case_id>")
 @login_required
 def show(case_id: int, withdraw_errors: dict | None = None, withdraw_values: dict | None = None):
     case, access = _case_or_404(case_id)
@@ -112,7 +112,7 @@ def show(case_id: int, withdraw_errors: dict | None = None, withdraw_values: dic
     ), (400 if withdraw_errors else 200)
 
 
-@bp.route("/<int:case_id>/samtykke/trekk-tilbake", methods=["POST"])
+@bp.route("/<id:case_id>/samtykke/trekk-tilbake", methods=["POST"])
 @login_required
 def withdraw_consent(case_id: int):
     case, _access = _case_or_404(case_id, Access.FULL)
@@ -141,7 +141,7 @@ def withdraw_consent(case_id: int):
     return redirect(url_for("cases.show", case_id=case_id))
 
 
-@bp.route("/<int:case_id>/innsyn")
+@bp.route("/<id:case_id>/innsyn")
 @login_required
 def access_log(case_id: int):
     case, _access = _case_or_404(case_id, Access.FULL)

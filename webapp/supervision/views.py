@@ -33,7 +33,7 @@ def overview():
     return render_template("supervision/overview.html", incidents=incidents, stuck=stuck, now=now)
 
 
-@bp.route("/hendelser/<int:incident_id>/prov-igjen", methods=["POST"])
+@bp.route("/hendelser/<id:incident_id>/prov-igjen", methods=["POST"])
 @role_required(*SUPERVISORS)
 def retry(incident_id: int):
     try:

@@ -33,7 +33,7 @@ def inbox():
     return render_template("tasks/inbox.html", rows=rows, now=services().clock.now())
 
 
-@bp.route("/oppgaver/<int:instance_id>/<task_id>", methods=["GET", "POST"])
+@bp.route("/oppgaver/<id:instance_id>/<task_id>", methods=["GET", "POST"])
 @login_required
 def task(instance_id: int, task_id: str):
     session, engine = db_session(), services().engine

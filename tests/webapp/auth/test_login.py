@@ -1,0 +1,73 @@
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import csrf_token
+from tests.webapp.cases.helpers import PASSWORD, municipality
+
+
+@pytest.fixture
+def users(services):
+    return municipality(services)
+
+
+def attempt(client, username, password):
+    page = client.get("/logg-inn")
+    return client.post("/logg-inn", data={"username": username, "password": password,
+                                          "csrf_token": csrf_token(page.text)})
+
+
+def test_login_and_logout(app, users):
+    client = app.test_client()
+    assert attempt(client, "kari", "feil").status_code == 401
+    response = attempt(client, "kari", PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/oppgaver"
+    inbox = client.get("/oppgaver")
+    assert inbox.status_code == 200 and "Kari Koordinator" in inbox.text
+    assert client.post("/logg-ut", data={"csrf_token": csrf_token(inbox.text)}).status_code == 302
+    assert client.get("/oppgaver").status_code == 302
+
+
+def test_login_is_rate_limited_per_username(app, services, users):
+    client = app.test_client()
+    for _ in range(5):
+        assert attempt(client, "kari", "feil").status_code == 401
+    blocked = attempt(client, "kari", PASSWORD)  # even the right password is refused now
+    assert blocked.status_code == 429 and "For mange mislykkede forsøk" in blocked.text
+    assert attempt(client, "siri", PASSWORD).status_code == 302  # other users are not affected
+    services.clock.advance(timedelta(minutes=16))
+    assert attempt(app.test_client(), "kari", PASSWORD).status_code == 302
+
+
+def test_login_is_rate_limited_per_address(app, users):
+    client = app.test_client()
+    for i in range(20):
+        attempt(client, f"ukjent{i}", "feil")
+    assert attempt(client, "kari", PASSWORD).status_code == 429
+
+
+def test_csrf_is_required_on_every_post(app, users):
+    client = app.test_client()
+    assert client.post("/logg-inn", data={"username": "kari", "password": PASSWORD}).status_code == 400
+    attempt(client, "kari", PASSWORD)
+    for path in ("/logg-ut", "/sprak", "/saker/ny", "/saker/1/samtykke/trekk-tilbake",
+                 "/oppgaver/1/x", "/tilsyn/hendelser/1/prov-igjen"):
+        response = client.post(path, data={"lang": "en"})
+        assert response.status_code == 400, path
+        assert "Skjemaet er utløpt" in response.text
+
+
+def test_open_redirects_are_refused(app, users):
+    client = app.test_client()
+    page = client.get("/logg-inn?next=https://evil.example/")
+    response = client.post("/logg-inn?next=https://evil.example/", data={
+        "username": "kari", "password": PASSWORD, "csrf_token": csrf_token(page.text)})
+    assert response.headers["Location"] == "/oppgaver"
+
+
+def test_session_cookie_is_secure_by_default(make_app, users):
+    app = make_app(SESSION_COOKIE_SECURE=True)
+    client = app.test_client()
+    response = client.get("/logg-inn")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
