@@ -56,14 +56,29 @@ _pg_state: dict = {}
 
 
 def _pg_ready() -> bool:
+    """Create a database of this test session's own on the server (so parallel runs never share
+    one), migrate it, and remember its URL. Falls back to TEST_DATABASE_URL itself if the role may
+    not create databases."""
     if "ok" not in _pg_state:
         try:
-            engine = sa.create_engine(PG_URL)
-            with engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-                conn.execute(sa.text("CREATE SCHEMA public"))
-            engine.dispose()
-            upgrade(PG_URL)
+            url = sa.engine.make_url(PG_URL)
+            own = f"{url.database}_{os.getpid()}"
+            admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            try:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{own}"'))
+                    conn.execute(sa.text(f'CREATE DATABASE "{own}"'))
+                _pg_state["url"] = url.set(database=own).render_as_string(hide_password=False)
+                _pg_state["admin"], _pg_state["own"] = admin, own
+            except sa.exc.DBAPIError:
+                admin.dispose()
+                _pg_state["url"] = PG_URL
+                engine = sa.create_engine(PG_URL)
+                with engine.begin() as conn:
+                    conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                    conn.execute(sa.text("CREATE SCHEMA public"))
+                engine.dispose()
+            upgrade(_pg_state["url"])
             _pg_state["ok"] = True
         except Exception as exc:  # no server: skipped (locally) or failed (CI)
             _pg_state["ok"] = False
@@ -71,8 +86,16 @@ def _pg_ready() -> bool:
     return _pg_state["ok"]
 
 
+def pytest_sessionfinish(session, exitstatus):
+    admin = _pg_state.get("admin")
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{_pg_state["own"]}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def _truncate_pg() -> None:
-    engine = sa.create_engine(PG_URL)
+    engine = sa.create_engine(_pg_state["url"])
     with engine.begin() as conn:
         tables = [r[0] for r in conn.execute(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
@@ -91,7 +114,7 @@ def db_url(request, tmp_path, sqlite_template) -> str:
             pytest.fail(f"PostgreSQL is required in CI: {_pg_state['why']}")
         pytest.skip(f"no PostgreSQL: {_pg_state['why']}")
     _truncate_pg()
-    return PG_URL
+    return _pg_state["url"]
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@
 - Other members with an account see the case only while a written consent is in force.
 - The coordinating unit and the system owner see *register data* of every case (who, coordinator,
   status, dates, task state) but not content (form data, minutes, plans) unless they have a role.
+- Someone assigned an open step of the case sees its register data and that step.
 - Everyone else: nothing — the refusal is a 404 that reveals nothing.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
 from webapp.cases.models import CaseMember, Consent
+from webapp.engine.models import OpenTask
 
 
 class Access(enum.IntEnum):
@@ -37,6 +39,9 @@ def case_access(session: Session, user: User, case_id: int) -> Access:
         return Access.FULL
     if user.has_role("coordinating_unit", "system_owner"):
         return Access.REGISTER
+    if session.scalar(select(OpenTask.id).where(OpenTask.case_id == case_id,
+                                                OpenTask.assignee_id == user.id).limit(1)) is not None:
+        return Access.REGISTER  # a step of this case is assigned to them (e.g. appointing without a KE)
     return Access.NONE
 
 

@@ -14,6 +14,11 @@ from webapp.cases.models import (
 )
 
 
+#: Who leads the group: coordinator, child coordinator, the relay holder (guideline 000), or by age
+#: stage the health nurse or the school (guideline 001).
+APPOINTMENT_KINDS = ("coordinator", "child_coordinator", "relay_holder", "health_nurse", "school")
+
+
 class DomainError(ValueError):
     """A request that breaks a rule of the domain; the message is Norwegian, for the user."""
 
@@ -99,7 +104,7 @@ def current_coordinator(session: Session, case_id: int) -> CoordinatorAppointmen
 def appoint_coordinator(session: Session, case: Case, user, *, kind: str, at: datetime,
                         actor_id: int | None, persons_wish: str | None = None,
                         wish_weighed: bool = False, reason: str | None = None) -> CoordinatorAppointment:
-    if kind not in ("coordinator", "child_coordinator", "relay_holder"):
+    if kind not in APPOINTMENT_KINDS:
         raise DomainError("Ukjent type koordinator.")
     previous = current_coordinator(session, case.id)
     if previous is not None:

@@ -5,7 +5,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
-from webapp.cases.models import CaseMember
+from webapp.cases.models import Case, CaseMember
+from webapp.settings.operations import get_setting
 
 #: Lanes served by a municipal unit rather than by members of the case.
 UNIT_ROLES = {"koordinerende_enhet": "coordinating_unit", "systemansvarlig": "system_owner"}
@@ -13,6 +14,10 @@ UNIT_ROLES = {"koordinerende_enhet": "coordinating_unit", "systemansvarlig": "sy
 
 def resolve_role(session: Session, case_id: int, role: str) -> list[int]:
     """User ids that can act in ``role`` for the case (empty: the task is orphaned)."""
+    if role == "koordinerende_enhet" and not get_setting(session, "coordinating_unit_appoints"):
+        # No coordinating unit (guideline 001): the service that received the wish appoints.
+        registered_by = session.scalar(select(Case.registered_by_id).where(Case.id == case_id))
+        return [registered_by] if registered_by else []
     if role in UNIT_ROLES:
         users = session.scalars(select(User).where(User.active.is_(True)))
         return [u.id for u in users if u.has_role(UNIT_ROLES[role])]

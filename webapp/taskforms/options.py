@@ -22,11 +22,21 @@ def _units(session: Session, case: Case | None, today: date):
 
 
 def _coordinator_kinds(session: Session, case: Case | None, today: date):
-    """Coordinator kinds the municipality's settings allow for this person's age."""
+    """Who may lead the group, by the municipality's settings and the person's age."""
     age = case.person.age_on(today) if case is not None and case.person is not None else None
-    kinds = [("coordinator", "Koordinator")]
-    if age is None or age < int(get_setting(session, "child_coordinator_below_age")):
-        kinds.append(("child_coordinator", "Barnekoordinator"))
+    if get_setting(session, "leader_by_age_stage") and age is not None:
+        # guideline 001: before school age the health nurse, in primary school the school,
+        # from upper secondary the coordinator
+        if age < 6:
+            kinds = [("health_nurse", "Helsesykepleier leder gruppen (før skolealder)")]
+        elif age < 16:
+            kinds = [("school", "Skolen leder gruppen (grunnskole)")]
+        else:
+            kinds = [("coordinator", "Koordinator")]
+    else:
+        kinds = [("coordinator", "Koordinator")]
+        if age is None or age < int(get_setting(session, "child_coordinator_below_age")):
+            kinds.append(("child_coordinator", "Barnekoordinator"))
     if get_setting(session, "uses_relay_log") and (age is None or age < int(get_setting(session, "relay_log_max_age"))):
         kinds.append(("relay_holder", "Stafettholder (stafettlogg)"))
     return kinds
