@@ -5,7 +5,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import g, request
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -13,7 +13,8 @@ OSLO = ZoneInfo("Europe/Oslo")
 def local_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    return value.astimezone(OSLO).strftime("%d.%m.%Y kl. %H:%M")
+    local = value.astimezone(OSLO)
+    return _("%(date)s kl. %(time)s", date=local.strftime("%d.%m.%Y"), time=local.strftime("%H:%M"))
 
 
 def local_date(value) -> str:
@@ -50,20 +51,34 @@ def role_label(role: str | None) -> str:
 
 
 def event_title(event) -> str:
-    """A timeline line for an audit event, in the user's language."""
-    detail = event.detail or {}
-    if event.kind == "case_status_changed":
-        return f"{_l('Status')}: {status_label(detail.get('to_status'))}"
-    if event.kind == "task_completed":
-        return f"{_l('Utført')}: {detail.get('title', '')}"
-    labels = {
+    """A timeline line for an audit event, built in the reader's language from the event's kind
+    and details (the stored ``title`` is only a fallback for kinds not listed here)."""
+    d = event.detail or {}
+    kind = event.kind
+    if kind == "case_status_changed":
+        return _("Status: %(status)s", status=status_label(d.get("to_status")))
+    named = {
+        "task_completed": _l("Utført: %(name)s"), "member_added": _l("Medlem lagt til: %(name)s"),
+        "member_removed": _l("Medlem ute av gruppen: %(name)s"),
+        "coordinator_appointed": _l("Koordinator oppnevnt: %(name)s"),
+        "mandate_clarified": _l("Mandat avklart: %(name)s"), "instance_started": _l("Startet: %(name)s"),
+        "instance_cancelled": _l("Prosess avbrutt: %(name)s"),
+    }
+    if kind in named:
+        name = d.get("name") or d.get("title", "").split(": ", 1)[-1] or d.get("reason", "")
+        return str(named[kind]) % {"name": name}
+    plain = {
         "instance_completed": _l("Prosessen er fullført"), "case_opened": _l("Sak opprettet"),
+        "wish_registered": _l("Ønske om ansvarsgruppe registrert"),
+        "consent_given": _l("Skriftlig samtykke registrert"), "consent_refused": _l("Samtykke ikke gitt"),
+        "consent_withdrawn": _l("Samtykke trukket tilbake"),
+        "plan_need_assessed": _l("Behov for individuell plan vurdert"),
         "incident_opened": _l("Feil i prosessen registrert"), "incident_resolved": _l("Feil i prosessen løst"),
         "timers_checked": _l("Frist eller tidspunkt nådd"),
     }
-    if event.kind in labels:
-        return str(labels[event.kind])
-    return detail.get("title") or event.kind
+    if kind in plain:
+        return str(plain[kind])
+    return d.get("title") or kind
 
 
 def register(app) -> None:

@@ -20,6 +20,13 @@ def load_user() -> None:
         g.user = None
 
 
+def _clear_session_keeping_language() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("tasks.inbox")
@@ -49,7 +56,7 @@ def login():
             if user is None:
                 error, status = _("Feil brukernavn eller passord."), 401
             else:
-                session.clear()
+                _clear_session_keeping_language()
                 session["user_id"] = user.id
                 session.permanent = True
                 return redirect(_safe_next(request.args.get("next")))
@@ -59,7 +66,7 @@ def login():
 
 @bp.route("/logg-ut", methods=["POST"])
 def logout():
-    session.clear()
+    _clear_session_keeping_language()
     flash(_("Du er logget ut."))
     return redirect(url_for("auth.login"))
 

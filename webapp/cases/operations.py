@@ -84,7 +84,7 @@ def add_member(session: Session, case: Case, name: str, role: str, *, at: dateti
     session.add(member)
     session.flush()
     record(session, "member_added", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Medlem lagt til: {name}", member_id=member.id, role=role)
+           title=f"Medlem lagt til: {name}", name=name, member_id=member.id, role=role)
     return member
 
 
@@ -92,7 +92,8 @@ def remove_member(session: Session, member: CaseMember, reason: str, *, at: date
                   actor_id: int | None) -> None:
     member.active, member.left_reason = False, reason
     record(session, "member_removed", at=at, actor_id=actor_id, case_id=member.case_id,
-           title=f"Medlem ute av gruppen: {member.name}", member_id=member.id, reason=reason)
+           title=f"Medlem ute av gruppen: {member.name}", name=member.name, member_id=member.id,
+           reason=reason)
 
 
 def current_coordinator(session: Session, case_id: int) -> CoordinatorAppointment | None:
@@ -126,7 +127,8 @@ def appoint_coordinator(session: Session, case: Case, user, *, kind: str, at: da
                    user_id=user.id, email=user.email)
     session.flush()
     record(session, "coordinator_appointed", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Koordinator oppnevnt: {user.full_name}", user_id=user.id, coordinator_kind=kind)
+           title=f"Koordinator oppnevnt: {user.full_name}", name=user.full_name, user_id=user.id,
+           coordinator_kind=kind)
     if case.status == "requested":
         change_status(session, case, "awaiting_consent", at=at, actor_id=actor_id,
                       reason="Koordinator oppnevnt")
@@ -192,7 +194,7 @@ def set_mandate(session: Session, member: CaseMember, *, confirmed: bool, mandat
         return
     member.mandate, member.mandate_clarified = mandate, True
     record(session, "mandate_clarified", at=at, actor_id=actor_id, case_id=member.case_id,
-           title=f"Mandat avklart: {member.name}", member_id=member.id)
+           title=f"Mandat avklart: {member.name}", name=member.name, member_id=member.id)
 
 
 def record_plan_assessment(session: Session, case: Case, decision: str, *, at: datetime,

@@ -133,8 +133,8 @@ def withdraw_consent(case_id: int):
         try:
             consent_service.withdraw(services(), case_id, stated_by=stated_by, reason=reason,
                                      actor_id=g.user.id)
-        except DomainError as exc:
-            errors["stated_by"] = str(exc)
+        except DomainError:
+            errors["stated_by"] = _("Saken har ikke et gyldig samtykke som kan trekkes tilbake.")
     if errors:
         return show(case_id, withdraw_errors=errors, withdraw_values={"stated_by": stated_by, "reason": reason})
     flash(_("Samtykket er registrert som trukket tilbake. Medlemmenes tilgang er stengt."))

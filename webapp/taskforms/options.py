@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Callable
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,17 +29,17 @@ def _coordinator_kinds(session: Session, case: Case | None, today: date):
         # guideline 001: before school age the health nurse, in primary school the school,
         # from upper secondary the coordinator
         if age < 6:
-            kinds = [("health_nurse", "Helsesykepleier leder gruppen (før skolealder)")]
+            kinds = [("health_nurse", _l("Helsesykepleier leder gruppen (før skolealder)"))]
         elif age < 16:
-            kinds = [("school", "Skolen leder gruppen (grunnskole)")]
+            kinds = [("school", _l("Skolen leder gruppen (grunnskole)"))]
         else:
-            kinds = [("coordinator", "Koordinator")]
+            kinds = [("coordinator", _l("Koordinator"))]
     else:
-        kinds = [("coordinator", "Koordinator")]
+        kinds = [("coordinator", _l("Koordinator"))]
         if age is None or age < int(get_setting(session, "child_coordinator_below_age")):
-            kinds.append(("child_coordinator", "Barnekoordinator"))
+            kinds.append(("child_coordinator", _l("Barnekoordinator")))
     if get_setting(session, "uses_relay_log") and (age is None or age < int(get_setting(session, "relay_log_max_age"))):
-        kinds.append(("relay_holder", "Stafettholder (stafettlogg)"))
+        kinds.append(("relay_holder", _l("Stafettholder (stafettlogg)")))
     return kinds
 
 
