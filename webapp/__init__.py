@@ -66,12 +66,14 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.tasks.views import bp as tasks_bp
     from webapp.cases.views import bp as cases_bp
     from webapp.supervision.views import bp as supervision_bp
+    from webapp.admin.views import bp as admin_bp
 
     app.before_request(load_user)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(supervision_bp)
+    app.register_blueprint(admin_bp)
     errors.register(app)
     templating.register(app)
 

@@ -10,6 +10,7 @@ from webapp.audit.models import AuditEvent
 def record(
     session: Session,
     kind: str,
+    /,
     *,
     at: datetime,
     actor_id: int | None = None,

@@ -211,3 +211,13 @@ def activate(session: Session, case: Case, first_meeting_on: date, *, at: dateti
     case.first_meeting_on, case.activated_at = first_meeting_on, at
     change_status(session, case, "active", at=at, actor_id=actor_id,
                   reason=f"Første møte {first_meeting_on:%d.%m.%Y}")
+
+
+def add_unit(session: Session, name: str, kind: str, *, at: datetime, actor_id: int | None):
+    from webapp.cases.models import Unit
+
+    unit = Unit(name=name, kind=kind)
+    session.add(unit)
+    session.flush()
+    record(session, "unit_added", at=at, actor_id=actor_id, unit_id=unit.id, name=name, kind=kind)
+    return unit

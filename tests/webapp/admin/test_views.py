@@ -1,0 +1,79 @@
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_token
+from webapp.audit.models import AuditEvent
+from webapp.auth.models import User
+from webapp.auth.operations import create_user
+from webapp.cases.models import Unit
+from webapp.settings.operations import get_setting
+
+
+@pytest.fixture
+def admin(app, services):
+    with services.db.transaction() as s:
+        create_user(s, "admin", "Anne Admin", "passord123", roles=("admin",), at=services.clock.now())
+        create_user(s, "kari", "Kari", "passord123", roles=("staff",), at=services.clock.now())
+    return login(app, "admin")
+
+
+def login(app, username, password="passord123"):
+    client = app.test_client()
+    page = client.get("/logg-inn")
+    client.post("/logg-inn", data={"username": username, "password": password, "csrf_token": csrf_token(page.text)})
+    return client
+
+
+def test_only_administrators(app, admin):
+    kari = login(app, "kari")
+    for path in ("/admin/innstillinger", "/admin/enheter", "/admin/brukere"):
+        assert kari.get(path).status_code == 404
+        assert admin.get(path).status_code == 200
+
+
+def test_change_settings(admin, services):
+    page = admin.get("/admin/innstillinger")
+    assert 'id="s-notice_days"' in page.text and 'value="14"' in page.text and "002 (Salangen)" in page.text
+    token = csrf_token(page.text)
+    form = {"csrf_token": token, "notice_days": "10", "child_coordinator_below_age": "18", "relay_log_max_age": "18",
+            "consent_valid_months": "0", "meeting_minutes_default": "90", "evaluation_interval_months": "24",
+            "coordinating_unit_appoints": "on", "uses_relay_log": "on"}
+    bad = admin.post("/admin/innstillinger", data={**form, "notice_days": "fjorten"})
+    assert bad.status_code == 400 and 'value="fjorten"' in bad.text and 'aria-invalid="true"' in bad.text
+    with services.db.session() as s:
+        assert get_setting(s, "notice_days") == 14  # nothing saved
+    assert admin.post("/admin/innstillinger", data=form).status_code == 302
+    with services.db.session() as s:
+        assert get_setting(s, "notice_days") == 10 and get_setting(s, "uses_relay_log") is True
+        assert get_setting(s, "evaluation_interval_months") == 24
+        assert get_setting(s, "leader_by_age_stage") is False
+        changed = s.scalars(select(AuditEvent.detail).where(AuditEvent.kind == "setting_changed")).all()
+    assert {d["key"] for d in changed} == {"notice_days", "uses_relay_log", "evaluation_interval_months"}
+
+
+def test_units(admin, services):
+    token = csrf_token(admin.get("/admin/enheter").text)
+    assert admin.post("/admin/enheter", data={"name": "Solbakken skole", "kind": "school", "csrf_token": token}).status_code == 302
+    dup = admin.post("/admin/enheter", data={"name": "Solbakken skole", "kind": "school", "csrf_token": token})
+    assert dup.status_code == 400 and "finnes allerede" in dup.text
+    bad = admin.post("/admin/enheter", data={"name": "X", "kind": "romskip", "csrf_token": token})
+    assert bad.status_code == 400
+    with services.db.session() as s:
+        assert s.scalar(select(func.count(Unit.id))) == 1
+
+
+def test_users(admin, services, app):
+    token = csrf_token(admin.get("/admin/brukere").text)
+    form = {"username": "siri", "full_name": "Siri Skole", "email": "siri@example.org", "roles": "staff",
+            "password": "et-langt-passord", "csrf_token": token}
+    short = admin.post("/admin/brukere", data={**form, "password": "kort"})
+    assert short.status_code == 400 and 'value="Siri Skole"' in short.text
+    assert 'value="kort"' not in short.text  # a password is never echoed back
+    assert admin.post("/admin/brukere", data=form).status_code == 302
+    dup = admin.post("/admin/brukere", data=form)
+    assert dup.status_code == 400 and "Brukernavnet er tatt" in dup.text
+    bad_role = admin.post("/admin/brukere", data={**form, "username": "ny", "roles": "superhelt"})
+    assert bad_role.status_code == 400
+    with services.db.session() as s:
+        assert s.scalar(select(User.roles).where(User.username == "siri")) == "staff"
+    assert login(app, "siri", "et-langt-passord").get("/oppgaver").status_code == 200
