@@ -168,3 +168,14 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+def login_client(app, username: str, password: str = "passord123"):
+    """A test client logged in as ``username``; ``client.token`` holds a CSRF token."""
+    client = app.test_client()
+    page = client.get("/logg-inn")
+    response = client.post("/logg-inn", data={"username": username, "password": password,
+                                              "csrf_token": csrf_token(page.text)})
+    assert response.status_code == 302, response.text
+    client.token = csrf_token(client.get("/oppgaver").text)
+    return client

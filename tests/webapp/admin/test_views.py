@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login_client
 from webapp.audit.models import AuditEvent
 from webapp.auth.models import User
 from webapp.auth.operations import create_user
@@ -18,10 +18,7 @@ def admin(app, services):
 
 
 def login(app, username, password="passord123"):
-    client = app.test_client()
-    page = client.get("/logg-inn")
-    client.post("/logg-inn", data={"username": username, "password": password, "csrf_token": csrf_token(page.text)})
-    return client
+    return login_client(app, username, password)
 
 
 def test_only_administrators(app, admin):

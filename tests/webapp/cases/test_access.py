@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login_client
 from tests.webapp.cases.helpers import PASSWORD, establish, municipality, open_task, wish
 from webapp.audit.models import AccessLogEntry, AuditEvent
 from webapp.cases.consent import withdraw
@@ -14,13 +14,7 @@ def users(services):
 
 
 def client_for(app, username):
-    client = app.test_client()
-    page = client.get("/logg-inn")
-    response = client.post("/logg-inn", data={"username": username, "password": PASSWORD,
-                                              "csrf_token": csrf_token(page.text)})
-    assert response.status_code == 302, response.text
-    client.token = csrf_token(client.get("/oppgaver").text)
-    return client
+    return login_client(app, username, PASSWORD)
 
 
 def test_member_of_case_a_cannot_reach_case_b(app, services, users):

@@ -3,7 +3,7 @@ errors beside the fields; nothing is saved; never a 500."""
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login_client
 from tests.webapp.cases.helpers import PASSWORD, complete, establish, municipality, open_task, wish
 from webapp.audit.models import AuditEvent
 from webapp.cases.models import Case, Person
@@ -64,10 +64,7 @@ def users(services):
 
 
 def login(app, username):
-    client = app.test_client()
-    page = client.get("/logg-inn")
-    client.post("/logg-inn", data={"username": username, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
-    return client
+    return login_client(app, username, PASSWORD)
 
 
 def walk(services, users, how_far):
