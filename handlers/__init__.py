@@ -4,4 +4,4 @@
 Import this package to get the full registry: ``from handlers import REGISTRY``.
 """
 from handlers.registry import REGISTRY, handler  # noqa: F401
-from handlers import establishment, messages  # noqa: F401  (registers handlers)
+from handlers import establishment, meetings, messages  # noqa: F401  (registers handlers)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -23,3 +23,5 @@ class HandlerContext:
     instance_id: int
     task_spec: str
     data: dict[str, Any]
+    #: start another episode (process instance) of this case in the same transaction; returns its id
+    start_episode: Callable[[str, dict], int] | None = None

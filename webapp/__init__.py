@@ -67,6 +67,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.cases.views import bp as cases_bp
     from webapp.supervision.views import bp as supervision_bp
     from webapp.admin.views import bp as admin_bp
+    from webapp.meetings.views import bp as meetings_bp
 
     app.before_request(load_user)
     app.register_blueprint(auth_bp)
@@ -74,6 +75,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     app.register_blueprint(cases_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(meetings_bp)
     errors.register(app)
     templating.register(app)
 

@@ -55,7 +55,8 @@ def processes_validate(path: Path | None, forms_dir: Path | None) -> None:
         except UnicodeDecodeError:
             click.echo(f"{path.name}: file is not UTF-8 text", err=True)
             sys.exit(1)
-    checked = check_library(source, REGISTRY.keys())
+    from webapp.taskforms.providers import provider_names
+    checked = check_library(source, REGISTRY.keys(), provider_names())
     for problem in checked.problems:
         click.echo(str(problem), err=True)
     if checked.problems:

@@ -8,3 +8,4 @@ from webapp.audit.models import AccessLogEntry, AuditEvent  # noqa: F401
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance  # noqa: F401
 from webapp.outbox.models import OutboxMessage  # noqa: F401
 from webapp.settings.models import Setting  # noqa: F401
+from webapp.meetings.models import Attendance, Matter, Measure, Meeting, Minutes, MinutesApproval  # noqa: F401

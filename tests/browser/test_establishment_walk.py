@@ -98,6 +98,10 @@ def test_establishment_from_wish_to_active_group(page, live_server, services, us
     assert page.locator("h1").inner_text() == "Sett dato for første møte"
     page.fill("#f-first_meeting_date", "2030-01-15")
     page.click("button:has-text('Fullfør steget')")
+    # the group is active and its first meeting episode opens directly for the coordinator
+    assert page.locator("h1").inner_text() == "Planlegg møtet"
+    assert page.input_value("#f-meeting_date") == "2030-01-15"
+    page.click("text=Ansvarsgruppe for Emma Berg")
     assert page.locator("h1").inner_text() == "Ansvarsgruppe for Emma Berg"
     assert "Aktiv" in page.locator(".ds-tag").first.inner_text()
     assert "mandat avklart" in page.content()

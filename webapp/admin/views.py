@@ -36,6 +36,12 @@ def settings():
         for key, definition in DEFINITIONS.items():
             if definition.kind == "bool":
                 value = request.form.get(key) == "on"
+            elif definition.kind == "choice":
+                value = request.form.get(key) or ""
+                values[key] = value
+                if value not in {v for v, _label in definition.choices}:
+                    errors[key] = _("Velg et av alternativene.")
+                    continue
             else:
                 raw = (request.form.get(key) or "").strip()
                 values[key] = raw

@@ -17,6 +17,8 @@ from webapp.cases.access import Access, case_access
 from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment
 from webapp.cases.operations import DomainError, active_consent, current_coordinator
 from webapp.engine.models import ProcessInstance
+from webapp.meetings.models import Measure, Meeting, Minutes
+from webapp.outbox.models import OutboxMessage
 from webapp.engine.runtime import EngineError
 from webapp.services import db_session, services
 from webapp.taskforms.options import option_source
@@ -99,15 +101,26 @@ def show(case_id: int, withdraw_errors: dict | None = None, withdraw_values: dic
                                 .order_by(ProcessInstance.created_at.desc())).all()
     statuses = session.scalars(select(CaseStatusChange).where(CaseStatusChange.case_id == case_id)
                                .order_by(CaseStatusChange.at.desc(), CaseStatusChange.id.desc())).all()
+    meetings = session.scalars(select(Meeting).where(Meeting.case_id == case_id).order_by(Meeting.number.desc())).all()
+    with_minutes = set(session.scalars(select(Minutes.meeting_id).join(Meeting, Meeting.id == Minutes.meeting_id)
+                                       .where(Meeting.case_id == case_id)))
+    measures, letters = [], []
     events = []
     if access == Access.FULL:
+        measures = session.execute(select(Measure, CaseMember).join(CaseMember, CaseMember.id == Measure.responsible_member_id)
+                                   .where(Measure.case_id == case_id).order_by(Measure.status != "open", Measure.deadline)).all()
+        if _is_coordinator(case_id):
+            letters = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id,
+                                                                  OutboxMessage.channel == "letter")
+                                      .order_by(OutboxMessage.id.desc())).all()
         events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
                                  .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(100)).all()
     return render_template(
         "cases/show.html", case=case, access=access, full=access == Access.FULL, members=members,
         appointment=appointment, coordinator=coordinator, consent=active_consent(session, case_id),
         consents=consents, tasks=case_tasks(session, case_id), instances=instances, statuses=statuses,
-        events=events, is_coordinator=_is_coordinator(case_id),
+        events=events, is_coordinator=_is_coordinator(case_id), meetings=meetings, with_minutes=with_minutes,
+        measures=measures, letters=letters, today=services().clock.now().astimezone(OSLO).date(),
         withdraw_errors=withdraw_errors or {}, withdraw_values=withdraw_values or {},
     ), (400 if withdraw_errors else 200)
 

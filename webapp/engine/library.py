@@ -58,7 +58,8 @@ class Checked:
     parsed: ParsedLibrary | None
 
 
-def check_library(source: LibrarySource, handler_names: Iterable[str]) -> Checked:
+def check_library(source: LibrarySource, handler_names: Iterable[str],
+                  provider_names: dict | None = None) -> Checked:
     handler_names = list(handler_names)
     problems = list(source.problems)
     try:
@@ -67,7 +68,7 @@ def check_library(source: LibrarySource, handler_names: Iterable[str]) -> Checke
         return Checked({}, problems + exc.problems, None)
     processes = {}
     for process_id in parsed.process_ids():
-        found = validate_process(parsed, process_id, source.forms, handler_names)
+        found = validate_process(parsed, process_id, source.forms, handler_names, provider_names)
         problems.extend(found)
         if found:
             continue
@@ -83,10 +84,11 @@ def content_hash(documents: dict[str, str], forms: dict[str, dict]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def deploy(session: Session, source: LibrarySource, handler_names: Iterable[str], at) -> list[ProcessDefinition]:
+def deploy(session: Session, source: LibrarySource, handler_names: Iterable[str], at,
+           provider_names: dict | None = None) -> list[ProcessDefinition]:
     """Store a new version of every process whose content changed. Raises DiagramError if any
     process in the library is invalid (all or nothing)."""
-    checked = check_library(source, handler_names)
+    checked = check_library(source, handler_names, provider_names)
     if checked.problems:
         raise DiagramError(checked.problems)
     created = []

@@ -73,6 +73,26 @@ def parse_xml(data: bytes, filename: str) -> etree._ElementTree:
     return tree
 
 
+def _duplicate_ids(tree: etree._ElementTree) -> list[tuple[str, int | None]]:
+    """BPMN element ids used twice, or equal to a handler name (SpiffWorkflow indexes every
+    ``id`` attribute, so a handler named like an element breaks parsing obscurely)."""
+    bpmn_ids: dict[str, int | None] = {}
+    duplicates = []
+    operators = []
+    for element in tree.getroot().iter():
+        if not isinstance(element.tag, str) or element.get("id") is None:
+            continue
+        namespace = etree.QName(element).namespace
+        if namespace == BPMN_NS:
+            if element.get("id") in bpmn_ids:
+                duplicates.append((element.get("id"), element.sourceline))
+            bpmn_ids[element.get("id")] = element.sourceline
+        elif etree.QName(element).localname == "serviceTaskOperator":
+            operators.append((element.get("id"), element.sourceline))
+    duplicates += [(name, line) for name, line in operators if name in bpmn_ids]
+    return duplicates
+
+
 def _line_of(trees: Mapping[str, etree._ElementTree], element_id: str) -> tuple[str, int | None]:
     for name, tree in trees.items():
         found = tree.getroot().xpath("//*[@id=$id]", id=element_id)
@@ -96,6 +116,13 @@ class ParsedLibrary:
                 problems.extend(exc.problems)
                 continue
             self.trees[name] = tree
+            duplicates = _duplicate_ids(tree)
+            if duplicates:
+                problems.extend(Problem(name, line, element_id,
+                                        f"the id '{element_id}' is used more than once (an element id may "
+                                        "not equal another element's id or a handler name)")
+                                for element_id, line in duplicates)
+                continue
             try:
                 if name.endswith(".dmn"):
                     self.parser.add_dmn_xml(tree.getroot(), filename=name)
@@ -171,8 +198,11 @@ def validate_process(
     process_id: str,
     forms: Mapping[str, object],
     handler_names: Iterable[str],
+    provider_names: Mapping[str, Iterable[str]] | None = None,
 ) -> list[Problem]:
-    """Deploy-time checks of one process; an empty list means deployable."""
+    """Deploy-time checks of one process; an empty list means deployable. ``provider_names``
+    lists the known ``defaults``/``context``/``options`` providers of the web layer."""
+    provider_names = {k: set(v) for k, v in (provider_names or {}).items()}
     try:
         spec, subprocess_specs = library.specs(process_id)
     except DiagramError as exc:
@@ -207,6 +237,10 @@ def validate_process(
                 error = check_form_schema(forms[name])
                 if error:
                     problem(bpmn_id, f"form '{name}': {error}")
+                known_options = provider_names.get("options")
+                for option_name in _option_names(forms[name]):
+                    if known_options is not None and option_name not in known_options:
+                        problem(bpmn_id, f"form '{name}': unknown x-options provider '{option_name}'")
             if not ts.lane:
                 problem(bpmn_id, "user task is not in a lane (the lane names the role that does it)")
         if kind == "ServiceTask":
@@ -224,8 +258,12 @@ def validate_process(
         event_definition = getattr(ts, "event_definition", None)
         if isinstance(event_definition, TimerEventDefinition):
             _check_timer(bpmn_id, event_definition, problem)
-        for prop in ("assignee", "titleDetail"):
+        for prop in ("assignee", "titleDetail", "dueDate"):
             check(bpmn_id, (getattr(ts, "extensions", None) or {}).get("properties", {}).get(prop), prop)
+        for prop, known in (("formDefaults", provider_names.get("defaults")), ("context", provider_names.get("context"))):
+            name = (getattr(ts, "extensions", None) or {}).get("properties", {}).get(prop)
+            if name is not None and known is not None and name not in known:
+                problem(bpmn_id, f"unknown {prop} provider '{name}'")
         for prop in ("formDataKey", "formDataFrom"):
             name = (getattr(ts, "extensions", None) or {}).get("properties", {}).get(prop)
             if name is not None and not str(name).isidentifier():
@@ -237,6 +275,20 @@ def validate_process(
             except Exception:
                 problem(bpmn_id, f"dueIn '{due}' is not an ISO 8601 duration such as P14D")
     return problems
+
+
+def _option_names(schema) -> set[str]:
+    """Every ``x-options`` provider a form names, at any depth."""
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        if isinstance(schema.get("x-options"), str):
+            found.add(schema["x-options"])
+        for value in schema.values():
+            found |= _option_names(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found |= _option_names(value)
+    return found
 
 
 def _check_timer(bpmn_id: str, definition: TimerEventDefinition, problem) -> None:

@@ -242,9 +242,13 @@ class WorkflowEngine:
     def _script_engine(self, s: Session, instance: ProcessInstance, case: Case,
                        actor_id: int | None) -> EngineScriptEngine:
         def context_for(task) -> HandlerContext:
+            def start_episode(process_id: str, data: dict) -> int:
+                return self.start_in(s, case.id, process_id, actor_id=actor_id, data=data).instance_id
+
             return HandlerContext(session=s, case=case, actor_id=actor_id, clock=self.clock,
                                   outbox=Outbox(s, self.clock, case.id), instance_id=instance.id,
-                                  task_spec=task.task_spec.bpmn_id, data=task.data)
+                                  task_spec=task.task_spec.bpmn_id, data=task.data,
+                                  start_episode=start_episode)
         return EngineScriptEngine(self.handlers, context_for, time_limit=self.script_time_limit)
 
     def _lock(self, s: Session, instance_id: int) -> ProcessInstance:
@@ -362,7 +366,8 @@ class WorkflowEngine:
             s.add(OpenTask(
                 case_id=case.id, instance_id=instance.id, task_id=task_id, task_spec=spec.bpmn_id,
                 title=title[:255], lane=lane, form=form_name(spec), assignee_id=assignee,
-                orphaned=assignee is None and not holders, due_at=_due_at(spec, now), created_at=now,
+                orphaned=assignee is None and not holders, created_at=now,
+                due_at=_due_date(properties.get("dueDate"), task.data) or _due_at(spec, now),
             ))
 
     def _resolve_incidents(self, s: Session, instance: ProcessInstance) -> None:
@@ -413,6 +418,24 @@ def _as_user_id(value) -> int | None:
     try:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
+        return None
+
+
+def _due_date(expression: str | None, data: dict):
+    """``dueDate``: a sandboxed expression giving an ISO date (end of that day, Oslo) or datetime."""
+    if not expression:
+        return None
+    value = sandbox.evaluate(expression, dict(data))
+    if not value:
+        return None
+    from datetime import date, datetime, time
+    from webapp.engine.timers import OSLO
+    try:
+        if len(str(value)) == 10:
+            return datetime.combine(date.fromisoformat(str(value)), time(23, 59), OSLO)
+        moment = datetime.fromisoformat(str(value))
+        return moment if moment.tzinfo else moment.replace(tzinfo=OSLO)
+    except ValueError:
         return None
 
 

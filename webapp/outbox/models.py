@@ -15,10 +15,12 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    #: email (sent by the worker) | letter (printed and posted by the coordinator)
+    channel: Mapped[str] = mapped_column(String(10), default="email")
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    #: [{"filename": ..., "content_type": ..., "content": <text>}]
+    #: [{"filename": ..., "content_type": ..., "content": <text or base64>, "encoding": "base64"?}]
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from webapp.clock import Clock
 from webapp.db import Database
 from webapp.outbox.models import OutboxMessage
+from webapp.outbox.operations import attachment_bytes
 
 MAX_ATTEMPTS = 8
 
@@ -27,14 +28,10 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Subject"] = message.subject
     email["Message-ID"] = f"<outbox-{message.id}@ansvarsgruppe>"
     email.set_content(message.body)
-    for attachment in message.attachments or []:
-        maintype, _, subtype = attachment.get("content_type", "application/octet-stream").partition("/")
-        content = attachment["content"]
-        if maintype == "text":
-            email.add_attachment(content, subtype=subtype, filename=attachment["filename"])
-        else:
-            email.add_attachment(content.encode("utf-8"), maintype=maintype, subtype=subtype,
-                                 filename=attachment["filename"])
+    for item in message.attachments or []:
+        maintype, _, subtype = item.get("content_type", "application/octet-stream").partition("/")
+        email.add_attachment(attachment_bytes(item), maintype=maintype, subtype=subtype,
+                             filename=item["filename"])
     return email
 
 

@@ -13,7 +13,7 @@ class SettingDefinition:
     kind: str  # bool | int | choice | json
     label: str  # Norwegian, shown to administrators
     source: str  # which guideline the default comes from
-    choices: tuple[str, ...] = ()
+    choices: tuple[tuple[str, str], ...] = ()  # (value, Norwegian label)
 
 
 DEFINITIONS: dict[str, SettingDefinition] = {d.key: d for d in [
@@ -39,6 +39,25 @@ DEFINITIONS: dict[str, SettingDefinition] = {d.key: d for d in [
                       "002 (Salangen) og 003 (Lund): minimum 14 dager"),
     SettingDefinition("meeting_minutes_default", 90, "int", "Standard møtelengde (minutter)",
                       "002 (Salangen): 1,5 timer"),
+    SettingDefinition("coordinator_may_take_minutes", True, "bool",
+                      "Koordinator kan være referent",
+                      "002 (Salangen); 004 sier at planansvarlig ikke bør være referent"),
+    SettingDefinition("minute_taker_rotates", True, "bool",
+                      "Referentrollen går på omgang (systemet foreslår neste)",
+                      "002 (Salangen) og 004: referent går på rundgang; 003 (Lund): velges per møte"),
+    SettingDefinition("minutes_approval", "members", "choice",
+                      "Hvordan referatet godkjennes",
+                      "000 (Østre Toten): godkjennes i gruppen; 002 (Salangen): koordinator sender ut",
+                      choices=(("members", "Medlemmene godkjenner innen en frist"),
+                               ("next_meeting", "Godkjennes i neste møte"))),
+    SettingDefinition("minutes_approval_days", 7, "int",
+                      "Frist for medlemmenes godkjenning av referatet (dager)",
+                      "Kommunens valg (ikke angitt i retningslinjene)"),
+    SettingDefinition("reminder_days_before", 2, "int", "Påminnelse om møtet sendes så mange dager før",
+                      "Kommunens valg (ikke angitt i retningslinjene)"),
+    SettingDefinition("measure_reminder_days", 7, "int",
+                      "Påminnelse om forfalt tiltak gjentas med så mange dagers mellomrom",
+                      "Kommunens valg (ikke angitt i retningslinjene)"),
     SettingDefinition("evaluation_interval_months", 12, "int", "Evaluering av gruppen (måneder)",
                       "002 (Salangen) og 003 (Lund): årlig; 000 (Østre Toten) tillater annethvert år"),
 ]}

@@ -28,6 +28,8 @@ def change_setting(session: Session, key: str, value: Any, *, at: datetime, acto
         raise ValueError("expected true/false")
     if definition.kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
         raise ValueError("expected a whole number ≥ 0")
+    if definition.kind == "choice" and value not in {v for v, _label in definition.choices}:
+        raise ValueError("not one of the choices")
     row = session.get(Setting, key)
     old = definition.default if row is None else row.value
     if row is None:

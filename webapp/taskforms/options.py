@@ -51,7 +51,34 @@ def _case_members(session: Session, case: Case | None, today: date):
     return [(str(m.id), m.name) for m in members]
 
 
+def _minute_takers(session: Session, case: Case | None, today: date):
+    from webapp.meetings.operations import eligible_minute_takers
+    return [(str(m.id), m.name) for m in eligible_minute_takers(session, case.id)] if case else []
+
+
+def _open_measures(session: Session, case: Case | None, today: date):
+    from webapp.meetings.models import Measure
+    if case is None:
+        return []
+    rows = session.scalars(select(Measure).where(Measure.case_id == case.id, Measure.status == "open")
+                           .order_by(Measure.deadline))
+    return [(str(m.id), f"{m.description[:80]} ({m.deadline:%d.%m.%Y})") for m in rows]
+
+
+def _flagged_matters(session: Session, case: Case | None, today: date):
+    from webapp.meetings.models import Matter
+    from webapp.meetings.operations import current_meeting
+    meeting = current_meeting(session, case.id) if case else None
+    if meeting is None:
+        return []
+    rows = session.scalars(select(Matter).where(Matter.meeting_id == meeting.id, Matter.excluded_kind.is_not(None)))
+    return [(str(m.id), m.title) for m in rows]
+
+
 PROVIDERS: dict[str, Callable] = {
+    "minute_takers": _minute_takers,
+    "open_measures": _open_measures,
+    "flagged_matters": _flagged_matters,
     "staff_users": _staff_users,
     "units": _units,
     "coordinator_kinds": _coordinator_kinds,

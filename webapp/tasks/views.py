@@ -11,6 +11,7 @@ from webapp.engine.progress import episode_steps
 from webapp.engine.runtime import Conflict, NotFound, StepFailed
 from webapp.services import db_session, services
 from webapp.taskforms.options import option_source
+from webapp.taskforms.providers import CONTEXTS, DEFAULTS
 from webapp.taskforms.schema import fields_of
 from webapp.taskforms.submission import read_submission
 from webapp.tasks import queries
@@ -72,15 +73,25 @@ def task(instance_id: int, task_id: str):
                                         task_id=following.task_id))
             return redirect(url_for("cases.show", case_id=result.case_id))
         values, errors, status = submission.values, submission.errors, 400
-    else:
-        data = engine.task_data(session, instance, task_id)
-        values = {k: v for k, v in data.items() if k in schema.get("properties", {})}
-        log_access(services().db, user_id=g.user.id, case_id=case.id, page="task", at=now)
     spec, _subs = engine.specs.get(instance.definition)
-    task_spec = spec.task_specs.get(open_task.task_spec) or next(
-        (ts for ts in spec.task_specs.values() if getattr(ts, "bpmn_id", None) == open_task.task_spec), None)
+    task_spec = _task_spec(spec, open_task.task_spec)
+    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    data = engine.task_data(session, instance, task_id)
+    if request.method == "GET":
+        defaults = DEFAULTS.get(properties.get("formDefaults"))
+        values = defaults(session, case, data, now.astimezone(OSLO).date()) if defaults else {}
+        values.update({k: v for k, v in data.items() if k in schema.get("properties", {})})
+        log_access(services().db, user_id=g.user.id, case_id=case.id, page="task", at=now)
+    context = CONTEXTS.get(properties.get("context"))
+    panel = context(session, case, data) if context else None
     return render_template(
         "tasks/task.html", open_task=open_task, instance=instance, case=case, schema=schema,
         fields=fields_of(schema, options), values=values, errors=errors,
-        steps=episode_steps(session, spec, instance),
+        steps=episode_steps(session, spec, instance), panel=panel,
         guideline=getattr(task_spec, "documentation", None)), status
+
+
+def _task_spec(spec, bpmn_id: str):
+    """The user task's spec (a multi-instance's inner task carries the properties)."""
+    candidates = [ts for ts in spec.task_specs.values() if getattr(ts, "bpmn_id", None) == bpmn_id]
+    return next((ts for ts in candidates if getattr(ts, "manual", False)), candidates[0] if candidates else None)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 20:16:51.812736
+Create Date: 2026-11-23 20:43:41.277364
 """
 from alembic import op
 import sqlalchemy as sa
@@ -214,6 +214,7 @@ def upgrade() -> None:
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=10), nullable=False),
     sa.Column('recipient', sa.String(length=254), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
@@ -289,6 +290,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_incidents_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_incidents_status'), ['status'], unique=False)
 
+    op.create_table('meetings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=True),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('starts_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('duration_minutes', sa.Integer(), nullable=False),
+    sa.Column('place', sa.String(length=300), nullable=True),
+    sa.Column('video_link', sa.String(length=500), nullable=True),
+    sa.Column('theme', sa.String(length=300), nullable=True),
+    sa.Column('minute_taker_member_id', sa.Integer(), nullable=True),
+    sa.Column('persons_needs', sa.Text(), nullable=True),
+    sa.Column('agenda', sa.JSON(), nullable=False),
+    sa.Column('agenda_agreed_with_person', sa.Boolean(), nullable=False),
+    sa.Column('urgent_reason', sa.Text(), nullable=True),
+    sa.Column('invitation_sent_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('invitation_sequence', sa.Integer(), nullable=False),
+    sa.Column('held_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_meetings_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_meetings_instance_id_process_instances')),
+    sa.ForeignKeyConstraint(['minute_taker_member_id'], ['case_members.id'], name=op.f('fk_meetings_minute_taker_member_id_case_members')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_meetings'))
+    )
+    with op.batch_alter_table('meetings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meetings_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_meetings_status'), ['status'], unique=False)
+
     op.create_table('open_tasks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -314,11 +344,116 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_open_tasks_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_open_tasks_lane'), ['lane'], unique=False)
 
+    op.create_table('attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('present', sa.Boolean(), nullable=False),
+    sa.Column('absence_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_attendance_meeting_id_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['member_id'], ['case_members.id'], name=op.f('fk_attendance_member_id_case_members')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance'))
+    )
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendance_meeting_id'), ['meeting_id'], unique=False)
+
+    op.create_table('matters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_by_name', sa.String(length=200), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('excluded_kind', sa.String(length=40), nullable=True),
+    sa.Column('kept_reason', sa.Text(), nullable=True),
+    sa.Column('on_agenda', sa.Boolean(), nullable=False),
+    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_matters_meeting_id_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_matters_submitted_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_matters'))
+    )
+    with op.batch_alter_table('matters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_matters_meeting_id'), ['meeting_id'], unique=False)
+
+    op.create_table('measures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('responsible_member_id', sa.Integer(), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('reminded_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_measures_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_measures_meeting_id_meetings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['responsible_member_id'], ['case_members.id'], name=op.f('fk_measures_responsible_member_id_case_members')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_measures'))
+    )
+    with op.batch_alter_table('measures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_measures_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_measures_deadline'), ['deadline'], unique=False)
+        batch_op.create_index(batch_op.f('ix_measures_meeting_id'), ['meeting_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_measures_status'), ['status'], unique=False)
+
+    op.create_table('minutes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('approval_rule', sa.String(length=20), nullable=False),
+    sa.Column('approval_due_on', sa.Date(), nullable=True),
+    sa.Column('approved_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approval_note', sa.Text(), nullable=True),
+    sa.Column('recipients', sa.JSON(), nullable=False),
+    sa.Column('distributed_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('archived_pdf', sa.LargeBinary(), nullable=True),
+    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_minutes_meeting_id_meetings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_minutes')),
+    sa.UniqueConstraint('meeting_id', name=op.f('uq_minutes_meeting_id'))
+    )
+    op.create_table('minutes_approvals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('minutes_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('approved', sa.Boolean(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.Column('at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['case_members.id'], name=op.f('fk_minutes_approvals_member_id_case_members')),
+    sa.ForeignKeyConstraint(['minutes_id'], ['minutes.id'], name=op.f('fk_minutes_approvals_minutes_id_minutes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_minutes_approvals'))
+    )
+    with op.batch_alter_table('minutes_approvals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_minutes_approvals_minutes_id'), ['minutes_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('minutes_approvals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_minutes_approvals_minutes_id'))
+
+    op.drop_table('minutes_approvals')
+    op.drop_table('minutes')
+    with op.batch_alter_table('measures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_measures_status'))
+        batch_op.drop_index(batch_op.f('ix_measures_meeting_id'))
+        batch_op.drop_index(batch_op.f('ix_measures_deadline'))
+        batch_op.drop_index(batch_op.f('ix_measures_case_id'))
+
+    op.drop_table('measures')
+    with op.batch_alter_table('matters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_matters_meeting_id'))
+
+    op.drop_table('matters')
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendance_meeting_id'))
+
+    op.drop_table('attendance')
     with op.batch_alter_table('open_tasks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_open_tasks_lane'))
         batch_op.drop_index(batch_op.f('ix_open_tasks_instance_id'))
@@ -326,6 +461,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_open_tasks_assignee_id'))
 
     op.drop_table('open_tasks')
+    with op.batch_alter_table('meetings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meetings_status'))
+        batch_op.drop_index(batch_op.f('ix_meetings_case_id'))
+
+    op.drop_table('meetings')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incidents_status'))
         batch_op.drop_index(batch_op.f('ix_incidents_instance_id'))

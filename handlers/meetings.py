@@ -1,0 +1,292 @@
+"""Service tasks of processes/meeting.bpmn and processes/measure.bpmn."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from handlers.context import HandlerContext
+from handlers.registry import handler
+from webapp.auth.models import User
+from webapp.cases.models import CaseMember, Unit
+from webapp.cases.operations import DomainError, current_coordinator
+from webapp.meetings import operations as ops
+from webapp.meetings.models import Measure, Meeting, Minutes, MinutesApproval
+from webapp.meetings.notices import distribute, invite, remind, send_letter_or_mail
+from webapp.settings.operations import get_setting
+from webapp.templating import OSLO
+
+
+def _meeting(ctx: HandlerContext) -> Meeting:
+    meeting = ctx.session.get(Meeting, int(ctx.data["meeting_id"]))
+    if meeting is None or meeting.case_id != ctx.case.id:
+        raise DomainError("Møtet finnes ikke i denne saken.")
+    return meeting
+
+
+def _member(ctx: HandlerContext, member_id) -> CaseMember:
+    member = ctx.session.get(CaseMember, int(member_id))
+    if member is None or member.case_id != ctx.case.id:
+        raise DomainError("Medlemmet finnes ikke i denne saken.")
+    return member
+
+
+def _acting_user(ctx: HandlerContext, member: CaseMember) -> int | None:
+    """The user who does a member's task: the member, or the coordinator for outside participants."""
+    if member.user_id:
+        return member.user_id
+    appointment = current_coordinator(ctx.session, ctx.case.id)
+    return appointment.user_id if appointment else None
+
+
+def meeting_start_data(session, case, meeting: Meeting) -> dict:
+    """Start data of a meeting episode (also used by the establishment and by the previous meeting)."""
+    suggestion = ops.suggest_minute_taker(session, case.id)
+    data = {"meeting_id": meeting.id, "is_first_meeting": meeting.number == 1,
+            "duration_minutes": meeting.duration_minutes}
+    if meeting.starts_at:
+        data["meeting_date"] = meeting.starts_at.astimezone(OSLO).date().isoformat()
+    if suggestion is not None:
+        data["minute_taker_member_id"] = str(suggestion.id)
+    return data
+
+
+def start_meeting(ctx: HandlerContext, proposed_on: date | None) -> int:
+    meeting = ops.create_meeting(ctx.session, ctx.case, at=ctx.clock.now(), actor_id=ctx.actor_id,
+                                 proposed_on=proposed_on)
+    instance_id = ctx.start_episode("meeting", meeting_start_data(ctx.session, ctx.case, meeting))
+    meeting.instance_id = instance_id
+    return meeting.id
+
+
+@handler("plan_meeting")
+def plan_meeting(ctx: HandlerContext) -> dict:
+    meeting = _meeting(ctx)
+    hour, minute = (int(x) for x in ctx.data["meeting_time"].split(":"))
+    starts_at = ops.local_start(date.fromisoformat(ctx.data["meeting_date"]), time(hour, minute))
+    minute_taker = _member(ctx, ctx.data["minute_taker_member_id"])
+    ops.plan_meeting(ctx.session, meeting, starts_at=starts_at,
+                     duration_minutes=int(ctx.data.get("duration_minutes") or meeting.duration_minutes),
+                     place=ctx.data.get("place"), video_link=ctx.data.get("video_link"),
+                     minute_taker=minute_taker, theme=ctx.data.get("theme"), at=ctx.clock.now(),
+                     actor_id=ctx.actor_id)
+    return {"starts_at": starts_at.isoformat(), "minute_taker_user_id": _acting_user(ctx, minute_taker)}
+
+
+@handler("record_persons_needs")
+def record_persons_needs(ctx: HandlerContext) -> bool:
+    meeting = _meeting(ctx)
+    text = ctx.data["persons_needs"]
+    if ctx.data.get("person_attends") == "nei" and ctx.data.get("persons_views"):
+        text += "\n\nPersonens syn (deltar ikke): " + ctx.data["persons_views"]
+    ops.record_persons_needs(ctx.session, meeting, text, at=ctx.clock.now(), actor_id=ctx.actor_id)
+    return True
+
+
+@handler("set_agenda")
+def set_agenda(ctx: HandlerContext) -> int:
+    meeting = _meeting(ctx)
+    items = [row["title"] for row in ctx.data.get("agenda", []) if row.get("title")]
+    kept_ids = {int(x) for x in ctx.data.get("kept_matters", [])}
+    kept = {i: ctx.data.get("kept_reason", "") for i in kept_ids}
+    ops.set_agenda(ctx.session, meeting, items, kept=kept, agreed_with_person=bool(ctx.data.get("agreed_with_person")),
+                   at=ctx.clock.now(), actor_id=ctx.actor_id)
+    for matter in meeting.matters:  # matters on the agenda that the coordinator did not list
+        if matter.on_agenda and matter.title not in meeting.agenda:
+            meeting.agenda = [*meeting.agenda, matter.title]
+    return len(meeting.agenda)
+
+
+@handler("check_notice")
+def check_notice(ctx: HandlerContext) -> bool:
+    return ops.notice_ok(ctx.session, _meeting(ctx), ctx.clock.now())
+
+
+@handler("apply_notice_decision")
+def apply_notice_decision(ctx: HandlerContext) -> str:
+    meeting = _meeting(ctx)
+    if ctx.data.get("notice_decision") == "urgent":
+        ops.accept_short_notice(ctx.session, meeting, ctx.data["urgent_reason"], at=ctx.clock.now(),
+                                actor_id=ctx.actor_id)
+    else:
+        hour, minute = (int(x) for x in ctx.data["new_time"].split(":"))
+        ops.reschedule(ctx.session, meeting, ops.local_start(date.fromisoformat(ctx.data["new_date"]), time(hour, minute)),
+                       at=ctx.clock.now(), actor_id=ctx.actor_id)
+    return ctx.data.get("notice_decision")
+
+
+@handler("send_invitation")
+def send_invitation(ctx: HandlerContext) -> dict:
+    meeting = _meeting(ctx)
+    invite(ctx.session, ctx.outbox, ctx.case, meeting)
+    ops.mark_invited(ctx.session, meeting, at=ctx.clock.now(), actor_id=ctx.actor_id)
+    reminder_at = meeting.starts_at - timedelta(days=int(get_setting(ctx.session, "reminder_days_before")))
+    return {"reminder_at": reminder_at.isoformat()}
+
+
+@handler("send_reminder")
+def send_reminder(ctx: HandlerContext) -> bool:
+    meeting = _meeting(ctx)
+    if meeting.status != "invited" or meeting.starts_at <= ctx.clock.now():
+        return False  # already held, or too late for a reminder
+    remind(ctx.session, ctx.outbox, ctx.case, meeting)
+    return True
+
+
+def _approve_previous(ctx: HandlerContext, meeting: Meeting) -> None:
+    """With approval at the next meeting: the previous minutes are approved (or not) here."""
+    previous = ctx.session.scalar(select(Minutes).join(Meeting, Meeting.id == Minutes.meeting_id).where(
+        Meeting.case_id == ctx.case.id, Meeting.number < meeting.number, Minutes.status == "awaiting_approval",
+        Minutes.approval_rule == "next_meeting").order_by(Meeting.number.desc()).limit(1))
+    if previous is None or ctx.data.get("previous_minutes_approved") != "ja":
+        return
+    from webapp.meetings.minutes import archive_pdf
+    ops.approve_minutes(ctx.session, previous, note=ctx.data.get("previous_minutes_comments"),
+                        pdf=archive_pdf(ctx.session, previous, approved_at=ctx.clock.now()),
+                        at=ctx.clock.now(), actor_id=ctx.actor_id, case_id=ctx.case.id)
+    distribute(ctx.session, ctx.outbox, ctx.case, previous)
+    ops.mark_distributed(ctx.session, previous, at=ctx.clock.now(), actor_id=ctx.actor_id, case_id=ctx.case.id)
+
+
+@handler("record_meeting")
+def record_meeting(ctx: HandlerContext) -> dict:
+    meeting = _meeting(ctx)
+    now = ctx.clock.now()
+    rule = get_setting(ctx.session, "minutes_approval")
+    due = (now.astimezone(OSLO).date() + timedelta(days=int(get_setting(ctx.session, "minutes_approval_days"))))
+    content_keys = ("previous_minutes_approved", "previous_minutes_comments", "persons_account", "services_account",
+                    "items", "summary", "next_meeting_date", "next_meeting_theme", "rules_reviewed",
+                    "cooperation_meeting", "recipients_how")
+    content = {k: ctx.data.get(k) for k in content_keys if k in ctx.data}
+    content["attendance"] = ctx.data.get("attendance", [])
+    content["previous_measures"] = ctx.data.get("previous_measures", [])
+    content["new_measures"] = ctx.data.get("new_measures", [])
+    _approve_previous(ctx, meeting)
+    minutes, measures = ops.record_meeting(
+        ctx.session, meeting, content, attendance=ctx.data.get("attendance", []),
+        reviewed_measures=[r for r in ctx.data.get("previous_measures", []) if r.get("status")],
+        new_measures=ctx.data.get("new_measures", []),
+        recipients=[int(x) for x in ctx.data.get("recipients", [])], approval_rule=rule,
+        approval_due_on=due if rule == "members" else None, at=now, actor_id=ctx.actor_id)
+    ctx.session.flush()
+    for measure in measures:
+        member = ctx.session.get(CaseMember, measure.responsible_member_id)
+        overdue_at = datetime.combine(measure.deadline + timedelta(days=1), time(8, 0), OSLO)
+        ctx.start_episode("measure", {
+            "measure_id": measure.id, "description": measure.description,
+            "responsible_user_id": _acting_user(ctx, member), "deadline": measure.deadline.isoformat(),
+            "overdue_at": overdue_at.isoformat(),
+            "reminder_cycle": f"R4/{overdue_at.isoformat()}/P{int(get_setting(ctx.session, 'measure_reminder_days'))}D"})
+    approvers = [m for m in ctx.session.scalars(select(CaseMember).where(
+        CaseMember.case_id == ctx.case.id, CaseMember.active.is_(True), CaseMember.role.in_(ops.SERVICE_ROLES)))]
+    return {
+        "minutes_id": minutes.id, "approval_rule": rule,
+        "approval_due": datetime.combine(due, time(23, 59), OSLO).isoformat(),
+        "cooperation": ctx.data.get("cooperation_meeting") == "ja",
+        "approvers": [{"member_id": m.id, "name": m.name, "user_id": _acting_user(ctx, m)} for m in approvers],
+    }
+
+
+@handler("list_approvers")
+def list_approvers(ctx: HandlerContext) -> list:
+    return ctx.data["held"]["approvers"]
+
+
+@handler("record_approvals")
+def record_approvals(ctx: HandlerContext) -> int:
+    minutes = ctx.session.get(Minutes, int(ctx.data["held"]["minutes_id"]))
+    count = 0
+    for item in ctx.data.get("approvals") or []:
+        if not isinstance(item, dict) or "approved" not in item:
+            continue
+        member = _member(ctx, item["member_id"])
+        ops.record_approval(ctx.session, minutes, member, item["approved"] == "ja", item.get("comment"),
+                            at=ctx.clock.now(), actor_id=ctx.actor_id)
+        count += 1
+    return count
+
+
+@handler("record_cooperation")
+def record_cooperation(ctx: HandlerContext) -> bool:
+    from webapp.audit.operations import record
+    record(ctx.session, "cooperation_meeting_held", at=ctx.clock.now(), actor_id=ctx.actor_id,
+           case_id=ctx.case.id, title="Samarbeidsmøte for rolleavklaring holdt",
+           meeting_id=int(ctx.data["meeting_id"]))
+    return True
+
+
+@handler("finalize_and_distribute")
+def finalize_and_distribute(ctx: HandlerContext) -> bool:
+    from webapp.meetings.minutes import archive_pdf
+    minutes = ctx.session.get(Minutes, int(ctx.data["held"]["minutes_id"]))
+    now = ctx.clock.now()
+    ops.approve_minutes(ctx.session, minutes, note=ctx.data.get("final_note"),
+                        pdf=archive_pdf(ctx.session, minutes, approved_at=now), at=now,
+                        actor_id=ctx.actor_id, case_id=ctx.case.id)
+    distribute(ctx.session, ctx.outbox, ctx.case, minutes)
+    ops.mark_distributed(ctx.session, minutes, at=now, actor_id=ctx.actor_id, case_id=ctx.case.id)
+    return True
+
+
+@handler("schedule_next_meeting")
+def schedule_next_meeting(ctx: HandlerContext) -> int | None:
+    day = ctx.data.get("next_meeting_date")
+    if not day or ctx.case.status != "active":
+        return None
+    return start_meeting(ctx, date.fromisoformat(day))
+
+
+@handler("start_first_meeting")
+def start_first_meeting(ctx: HandlerContext) -> int:
+    return start_meeting(ctx, date.fromisoformat(ctx.data["first_meeting_date"]))
+
+
+# ----------------------------------------------------------------------------- measures
+def _measure(ctx: HandlerContext) -> Measure:
+    measure = ctx.session.get(Measure, int(ctx.data["measure_id"]))
+    if measure is None or measure.case_id != ctx.case.id:
+        raise DomainError("Tiltaket finnes ikke i denne saken.")
+    return measure
+
+
+@handler("remind_measure")
+def remind_measure(ctx: HandlerContext) -> bool:
+    measure = _measure(ctx)
+    if measure.status != "open":
+        return False
+    member = ctx.session.get(CaseMember, measure.responsible_member_id)
+    send_letter_or_mail(ctx.session, ctx.outbox, ctx.case, member,
+                        f"Påminnelse: tiltak med frist {measure.deadline:%d.%m.%Y} ({ctx.case.reference})",
+                        f"Tiltaket «{measure.description}» hadde frist {measure.deadline:%d.%m.%Y} og er ikke "
+                        "registrert som gjennomført. Logg inn og oppdater tiltaket.", letter=False)
+    ops.mark_reminded(ctx.session, measure, at=ctx.clock.now())
+    return True
+
+
+@handler("record_measure")
+def record_measure(ctx: HandlerContext) -> dict:
+    measure = _measure(ctx)
+    outcome = ctx.data["outcome"]
+    ops.close_measure(ctx.session, measure, {"done": "done", "not_done": "not_done", "escalate": "escalated"}[outcome],
+                      ctx.data.get("comment"), at=ctx.clock.now(), actor_id=ctx.actor_id)
+    if outcome != "escalate":
+        return {"outcome": outcome, "line_manager_user_id": None}
+    member = ctx.session.get(CaseMember, measure.responsible_member_id)
+    unit = ctx.session.get(Unit, member.unit_id) if member.unit_id else None
+    manager = unit.line_manager_id if unit and unit.line_manager_id else None
+    if manager is None:  # no line manager registered: the coordinator raises it (guideline 002)
+        appointment = current_coordinator(ctx.session, ctx.case.id)
+        manager = appointment.user_id if appointment else None
+    user = ctx.session.get(User, manager) if manager else None
+    if user is not None and user.email:
+        ctx.outbox.send(user.email, f"Sak løftet til linjeleder ({ctx.case.reference})",
+                        f"Ansvarsgruppen trenger en avklaring om tiltaket «{measure.description}». Logg inn for å behandle saken.")
+    return {"outcome": outcome, "line_manager_user_id": manager}
+
+
+@handler("record_escalation")
+def record_escalation(ctx: HandlerContext) -> bool:
+    measure = _measure(ctx)
+    ops.close_measure(ctx.session, measure, "done" if ctx.data.get("resolved") == "ja" else "not_done",
+                      ctx.data.get("decision"), at=ctx.clock.now(), actor_id=ctx.actor_id)
+    return True

@@ -1,0 +1,131 @@
+"""Meetings of a responsibility group: matters, attendance, minutes and their approval, measures."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.db import Base, UTCDateTime, utcnow
+
+#: planned -> invited -> held -> approved -> distributed; or cancelled
+MEETING_STATUSES = ("planned", "invited", "held", "approved", "distributed", "cancelled")
+
+#: The four kinds of matters a responsibility group does not handle (all five guidelines), with
+#: the redirection the guidelines give.
+EXCLUDED_MATTERS = {
+    "complaint_staff": ("Klage på ansatte eller tjenestens oppfølging",
+                        "Ta saken direkte med den det gjelder eller tjenesten."),
+    "complaint_resources": ("Klage på tildeling av ressurser",
+                            "Bruk ordinær klagevei (klage på vedtak)."),
+    "training": ("Opplæring eller veiledning i konkrete tiltak",
+                 "Avtal et samarbeidsmøte mellom de involverte."),
+    "agency_disagreement": ("Uenighet mellom instanser",
+                            "Koordinator løfter saken til linjeledere i de berørte tjenestene."),
+}
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
+    place: Mapped[str | None] = mapped_column(String(300))
+    video_link: Mapped[str | None] = mapped_column(String(500))
+    theme: Mapped[str | None] = mapped_column(String(300))
+    minute_taker_member_id: Mapped[int | None] = mapped_column(ForeignKey("case_members.id"))
+    persons_needs: Mapped[str | None] = mapped_column(Text)
+    agenda: Mapped[list] = mapped_column(JSON, default=list)
+    agenda_agreed_with_person: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent_reason: Mapped[str | None] = mapped_column(Text)
+    invitation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    invitation_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    matters: Mapped[list["Matter"]] = relationship(order_by="Matter.id", back_populates="meeting")
+
+
+class Matter(Base):
+    """A matter submitted for a meeting, screened against the kinds the group does not handle."""
+
+    __tablename__ = "matters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_by_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    #: one of EXCLUDED_MATTERS, or None
+    excluded_kind: Mapped[str | None] = mapped_column(String(40))
+    kept_reason: Mapped[str | None] = mapped_column(Text)
+    on_agenda: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="matters")
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("case_members.id"))
+    present: Mapped[bool] = mapped_column(Boolean)
+    absence_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Minutes(Base):
+    """The structured minutes of one meeting; the PDF is archived with the case on approval."""
+
+    __tablename__ = "minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), unique=True)
+    content: Mapped[dict] = mapped_column(JSON)
+    #: draft | awaiting_approval | approved
+    status: Mapped[str] = mapped_column(String(20), default="awaiting_approval")
+    approval_rule: Mapped[str] = mapped_column(String(20))
+    approval_due_on: Mapped[date | None] = mapped_column(Date)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approval_note: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+    distributed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    archived_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MinutesApproval(Base):
+    __tablename__ = "minutes_approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("case_members.id"))
+    approved: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Measure(Base):
+    """An action agreed in a meeting, with a responsible member and a deadline."""
+
+    __tablename__ = "measures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    responsible_member_id: Mapped[int] = mapped_column(ForeignKey("case_members.id"))
+    deadline: Mapped[date] = mapped_column(Date, index=True)
+    #: open | done | not_done | escalated
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,86 @@
+"""Invitations, reminders and minutes going out: e-mail (with .ics / PDF) to members with an
+address, a printable letter for those without."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.auth.models import User
+from webapp.cases.models import Case, CaseMember
+from webapp.cases.operations import current_coordinator
+from webapp.meetings import documents
+from webapp.meetings.models import Meeting, Minutes
+from webapp.outbox.operations import Outbox, attachment
+from webapp.templating import OSLO
+
+
+def _members(session: Session, case: Case) -> list[CaseMember]:
+    return list(session.scalars(select(CaseMember).where(CaseMember.case_id == case.id, CaseMember.active.is_(True))
+                                .order_by(CaseMember.id)))
+
+
+def meeting_info(session: Session, case: Case, meeting: Meeting) -> documents.MeetingInfo:
+    appointment = current_coordinator(session, case.id)
+    coordinator = session.get(User, appointment.user_id) if appointment else None
+    organizer = documents.Person(coordinator.full_name if coordinator else "Koordinator",
+                                 coordinator.email if coordinator else None, "Koordinator")
+    attendees = [documents.Person(m.name, m.email) for m in _members(session, case)
+                 if not (coordinator and m.user_id == coordinator.id)]
+    person = case.person.full_name if case.person else case.title
+    return documents.MeetingInfo(
+        uid=f"meeting-{meeting.id}@ansvarsgruppe", case_reference=case.reference,
+        title=f"Ansvarsgruppemøte for {person}", starts_at=meeting.starts_at,
+        duration_minutes=meeting.duration_minutes, place=meeting.place, video_link=meeting.video_link,
+        organizer=organizer, attendees=attendees, agenda=list(meeting.agenda or []),
+        sequence=meeting.invitation_sequence, notes=meeting.urgent_reason)
+
+
+def send_letter_or_mail(session: Session, outbox: Outbox, case: Case, member: CaseMember, subject: str,
+                        body: str, *, attachments: list[dict] | None = None, letter: bool = True,
+                        letter_pdf: bytes | None = None) -> None:
+    if member.email:
+        outbox.send(member.email, subject, body, attachments)
+    elif letter and letter_pdf is not None:
+        outbox.letter(member.name, subject, letter_pdf, f"{case.reference}-{member.id}.pdf")
+
+
+def invite(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> None:
+    info = meeting_info(session, case, meeting)
+    ics = attachment("innkalling.ics", "text/calendar", documents.invitation_ics(info).decode("utf-8"))
+    when = meeting.starts_at.astimezone(OSLO)
+    agenda = "\n".join(f"{i}. {item}" for i, item in enumerate(info.agenda, 1)) or "–"
+    body = (f"Du innkalles til møte i ansvarsgruppen ({case.reference}) {when:%d.%m.%Y} kl. {when:%H:%M}.\n"
+            f"Sted: {meeting.place or meeting.video_link or '–'}\n\nSaksliste:\n{agenda}\n\n"
+            "Meld forfall til koordinator.")
+    for member in _members(session, case):
+        if info.organizer.email and member.email == info.organizer.email:
+            continue
+        recipient = documents.Person(member.name, member.email)
+        send_letter_or_mail(session, outbox, case, member, f"Innkalling til ansvarsgruppemøte {when:%d.%m.%Y}",
+                            body, attachments=[ics],
+                            letter_pdf=None if member.email else documents.invitation_letter_pdf(info, recipient))
+
+
+def remind(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> None:
+    when = meeting.starts_at.astimezone(OSLO)
+    for member in _members(session, case):
+        if member.email:
+            outbox.send(member.email, f"Påminnelse: ansvarsgruppemøte {when:%d.%m.%Y} kl. {when:%H:%M}",
+                        f"Påminnelse om møtet i ansvarsgruppen ({case.reference}) {when:%d.%m.%Y} kl. "
+                        f"{when:%H:%M}, {meeting.place or meeting.video_link or ''}.")
+
+
+def distribute(session: Session, outbox: Outbox, case: Case, minutes: Minutes) -> None:
+    """Send the approved, archived minutes to the recipients agreed in the meeting."""
+    recipients = set(minutes.recipients or [])
+    pdf = minutes.archived_pdf
+    meeting = session.get(Meeting, minutes.meeting_id)
+    for member in _members(session, case):
+        if member.id not in recipients:
+            continue
+        subject = f"Referat fra ansvarsgruppemøte {meeting.number} ({case.reference})"
+        if member.email:
+            outbox.send(member.email, subject, "Vedlagt er det godkjente referatet fra møtet.",
+                        [attachment(f"referat-{case.reference}-{meeting.number}.pdf", "application/pdf", pdf)])
+        else:
+            outbox.letter(member.name, subject, pdf, f"referat-{case.reference}-{meeting.number}-{member.id}.pdf")

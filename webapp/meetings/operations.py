@@ -1,0 +1,219 @@
+"""State changes of meetings, matters, minutes and measures; each writes its audit event."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.audit.operations import record
+from webapp.cases.models import Case, CaseMember
+from webapp.cases.operations import DomainError
+from webapp.meetings.models import (
+    EXCLUDED_MATTERS, Attendance, Matter, Measure, Meeting, Minutes, MinutesApproval,
+)
+from webapp.settings.operations import get_setting
+from webapp.templating import OSLO
+
+#: members who can take part in a meeting's work (not the person, guardians or relatives)
+SERVICE_ROLES = ("koordinator", "medlem")
+
+
+def local_start(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, OSLO).astimezone(OSLO)
+
+
+def create_meeting(session: Session, case: Case, *, at: datetime, actor_id: int | None,
+                   proposed_on: date | None = None) -> Meeting:
+    number = (session.scalar(select(func.count(Meeting.id)).where(Meeting.case_id == case.id)) or 0) + 1
+    meeting = Meeting(case_id=case.id, number=number, status="planned", created_at=at,
+                      duration_minutes=int(get_setting(session, "meeting_minutes_default")),
+                      starts_at=local_start(proposed_on, time(9, 0)) if proposed_on else None)
+    session.add(meeting)
+    session.flush()
+    record(session, "meeting_created", at=at, actor_id=actor_id, case_id=case.id,
+           title=f"Møte {number} opprettet", meeting_id=meeting.id, number=number)
+    return meeting
+
+
+def current_meeting(session: Session, case_id: int) -> Meeting | None:
+    """The meeting being prepared or held (the newest not yet distributed or cancelled)."""
+    return session.scalar(select(Meeting).where(
+        Meeting.case_id == case_id, Meeting.status.in_(("planned", "invited", "held")))
+        .order_by(Meeting.number.desc()).limit(1))
+
+
+def eligible_minute_takers(session: Session, case_id: int) -> list[CaseMember]:
+    roles = ("medlem", "koordinator") if get_setting(session, "coordinator_may_take_minutes") else ("medlem",)
+    return list(session.scalars(select(CaseMember).where(
+        CaseMember.case_id == case_id, CaseMember.active.is_(True), CaseMember.role.in_(roles))
+        .order_by(CaseMember.id)))
+
+
+def suggest_minute_taker(session: Session, case_id: int) -> CaseMember | None:
+    """With rotation on: the eligible member who took minutes longest ago (or never)."""
+    eligible = eligible_minute_takers(session, case_id)
+    if not eligible or not get_setting(session, "minute_taker_rotates"):
+        return None
+    last_taken = dict(session.execute(
+        select(Meeting.minute_taker_member_id, func.max(Meeting.number))
+        .where(Meeting.case_id == case_id, Meeting.minute_taker_member_id.is_not(None))
+        .group_by(Meeting.minute_taker_member_id)).all())
+    return min(eligible, key=lambda m: (last_taken.get(m.id, 0), m.id))
+
+
+def plan_meeting(session: Session, meeting: Meeting, *, starts_at: datetime, duration_minutes: int,
+                 place: str | None, video_link: str | None, minute_taker: CaseMember, theme: str | None,
+                 at: datetime, actor_id: int | None) -> None:
+    if minute_taker not in eligible_minute_takers(session, meeting.case_id):
+        raise DomainError("Referenten må være et medlem som kan skrive referat etter kommunens regler.")
+    meeting.starts_at, meeting.duration_minutes = starts_at, duration_minutes
+    meeting.place, meeting.video_link, meeting.theme = place, video_link, theme
+    meeting.minute_taker_member_id = minute_taker.id
+    record(session, "meeting_planned", at=at, actor_id=actor_id, case_id=meeting.case_id,
+           title=f"Møte {meeting.number} planlagt", meeting_id=meeting.id,
+           starts_at=starts_at.isoformat(), minute_taker=minute_taker.name)
+
+
+def submit_matter(session: Session, meeting: Meeting, *, title: str, description: str | None,
+                  excluded_kind: str | None, submitted_by_name: str, submitted_by_id: int | None,
+                  at: datetime) -> Matter:
+    if meeting.status != "planned":
+        raise DomainError("Sakslisten er sendt ut; nye saker tas med til neste møte.")
+    if excluded_kind is not None and excluded_kind not in EXCLUDED_MATTERS:
+        raise DomainError("Ukjent type sak.")
+    matter = Matter(meeting_id=meeting.id, title=title, description=description, excluded_kind=excluded_kind,
+                    submitted_by_name=submitted_by_name, submitted_by_id=submitted_by_id,
+                    on_agenda=excluded_kind is None, created_at=at)
+    session.add(matter)
+    session.flush()
+    record(session, "matter_submitted", at=at, actor_id=submitted_by_id, case_id=meeting.case_id,
+           title=f"Sak meldt inn: {title}", meeting_id=meeting.id, matter_id=matter.id,
+           excluded_kind=excluded_kind)
+    return matter
+
+
+def record_persons_needs(session: Session, meeting: Meeting, needs: str, *, at: datetime,
+                         actor_id: int | None) -> None:
+    meeting.persons_needs = needs
+    record(session, "persons_needs_recorded", at=at, actor_id=actor_id, case_id=meeting.case_id,
+           title="Personens behov og ønsker før møtet registrert", meeting_id=meeting.id)
+
+
+def set_agenda(session: Session, meeting: Meeting, items: list[str], *, kept: dict[int, str],
+               agreed_with_person: bool, at: datetime, actor_id: int | None) -> None:
+    for matter in meeting.matters:
+        if matter.excluded_kind and matter.id in kept:
+            matter.on_agenda, matter.kept_reason = True, kept[matter.id]
+    meeting.agenda = items
+    meeting.agenda_agreed_with_person = agreed_with_person
+    record(session, "agenda_set", at=at, actor_id=actor_id, case_id=meeting.case_id,
+           title=f"Saksliste for møte {meeting.number} satt opp", meeting_id=meeting.id)
+
+
+def notice_ok(session: Session, meeting: Meeting, now: datetime) -> bool:
+    days = int(get_setting(session, "notice_days"))
+    return meeting.starts_at is not None and meeting.starts_at - now >= timedelta(days=days) \
+        or bool(meeting.urgent_reason)
+
+
+def reschedule(session: Session, meeting: Meeting, starts_at: datetime, *, at: datetime, actor_id: int | None) -> None:
+    meeting.starts_at = starts_at
+    record(session, "meeting_rescheduled", at=at, actor_id=actor_id, case_id=meeting.case_id,
+           title=f"Møte {meeting.number} flyttet", meeting_id=meeting.id, starts_at=starts_at.isoformat())
+
+
+def accept_short_notice(session: Session, meeting: Meeting, reason: str, *, at: datetime, actor_id: int | None) -> None:
+    meeting.urgent_reason = reason
+    record(session, "short_notice_accepted", at=at, actor_id=actor_id, case_id=meeting.case_id,
+           title="Kort varsel begrunnet", meeting_id=meeting.id, reason=reason)
+
+
+def mark_invited(session: Session, meeting: Meeting, *, at: datetime, actor_id: int | None) -> None:
+    meeting.status, meeting.invitation_sent_at = "invited", at
+    meeting.invitation_sequence += 1
+    record(session, "invitation_sent", at=at, actor_id=actor_id, case_id=meeting.case_id,
+           title=f"Innkalling til møte {meeting.number} sendt", meeting_id=meeting.id)
+
+
+def record_meeting(session: Session, meeting: Meeting, content: dict, *, attendance: list[dict],
+                   reviewed_measures: list[dict], new_measures: list[dict], recipients: list[int],
+                   approval_rule: str, approval_due_on: date | None, at: datetime,
+                   actor_id: int | None) -> tuple[Minutes, list[Measure]]:
+    members = {m.id: m for m in session.scalars(select(CaseMember).where(CaseMember.case_id == meeting.case_id))}
+    for row in attendance:
+        member = members.get(int(row["member_id"]))
+        if member is None:
+            raise DomainError("Ukjent medlem i oppmøtelisten.")
+        session.add(Attendance(meeting_id=meeting.id, member_id=member.id, present=bool(row.get("present")),
+                               absence_reason=row.get("absence_reason")))
+    for row in reviewed_measures:
+        measure = session.get(Measure, int(row["measure_id"]))
+        if measure is None or measure.case_id != meeting.case_id:
+            raise DomainError("Ukjent tiltak.")
+        close_measure(session, measure, row["status"], row.get("reason"), at=at, actor_id=actor_id)
+    measures = []
+    for row in new_measures:
+        member = members.get(int(row["responsible_member_id"]))
+        if member is None or not member.active:
+            raise DomainError("Den ansvarlige må være medlem av gruppen.")
+        measure = Measure(case_id=meeting.case_id, meeting_id=meeting.id, description=row["description"],
+                          responsible_member_id=member.id, deadline=date.fromisoformat(row["deadline"]),
+                          created_at=at)
+        session.add(measure)
+        measures.append(measure)
+    minutes = Minutes(meeting_id=meeting.id, content=content, approval_rule=approval_rule,
+                      approval_due_on=approval_due_on, recipients=recipients, status="awaiting_approval",
+                      created_at=at)
+    session.add(minutes)
+    meeting.status, meeting.held_at = "held", at
+    session.flush()
+    record(session, "meeting_held", at=at, actor_id=actor_id, case_id=meeting.case_id,
+           title=f"Møte {meeting.number} gjennomført, referat skrevet", meeting_id=meeting.id,
+           minutes_id=minutes.id, measures=len(measures))
+    return minutes, measures
+
+
+def record_approval(session: Session, minutes: Minutes, member: CaseMember, approved: bool,
+                    comment: str | None, *, at: datetime, actor_id: int | None) -> None:
+    session.add(MinutesApproval(minutes_id=minutes.id, member_id=member.id, approved=approved,
+                                comment=comment, at=at))
+    record(session, "minutes_reviewed", at=at, actor_id=actor_id, case_id=member.case_id,
+           title=f"Referat {'godkjent' if approved else 'kommentert'} av {member.name}",
+           minutes_id=minutes.id, approved=approved)
+
+
+def approve_minutes(session: Session, minutes: Minutes, *, note: str | None, pdf: bytes, at: datetime,
+                    actor_id: int | None, case_id: int) -> None:
+    minutes.status, minutes.approved_at, minutes.approval_note = "approved", at, note
+    minutes.archived_pdf = pdf
+    meeting = session.get(Meeting, minutes.meeting_id)
+    meeting.status = "approved"
+    record(session, "minutes_approved", at=at, actor_id=actor_id, case_id=case_id,
+           title=f"Referat fra møte {meeting.number} godkjent og arkivert", minutes_id=minutes.id)
+
+
+def mark_distributed(session: Session, minutes: Minutes, *, at: datetime, actor_id: int | None, case_id: int) -> None:
+    minutes.distributed_at = at
+    meeting = session.get(Meeting, minutes.meeting_id)
+    meeting.status = "distributed"
+    record(session, "minutes_distributed", at=at, actor_id=actor_id, case_id=case_id,
+           title=f"Referat fra møte {meeting.number} sendt til mottakerne", minutes_id=minutes.id)
+
+
+def close_measure(session: Session, measure: Measure, status: str, reason: str | None, *, at: datetime,
+                  actor_id: int | None) -> None:
+    if status not in ("done", "not_done", "escalated"):
+        raise DomainError("Ugyldig status for tiltak.")
+    if status != "done" and not (reason or "").strip():
+        raise DomainError("Skriv hvorfor tiltaket ikke er gjennomført.")
+    measure.status, measure.reason, measure.closed_at = status, reason, at if status != "escalated" else None
+    record(session, "measure_updated", at=at, actor_id=actor_id, case_id=measure.case_id,
+           title=f"Tiltak {'gjennomført' if status == 'done' else ('eskalert' if status == 'escalated' else 'ikke gjennomført')}: {measure.description[:80]}",
+           measure_id=measure.id, status=status)
+
+
+def mark_reminded(session: Session, measure: Measure, *, at: datetime) -> None:
+    measure.reminded_at = at
+    record(session, "measure_reminded", at=at, case_id=measure.case_id,
+           title=f"Påminnelse om tiltak: {measure.description[:80]}", measure_id=measure.id)

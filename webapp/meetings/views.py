@@ -1,0 +1,115 @@
+"""Meeting pages outside the guided steps: submitting a matter, minutes as PDF, letters to print,
+and the outbox."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from webapp.audit.operations import log_access
+from webapp.auth.access import login_required, role_required
+from webapp.cases.access import Access, case_access
+from webapp.cases.models import Case, CaseMember
+from webapp.cases.operations import DomainError
+from webapp.meetings import operations as ops
+from webapp.meetings.documents import minutes_pdf as render_pdf
+from webapp.meetings.minutes import minutes_doc
+from webapp.meetings.models import EXCLUDED_MATTERS, Meeting, Minutes
+from webapp.outbox.models import OutboxMessage
+from webapp.outbox.operations import attachment_bytes
+from webapp.services import db_session, services
+from webapp.taskforms.schema import fields_of
+from webapp.taskforms.submission import read_submission
+from webapp.templating import OSLO
+
+bp = Blueprint("meetings", __name__)
+
+MATTER_FORM = {
+    "type": "object", "required": ["title", "screening"], "x-order": ["title", "description", "screening"],
+    "properties": {
+        "title": {"type": "string", "title": "Sak", "minLength": 2, "maxLength": 300},
+        "description": {"type": "string", "title": "Beskrivelse", "maxLength": 4000, "x-widget": "textarea"},
+        "screening": {"type": "string", "title": "Gjelder saken noe av dette?", "x-widget": "radio",
+                      "x-help": "Ansvarsgruppen skal ikke behandle disse sakene; de har egne veier.",
+                      "oneOf": [{"const": "none", "title": "Nei, ingen av disse"}]
+                      + [{"const": k, "title": v[0]} for k, v in EXCLUDED_MATTERS.items()]},
+    },
+}
+
+
+def _meeting_or_404(case_id: int, meeting_id: int, needed: Access = Access.FULL) -> tuple[Case, Meeting]:
+    session = db_session()
+    case = session.get(Case, case_id)
+    meeting = session.get(Meeting, meeting_id)
+    if case is None or meeting is None or meeting.case_id != case_id or case_access(session, g.user, case_id) < needed:
+        abort(404)
+    return case, meeting
+
+
+@bp.route("/saker/<id:case_id>/moter/<id:meeting_id>/meld-sak", methods=["GET", "POST"])
+@login_required
+def submit_matter(case_id: int, meeting_id: int):
+    case, meeting = _meeting_or_404(case_id, meeting_id)
+    values, errors, status = {}, {}, 200
+    if meeting.status != "planned":
+        flash(_("Sakslisten er sendt ut; nye saker tas med til neste møte."), "error")
+        return redirect(url_for("cases.show", case_id=case_id))
+    if request.method == "POST":
+        submission = read_submission(MATTER_FORM, request.form, today=services().clock.now().astimezone(OSLO).date())
+        if submission.ok:
+            kind = None if submission.data["screening"] == "none" else submission.data["screening"]
+            try:
+                with services().db.transaction(serialised=True) as s:
+                    ops.submit_matter(s, s.get(Meeting, meeting_id), title=submission.data["title"],
+                                      description=submission.data.get("description"), excluded_kind=kind,
+                                      submitted_by_name=g.user.full_name, submitted_by_id=g.user.id,
+                                      at=services().clock.now())
+            except DomainError:
+                flash(_("Sakslisten er sendt ut; nye saker tas med til neste møte."), "error")
+                return redirect(url_for("cases.show", case_id=case_id))
+            if kind:
+                flash(_("Saken er registrert, men holdes utenfor sakslisten: %(what)s. %(where)s",
+                        what=EXCLUDED_MATTERS[kind][0], where=EXCLUDED_MATTERS[kind][1]))
+            else:
+                flash(_("Saken er meldt inn til møtet."))
+            return redirect(url_for("cases.show", case_id=case_id))
+        values, errors, status = submission.values, submission.errors, 400
+    return render_template("meetings/submit_matter.html", case=case, meeting=meeting, fields=fields_of(MATTER_FORM),
+                           values=values, errors=errors), status
+
+
+@bp.route("/saker/<id:case_id>/moter/<id:meeting_id>/referat.pdf")
+@login_required
+def minutes_pdf(case_id: int, meeting_id: int):
+    _case, meeting = _meeting_or_404(case_id, meeting_id)
+    session = db_session()
+    minutes = session.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id))
+    if minutes is None:
+        abort(404)
+    log_access(services().db, user_id=g.user.id, case_id=case_id, page="minutes", at=services().clock.now())
+    pdf = minutes.archived_pdf or render_pdf(minutes_doc(session, minutes))
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="referat-{meeting.number}.pdf"'})
+
+
+@bp.route("/saker/<id:case_id>/brev/<id:message_id>")
+@login_required
+def letter(case_id: int, message_id: int):
+    session = db_session()
+    message = session.get(OutboxMessage, message_id)
+    is_coordinator = session.scalar(select(CaseMember.id).where(
+        CaseMember.case_id == case_id, CaseMember.user_id == g.user.id, CaseMember.role == "koordinator",
+        CaseMember.active.is_(True))) is not None
+    if message is None or message.case_id != case_id or message.channel != "letter" or not is_coordinator:
+        abort(404)
+    log_access(services().db, user_id=g.user.id, case_id=case_id, page="letter", at=services().clock.now())
+    item = message.attachments[0]
+    return Response(attachment_bytes(item), mimetype=item["content_type"],
+                    headers={"Content-Disposition": f'inline; filename="{item["filename"]}"'})
+
+
+@bp.route("/utboks")
+@role_required("admin", "system_owner")
+def outbox():
+    rows = db_session().scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).all()
+    return render_template("meetings/outbox.html", rows=rows)

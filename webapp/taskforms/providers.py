@@ -1,0 +1,90 @@
+"""Named providers a diagram's user task may refer to (validated at deploy time):
+
+- ``x-options`` in a form: choices from the database (webapp/taskforms/options.py);
+- ``formDefaults`` property: initial values computed when the task page opens;
+- ``context`` property: an information panel shown beside the form (a template + its values).
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.cases.models import Case, CaseMember
+from webapp.meetings.models import EXCLUDED_MATTERS, Measure, Meeting, Minutes, MinutesApproval
+from webapp.taskforms.options import PROVIDERS as OPTION_PROVIDERS
+
+
+def _meeting(session: Session, data: dict) -> Meeting | None:
+    try:
+        return session.get(Meeting, int(data.get("meeting_id")))
+    except (TypeError, ValueError):
+        return None
+
+
+def _minutes_defaults(session: Session, case: Case, data: dict, today: date) -> dict:
+    meeting = _meeting(session, data)
+    members = session.scalars(select(CaseMember).where(CaseMember.case_id == case.id, CaseMember.active.is_(True))
+                              .order_by(CaseMember.id)).all()
+    open_measures = session.scalars(select(Measure).where(Measure.case_id == case.id, Measure.status == "open")
+                                    .order_by(Measure.deadline)).all()
+    return {
+        "attendance": [{"member_id": str(m.id), "present": True} for m in members],
+        "previous_measures": [{"measure_id": str(m.id)} for m in open_measures],
+        "items": [{"title": title} for title in (meeting.agenda if meeting else [])],
+        "recipients": [str(m.id) for m in members],
+    }
+
+
+def _agenda_defaults(session: Session, case: Case, data: dict, today: date) -> dict:
+    meeting = _meeting(session, data)
+    items = []
+    if meeting is not None and meeting.number == 1:
+        items.append({"title": "Gjennomgang av retningslinjer for møtene"})
+    if case.individual_plan == "yes":
+        items.append({"title": "Den individuelle planen: mål og tiltak"})
+    if meeting is not None:
+        items += [{"title": m.title} for m in meeting.matters if m.on_agenda]
+    return {"agenda": items}
+
+
+def _matters_context(session: Session, case: Case, data: dict) -> tuple[str, dict]:
+    meeting = _meeting(session, data)
+    return "meetings/context_matters.html", {
+        "meeting": meeting, "matters": meeting.matters if meeting else [], "excluded": EXCLUDED_MATTERS}
+
+
+def _minutes_context(session: Session, case: Case, data: dict) -> tuple[str, dict]:
+    from webapp.meetings.minutes import minutes_doc
+
+    meeting = _meeting(session, data)
+    minutes = session.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id)) if meeting else None
+    approvals = []
+    if minutes is not None:
+        approvals = session.execute(select(MinutesApproval, CaseMember)
+                                    .join(CaseMember, CaseMember.id == MinutesApproval.member_id)
+                                    .where(MinutesApproval.minutes_id == minutes.id)).all()
+    return "meetings/context_minutes.html", {
+        "doc": minutes_doc(session, minutes) if minutes else None, "approvals": approvals, "minutes": minutes}
+
+
+def _meeting_context(session: Session, case: Case, data: dict) -> tuple[str, dict]:
+    return "meetings/context_meeting.html", {"meeting": _meeting(session, data)}
+
+
+DEFAULTS: dict[str, Callable] = {
+    "meeting_minutes": _minutes_defaults,
+    "meeting_agenda": _agenda_defaults,
+}
+
+CONTEXTS: dict[str, Callable] = {
+    "meeting_matters": _matters_context,
+    "meeting_minutes": _minutes_context,
+    "meeting": _meeting_context,
+}
+
+
+def provider_names() -> dict[str, set[str]]:
+    return {"options": set(OPTION_PROVIDERS), "defaults": set(DEFAULTS), "context": set(CONTEXTS)}
