@@ -38,6 +38,9 @@ def using_clock(clock: Clock):
         _current_clock.reset(token)
 
 
+TIMER_TYPES = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+
+
 def _as_datetime(value) -> datetime | None:
     try:
         if isinstance(value, dict):  # cycle timer
@@ -57,7 +60,7 @@ def next_due(workflow) -> datetime | None:
     """The earliest pending timer of the workflow, in UTC, or None."""
     due = None
     for event in workflow.waiting_events():
-        if "Timer" not in event.event_type:
+        if event.event_type not in TIMER_TYPES:
             continue
         moment = _as_datetime(event.value)
         if moment is not None and (due is None or moment < due):

@@ -20,8 +20,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
-from flask import has_request_context, render_template
-from flask_babel import gettext
+import jinja2
+from flask import has_request_context
+from flask_babel import gettext, ngettext
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 from markupsafe import Markup
 from weasyprint import HTML
@@ -30,6 +31,7 @@ from weasyprint.urls import URLFetcher
 OSLO = ZoneInfo("Europe/Oslo")
 PRODID = "-//ansvarsgruppe//NO"
 PRINT_CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "print.css"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 __all__ = [
     "AgendaItemLine", "MeasureLine", "MeetingInfo", "MinutesDoc", "Person",
@@ -257,9 +259,25 @@ def print_css() -> Markup:
     return Markup(_print_css_text().replace("</", "<\\/"))
 
 
+def _ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    if has_request_context():
+        return ngettext(singular, plural, num, **variables)
+    return (singular if num == 1 else plural) % {"num": num, **variables}
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    """A Jinja environment of our own: documents are also made by the worker and by service
+    tasks, where there is no Flask app or request (Flask's render_template needs one)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             autoescape=jinja2.select_autoescape(default=True))
+    env.globals.update(_=_, gettext=_, ngettext=_ngettext)
+    return env
+
+
 def _render(template: str, **context) -> str:
-    return render_template(template, css=print_css(), fmt_date=_date_no, fmt_time=_time_no,
-                           **context)
+    return _environment().get_template(template).render(css=print_css(), fmt_date=_date_no,
+                                                        fmt_time=_time_no, **context)
 
 
 def html_to_pdf(html: str, fetcher: URLFetcher | None = None) -> bytes:

@@ -1,0 +1,149 @@
+"""A whole meeting cycle through the engine, with the clock moved, on SQLite and PostgreSQL."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.webapp.cases.helpers import complete, establish, municipality, open_task
+from tests.webapp.meetings.helpers import hold_data, meeting, members, plan, prepare, weekday_after
+from webapp.engine.models import OpenTask, ProcessInstance
+from webapp.meetings.models import Attendance, Measure, Meeting, Minutes, MinutesApproval
+from webapp.outbox.models import OutboxMessage
+
+
+@pytest.fixture
+def users(services):
+    return municipality(services)
+
+
+@pytest.fixture
+def case_id(services, users):
+    return establish(services, users, until="active")
+
+
+def outbox(services, **where):
+    with services.db.session() as s:
+        query = select(OutboxMessage)
+        for key, value in where.items():
+            query = query.where(getattr(OutboxMessage, key) == value)
+        return s.scalars(query.order_by(OutboxMessage.id)).all()
+
+
+def test_whole_cycle(services, users, case_id):
+    before = len(outbox(services))
+    day = prepare(services, users, case_id)
+    m = meeting(services, case_id)
+    assert m.status == "invited" and m.agenda == ["Skolestart"]
+    invitations = [o for o in outbox(services)[before:] if o.subject.startswith("Innkalling")]
+    assert {o.recipient for o in invitations if o.channel == "email"} >= {"siri@example.org", "anne@example.org", "per@example.org"}
+    assert all(any(a["filename"].endswith(".ics") for a in o.attachments) for o in invitations if o.channel == "email")
+
+    # the reminder timer: due two days before the meeting, fired by the worker
+    services.clock.set(m.starts_at - timedelta(days=2, minutes=-1))
+    assert services.engine.fire_due_timers() >= 1
+    assert any(o.subject.startswith("Påminnelse") for o in outbox(services))
+
+    # the minute-taker (Siri) holds the meeting
+    task = open_task(services, case_id, "hold_first")
+    assert task.assignee_id == users["siri"]
+    services.clock.set(m.starts_at + timedelta(hours=2))
+    complete(services, case_id, "hold_first", hold_data(services, case_id, next_date=day + timedelta(days=120)), users["siri"])
+    with services.db.session() as s:
+        minutes = s.scalar(select(Minutes))
+        assert minutes.status == "awaiting_approval" and minutes.approval_rule == "members"
+        assert s.scalar(select(Meeting.status)) == "held"
+        assert len(s.scalars(select(Attendance)).all()) == 3
+        measure = s.scalar(select(Measure))
+        assert measure.responsible_member_id == members(services, case_id)["Siri Skole"]
+        approvals = s.scalars(select(OpenTask).where(OpenTask.task_spec == "approve")).all()
+        follow = s.scalar(select(OpenTask).where(OpenTask.task_spec == "follow"))
+    assert follow.assignee_id == users["siri"] and follow.title.startswith("Følg opp tiltak – Bestille assistent")
+    assert {t.assignee_id for t in approvals} == {users["kari"], users["siri"]}  # Per is confirmed by Kari
+
+    siri_task = [t for t in approvals if t.assignee_id == users["siri"]][0]
+    services.engine.complete_task(siri_task.instance_id, siri_task.task_id, {"approved": "ja"}, actor_id=users["siri"])
+    kari_tasks = [t for t in approvals if t.assignee_id == users["kari"]]
+    services.engine.complete_task(kari_tasks[0].instance_id, kari_tasks[0].task_id,
+                                  {"approved": "nei", "comment": "Rett stavefeil"}, actor_id=users["kari"])
+    for t in kari_tasks[1:]:
+        services.engine.complete_task(t.instance_id, t.task_id, {"approved": "ja"}, actor_id=users["kari"])
+    complete(services, case_id, "finalize", {"confirmed": True, "final_note": "Stavefeil rettet"}, users["kari"])
+    with services.db.session() as s:
+        minutes = s.scalar(select(Minutes))
+        assert minutes.status == "approved" and minutes.archived_pdf.startswith(b"%PDF")
+        assert minutes.distributed_at is not None
+        assert len(s.scalars(select(MinutesApproval)).all()) == len(approvals)
+        assert s.scalar(select(Meeting.status).where(Meeting.number == 1)) == "distributed"
+        nxt = s.scalar(select(Meeting).where(Meeting.number == 2))
+        assert nxt is not None and nxt.starts_at.date() == day + timedelta(days=120)
+        statuses = {i.definition.process_id: i.status for i in s.scalars(select(ProcessInstance))
+                    if i.definition.process_id != "meeting" or i.status == "completed"}
+    assert statuses["meeting"] == "completed"
+    sent = [o for o in outbox(services) if o.subject.startswith("Referat")]
+    assert {o.recipient for o in sent if o.channel == "email"} >= {"siri@example.org", "anne@example.org"}
+    assert all(a["content_type"] == "application/pdf" for o in sent for a in o.attachments)
+    assert open_task(services, case_id, "plan") is not None  # the next meeting is being planned
+
+
+def test_notice_too_short_requires_new_date_or_reason(services, users, case_id):
+    plan(services, users, case_id, days=10)  # 10 < 14 days' notice
+    complete(services, case_id, "needs", {"persons_needs": "x", "person_attends": "ja"}, users["kari"])
+    complete(services, case_id, "agenda", {"agreed_with_person": True, "agenda": [{"title": "A"}]}, users["kari"])
+    assert meeting(services, case_id).status == "planned"  # no invitation sent
+    late = open_task(services, case_id, "late")
+    assert late is not None and late.assignee_id == users["kari"]
+    new_day = weekday_after(services, 20)
+    complete(services, case_id, "late", {"notice_decision": "new_date", "new_date": new_day.isoformat(),
+                                         "new_time": "09:00"}, users["kari"])
+    m = meeting(services, case_id)
+    assert m.status == "invited" and m.starts_at.date() == new_day
+
+
+def test_urgent_meeting_with_reason(services, users, case_id):
+    plan(services, users, case_id, days=3)
+    complete(services, case_id, "needs", {"persons_needs": "x", "person_attends": "ja"}, users["kari"])
+    complete(services, case_id, "agenda", {"agreed_with_person": True, "agenda": [{"title": "A"}]}, users["kari"])
+    complete(services, case_id, "late", {"notice_decision": "urgent", "urgent_reason": "Akutt boligsituasjon"}, users["kari"])
+    m = meeting(services, case_id)
+    assert m.status == "invited" and m.urgent_reason == "Akutt boligsituasjon"
+
+
+def test_approval_deadline_passes_without_answers(services, users, case_id):
+    prepare(services, users, case_id)
+    m = meeting(services, case_id)
+    services.clock.set(m.starts_at + timedelta(hours=2))
+    complete(services, case_id, "hold_first", hold_data(services, case_id, measures=[]), users["siri"])
+    assert open_task(services, case_id, "approve") is not None
+    services.clock.advance(timedelta(days=6))
+    services.engine.fire_due_timers()
+    assert open_task(services, case_id, "approve") is not None  # still within 7 days
+    services.clock.advance(timedelta(days=2))
+    services.engine.fire_due_timers()
+    assert open_task(services, case_id, "approve") is None  # the deadline closed the approval round
+    assert open_task(services, case_id, "finalize").assignee_id == users["kari"]
+
+
+def test_overdue_measure_reminds_the_responsible_member(services, users, case_id):
+    prepare(services, users, case_id)
+    m = meeting(services, case_id)
+    services.clock.set(m.starts_at + timedelta(hours=2))
+    deadline = services.clock.now().date() + timedelta(days=10)
+    ids = members(services, case_id)
+    complete(services, case_id, "hold_first", hold_data(services, case_id, measures=[
+        {"description": "Søke om assistent", "responsible_member_id": str(ids["Siri Skole"]),
+         "deadline": deadline.isoformat()}]), users["siri"])
+    before = len([o for o in outbox(services) if o.subject.startswith("Påminnelse: tiltak")])
+    services.clock.advance(timedelta(days=9))
+    services.engine.fire_due_timers()
+    assert len([o for o in outbox(services) if o.subject.startswith("Påminnelse: tiltak")]) == before
+    services.clock.advance(timedelta(days=2, hours=1))
+    services.engine.fire_due_timers()
+    reminders = [o for o in outbox(services) if o.subject.startswith("Påminnelse: tiltak")]
+    assert len(reminders) == before + 1 and reminders[-1].recipient == "siri@example.org"
+    services.clock.advance(timedelta(days=7))
+    services.engine.fire_due_timers()
+    assert len([o for o in outbox(services) if o.subject.startswith("Påminnelse: tiltak")]) == before + 2
+    # the task is still Siri's, and closing it stops the reminders
+    complete(services, case_id, "follow", {"outcome": "done"}, users["siri"])
+    with services.db.session() as s:
+        assert s.scalar(select(Measure.status)) == "done"
