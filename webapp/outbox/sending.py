@@ -30,8 +30,13 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email.set_content(message.body)
     for item in message.attachments or []:
         maintype, _, subtype = item.get("content_type", "application/octet-stream").partition("/")
-        email.add_attachment(attachment_bytes(item), maintype=maintype, subtype=subtype,
-                             filename=item["filename"])
+        if maintype == "text":  # text parts keep their UTF-8 charset (Norwegian letters in .ics)
+            params = {"method": "REQUEST"} if subtype == "calendar" else {}
+            email.add_attachment(attachment_bytes(item).decode("utf-8"), subtype=subtype,
+                                 filename=item["filename"], params=params)
+        else:
+            email.add_attachment(attachment_bytes(item), maintype=maintype, subtype=subtype,
+                                 filename=item["filename"])
     return email
 
 

@@ -1,0 +1,63 @@
+"""The worker sends the outbox over real SMTP (aiosmtpd); a failing server loses nothing."""
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from tests.smtp import start_smtp
+from tests.webapp.cases.helpers import establish, municipality
+from tests.webapp.meetings.helpers import prepare
+from webapp.outbox.models import OutboxMessage
+from webapp.outbox.operations import Outbox, attachment
+from webapp.outbox.sending import send_due
+
+
+@pytest.fixture
+def smtp():
+    controller, inbox = start_smtp()
+    yield controller, inbox
+    controller.stop()
+
+
+def test_invitation_arrives_with_ics(services, smtp):
+    controller, inbox = smtp
+    users = municipality(services)
+    case_id = establish(services, users, until="active")
+    prepare(services, users, case_id)
+    sent = send_due(services.db, services.clock, "127.0.0.1", controller.port, "ag@kommune.no", limit=500)
+    assert sent == len(inbox.messages) and sent > 0
+    invitation = next(m for m in inbox.messages if m["To"] == "siri@example.org" and m["Subject"].startswith("Innkalling"))
+    assert invitation["From"] == "ag@kommune.no"
+    [ics] = [part for part in invitation.iter_attachments() if part.get_content_type() == "text/calendar"]
+    event = Calendar.from_ical(ics.get_content()).walk("VEVENT")[0]
+    assert "Skolestart" in str(event["DESCRIPTION"]) and str(event["LOCATION"]).startswith("Rådhuset")
+    assert "mailto:siri@example.org" in [str(a) for a in event.get("ATTENDEE")]
+    with services.db.session() as s:
+        assert set(s.scalars(select(OutboxMessage.status).where(OutboxMessage.channel == "email"))) == {"sent"}
+
+
+def test_failing_server_loses_nothing_and_backs_off(services, smtp):
+    controller, inbox = smtp
+    with services.db.transaction() as s:
+        Outbox(s, services.clock, None).send("a@example.org", "Hei", "Tekst",
+                                             [attachment("x.pdf", "application/pdf", b"%PDF-1.4 binary \x00\xff")])
+    inbox.refuse = True
+    assert send_due(services.db, services.clock, "127.0.0.1", controller.port, "ag@kommune.no") == 0
+    with services.db.session() as s:
+        message = s.scalar(select(OutboxMessage))
+        assert (message.status, message.attempts) == ("pending", 1) and "451" in message.last_error
+        first_retry = message.next_attempt_at
+    assert send_due(services.db, services.clock, "127.0.0.1", controller.port, "ag@kommune.no") == 0  # not yet due
+    # nobody listening at all is also just a failed attempt
+    services.clock.advance(timedelta(minutes=1, seconds=1))
+    assert send_due(services.db, services.clock, "127.0.0.1", 1, "ag@kommune.no") == 0
+    with services.db.session() as s:
+        message = s.scalar(select(OutboxMessage))
+        assert message.attempts == 2 and message.next_attempt_at - first_retry >= timedelta(minutes=1)
+    inbox.refuse = False
+    services.clock.advance(timedelta(minutes=3))
+    assert send_due(services.db, services.clock, "127.0.0.1", controller.port, "ag@kommune.no") == 1
+    [received] = inbox.messages
+    [pdf] = list(received.iter_attachments())
+    assert pdf.get_content() == b"%PDF-1.4 binary \x00\xff"
