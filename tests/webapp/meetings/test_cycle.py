@@ -147,3 +147,77 @@ def test_overdue_measure_reminds_the_responsible_member(services, users, case_id
     complete(services, case_id, "follow", {"outcome": "done"}, users["siri"])
     with services.db.session() as s:
         assert s.scalar(select(Measure.status)) == "done"
+
+
+def _approve_all(services, users):
+    with services.db.session() as s:
+        tasks = s.scalars(select(OpenTask).where(OpenTask.task_spec == "approve")).all()
+    for t in tasks:
+        services.engine.complete_task(t.instance_id, t.task_id, {"approved": "ja"}, actor_id=t.assignee_id)
+
+
+def test_archived_minutes_pdf_holds_the_checklist_contents(services, users, case_id):
+    import io
+
+    from pypdf import PdfReader
+    prepare(services, users, case_id)
+    services.clock.set(meeting(services, case_id).starts_at + timedelta(hours=2))
+    complete(services, case_id, "hold_first", hold_data(services, case_id), users["siri"])
+    _approve_all(services, users)
+    complete(services, case_id, "finalize", {"confirmed": True}, users["kari"])
+    with services.db.session() as s:
+        pdf = s.scalar(select(Minutes.archived_pdf))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for expected in ("Til stede", "Forfall", "Anne Berg", "Syk", "Emma gleder seg til skolen",
+                     "Skolen har forberedt klasserommet", "Assistent første uke", "Bestille assistent",
+                     "God start planlagt", "Mottakere", "Siri Skole"):
+        assert expected in text, expected
+
+
+def test_approval_at_the_next_meeting(services, users, case_id):
+    from webapp.settings.operations import change_setting
+    with services.db.transaction() as s:
+        change_setting(s, "minutes_approval", "next_meeting", at=services.clock.now(), actor_id=None)
+    day = prepare(services, users, case_id)
+    services.clock.set(meeting(services, case_id).starts_at + timedelta(hours=2))
+    complete(services, case_id, "hold_first", hold_data(services, case_id, next_date=day + timedelta(days=60)), users["siri"])
+    assert open_task(services, case_id, "approve") is None  # no approval round by members
+    with services.db.session() as s:
+        first = s.scalar(select(Minutes))
+        assert first.status == "awaiting_approval" and first.approval_rule == "next_meeting"
+    # meeting 2 approves meeting 1's minutes, which are then archived and sent
+    prepare(services, users, case_id, days=70)
+    services.clock.set(meeting(services, case_id, 2).starts_at + timedelta(hours=2))
+    data = hold_data(services, case_id, first=False, measures=[])
+    data.update({"previous_minutes_approved": "ja", "previous_minutes_comments": "Ingen merknader"})
+    complete(services, case_id, "hold", data, users["siri"])
+    with services.db.session() as s:
+        first = s.get(Minutes, first.id)
+        assert first.status == "approved" and first.archived_pdf and first.distributed_at
+        assert s.scalar(select(Meeting.status).where(Meeting.number == 1)) == "distributed"
+
+
+def test_cooperation_meeting_after_the_first_meeting(services, users, case_id):
+    prepare(services, users, case_id)
+    data = hold_data(services, case_id, measures=[])
+    data["cooperation_meeting"] = "ja"
+    complete(services, case_id, "hold_first", data, users["siri"])
+    task = open_task(services, case_id, "cooperation")
+    assert task.assignee_id == users["kari"]
+    complete(services, case_id, "cooperation", {"held_on": "2026-12-01", "role_notes": "Skolen leder tiltak i skoletiden"},
+             users["kari"])
+    assert open_task(services, case_id, "approve") is not None
+
+
+def test_escalation_to_the_line_manager(services, users, case_id):
+    from webapp.cases.models import Unit
+    with services.db.transaction() as s:
+        s.get(Unit, users["unit_school"]).line_manager_id = users["ulf"]
+    prepare(services, users, case_id)
+    complete(services, case_id, "hold_first", hold_data(services, case_id), users["siri"])
+    complete(services, case_id, "follow", {"outcome": "escalate", "comment": "Skolen mangler ressurser"}, users["siri"])
+    task = open_task(services, case_id, "escalated")
+    assert task.assignee_id == users["ulf"] and task.lane == "linjeleder"
+    complete(services, case_id, "escalated", {"decision": "Ekstra assistent fra januar", "resolved": "ja"}, users["ulf"])
+    with services.db.session() as s:
+        assert s.scalar(select(Measure.status)) == "done"

@@ -1,0 +1,107 @@
+"""A whole meeting cycle in real Chromium, from planning to approved and distributed minutes;
+the mail is caught by a real local SMTP server."""
+import pytest
+from icalendar import Calendar
+
+from tests.browser.conftest import assert_accessible
+from tests.browser.test_establishment_walk import as_user
+from tests.smtp import start_smtp
+from tests.webapp.cases.helpers import establish, municipality
+from tests.webapp.meetings.helpers import weekday_after
+from webapp.outbox.sending import send_due
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def smtp():
+    controller, inbox = start_smtp()
+    yield controller, inbox
+    controller.stop()
+
+
+def test_meeting_cycle(page, live_server, services, smtp):
+    controller, inbox = smtp
+    users = municipality(services)
+    case_id = establish(services, users, until="active")
+    base = live_server
+    day = weekday_after(services, 30)
+
+    as_user(page, base, "siri")  # a member submits a matter before the agenda is set
+    page.goto(f"{base}/saker/{case_id}")
+    page.click("text=Meld inn sak")
+    page.fill("#f-title", "Skolestart til høsten")
+    page.check("label:has-text('Nei, ingen av disse')")
+    page.click("button:has-text('Meld inn saken')")
+    assert "Saken er meldt inn til møtet." in page.content()
+
+    as_user(page, base, "kari")
+    page.click("text=Planlegg møtet")
+    assert_accessible(page)
+    page.fill("#f-meeting_date", day.isoformat())
+    page.fill("#f-meeting_time", "10:00")
+    page.fill("#f-place", "Rådhuset, møterom 2")
+    page.locator("#f-minute_taker_member_id label:has-text('Siri Skole')").check()
+    page.click("button:has-text('Fullfør steget')")
+    assert page.locator("h1").inner_text() == "Avklar personens behov og ønsker før møtet"
+    page.fill("#f-persons_needs", "Emma vil snakke om skolestart")
+    page.check("label:has-text('Ja')")
+    page.click("button:has-text('Fullfør steget')")
+    assert page.locator("h1").inner_text() == "Sett opp saksliste og send innkalling"
+    assert page.input_value("#f-agenda-0-title") == "Gjennomgang av retningslinjer for møtene"
+    assert "Skolestart til høsten" in page.content()
+    assert_accessible(page)
+    page.check("label:has-text('Sakslisten er avtalt med personen')")
+    page.click("button:has-text('Send innkalling')")
+
+    as_user(page, base, "siri")
+    page.click("text=Hold første møte og skriv referat")
+    assert_accessible(page)
+    page.check("label:has-text('Kommunens retningslinjer for møtene er gjennomgått')")
+    page.check("label:has-text('Ingen tidligere referat')")
+    page.fill("#f-persons_account", "Emma gleder seg til skolen")
+    page.fill("#f-items-1-discussion", "Behov for assistent")
+    page.fill("#f-items-1-conclusion", "Assistent første uke")
+    page.fill("#f-new_measures-0-description", "Bestille assistent")
+    page.select_option("#f-new_measures-0-responsible_member_id", label="Siri Skole")
+    page.fill("#f-new_measures-0-deadline", day.replace(year=day.year + 1).isoformat())
+    page.fill("#f-summary", "God start planlagt")
+    page.locator("fieldset:has-text('Trengs et samarbeidsmøte') label:has-text('Nei')").check()
+    page.click("button:has-text('Lagre referatet')")
+    # Siri's next steps in the case: following up her new measure, and approving the minutes
+    assert page.locator("h1").inner_text() == "Følg opp tiltak – Bestille assistent"
+    page.goto(f"{base}/oppgaver")
+    page.click("text=Godkjenn referatet")
+    assert "Assistent første uke" in page.content()
+    page.check("label:has-text('Ja, referatet er riktig')")
+    page.click("button:has-text('Fullfør steget')")
+
+    as_user(page, base, "kari")
+    while page.locator("a:has-text('Godkjenn referatet')").count():
+        page.locator("a:has-text('Godkjenn referatet')").first.click()
+        page.check("label:has-text('Ja, referatet er riktig')")
+        page.click("button:has-text('Fullfør steget')")
+        page.goto(f"{base}/oppgaver")
+    page.click("text=Godkjenn og send ut referatet")
+    page.check("label:has-text('Referatet er godkjent av gruppen')")
+    page.click("button:has-text('Godkjenn og send referatet')")
+
+    page.goto(f"{base}/saker/{case_id}")
+    assert "Referat sendt ut" in page.content() and "Bestille assistent" in page.content()
+    assert_accessible(page)
+    href = page.locator("a:has-text('PDF')").first.get_attribute("href")
+    pdf = page.request.get(base + href)
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+
+    # the worker sends the outbox to the SMTP server
+    sent = send_due(services.db, services.clock, "127.0.0.1", controller.port, "ag@kommune.no", limit=500)
+    assert sent == len(inbox.messages)
+    to_siri = {m["Subject"].split(" ")[0]: m for m in inbox.messages if m["To"] == "siri@example.org"}
+    invitation = to_siri["Innkalling"]
+    [ics] = [p for p in invitation.iter_attachments() if p.get_content_type() == "text/calendar"]
+    event = Calendar.from_ical(ics.get_content()).walk("VEVENT")[0]
+    assert event["DTSTART"].dt.hour == 10 and str(event["LOCATION"]).startswith("Rådhuset")
+    assert "Skolestart til høsten" in str(event["DESCRIPTION"])
+    minutes = to_siri["Referat"]
+    [pdf_part] = list(minutes.iter_attachments())
+    assert pdf_part.get_content_type() == "application/pdf" and pdf_part.get_content().startswith(b"%PDF")
