@@ -37,6 +37,52 @@ def _complete(services, case_id: int, task_spec: str, data: dict, actor_id: int)
     services.engine.complete_task(task.instance_id, task.task_id, data, actor_id=actor_id)
 
 
+def _member_ids(services, case_id: int) -> dict[str, str]:
+    from webapp.cases.models import CaseMember
+    with services.db.session() as s:
+        return {m.name: str(m.id) for m in s.scalars(select(CaseMember).where(CaseMember.case_id == case_id))}
+
+
+def _demo_meeting(services, case_id: int, users: dict, today) -> None:
+    """The active case's first meeting: held, minutes approved and sent, measures running, the
+    next meeting being planned."""
+    ids = _member_ids(services, case_id)
+    day = today + timedelta(days=21)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    _complete(services, case_id, "plan", {"meeting_date": day.isoformat(), "meeting_time": "13:00",
+                                          "duration_minutes": 90, "place": "Rådhuset, møterom 2",
+                                          "minute_taker_member_id": ids["Siri Skole"]}, users["kari"])
+    _complete(services, case_id, "needs", {"persons_needs": "Jonas vil snakke om overgangen til videregående.",
+                                           "person_attends": "ja"}, users["kari"])
+    _complete(services, case_id, "agenda", {"agreed_with_person": True, "agenda": [
+        {"title": "Gjennomgang av retningslinjer for møtene"}, {"title": "Valg av videregående skole"}]}, users["kari"])
+    _complete(services, case_id, "hold_first", {
+        "rules_reviewed": True, "cooperation_meeting": "nei", "previous_minutes_approved": "ingen",
+        "attendance": [{"member_id": ids["Jonas Lie"], "present": True}, {"member_id": ids["Kari Koordinator"], "present": True},
+                       {"member_id": ids["Siri Skole"], "present": True},
+                       {"member_id": ids["Per Fastlege"], "present": False, "absence_reason": "Legevakt"}],
+        "persons_account": "Jonas ønsker å gå på yrkesfag og trenger hjelp til søknaden.",
+        "services_account": "Skolen har god erfaring med rådgivertjenesten.",
+        "items": [{"title": "Gjennomgang av retningslinjer for møtene", "conclusion": "Gjennomgått"},
+                  {"title": "Valg av videregående skole", "discussion": "Yrkesfag er aktuelt.",
+                   "conclusion": "Rådgiver bistår med søknaden"}],
+        "new_measures": [
+            {"description": "Avtale møte med rådgiver", "responsible_member_id": ids["Siri Skole"],
+             "deadline": (today - timedelta(days=3)).isoformat()},
+            {"description": "Legeerklæring til søknaden", "responsible_member_id": ids["Per Fastlege"],
+             "deadline": (today + timedelta(days=30)).isoformat()}],
+        "summary": "Jonas søker yrkesfag; skolen og fastlegen bidrar.",
+        "next_meeting_date": (day + timedelta(days=120)).isoformat(), "next_meeting_theme": "Søknaden",
+        "recipients": [ids["Jonas Lie"], ids["Kari Koordinator"], ids["Siri Skole"], ids["Per Fastlege"]],
+    }, users["siri"])
+    with services.db.session() as s:
+        approvals = s.scalars(select(OpenTask).where(OpenTask.case_id == case_id, OpenTask.task_spec == "approve")).all()
+    for task in approvals:
+        services.engine.complete_task(task.instance_id, task.task_id, {"approved": "ja"}, actor_id=task.assignee_id)
+    _complete(services, case_id, "finalize", {"confirmed": True}, users["kari"])
+
+
 def seed(app: Flask) -> bool:
     """Create demo users, units and cases once. Returns False if already seeded."""
     services = app.extensions["ansvarsgruppe"]
@@ -94,6 +140,8 @@ def seed(app: Flask) -> bool:
     _complete(services, active, "plan_need", {"plan_need": "yes"}, users["kari"])
     _complete(services, active, "first_meeting", {"first_meeting_date": (today + timedelta(days=21)).isoformat(),
                                                    "first_meeting_place": "Rådhuset, møterom 2"}, users["kari"])
+
+    _demo_meeting(services, active, users, today)
 
     refused = wish("Maja Moe", "2014-11-11", by_name="Eva Moe")
     _complete(services, refused, "appoint", appoint, users["ke"])
