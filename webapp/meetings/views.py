@@ -113,3 +113,14 @@ def letter(case_id: int, message_id: int):
 def outbox():
     rows = db_session().scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).all()
     return render_template("meetings/outbox.html", rows=rows)
+
+
+@bp.route("/utboks/<id:message_id>/vedlegg/<int:index>")
+@role_required("admin", "system_owner")
+def outbox_attachment(message_id: int, index: int):
+    message = db_session().get(OutboxMessage, message_id)
+    if message is None or index >= len(message.attachments or []):
+        abort(404)
+    item = message.attachments[index]
+    return Response(attachment_bytes(item), mimetype=item["content_type"],
+                    headers={"Content-Disposition": f'attachment; filename="{item["filename"]}"'})

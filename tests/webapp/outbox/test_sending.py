@@ -61,3 +61,23 @@ def test_failing_server_loses_nothing_and_backs_off(services, smtp):
     [received] = inbox.messages
     [pdf] = list(received.iter_attachments())
     assert pdf.get_content() == b"%PDF-1.4 binary \x00\xff"
+
+
+def test_outbox_page_shows_messages_and_attachments(app, services):
+    from tests.conftest import login_client
+    from webapp.auth.operations import create_user
+    with services.db.transaction() as s:
+        create_user(s, "sara", "Sara", "passord123", roles=("staff", "system_owner"), at=services.clock.now())
+        create_user(s, "kari", "Kari", "passord123", roles=("staff",), at=services.clock.now())
+        Outbox(s, services.clock, None).send("a@example.org", "Innkalling", "Tekst",
+                                             [attachment("innkalling.ics", "text/calendar", "BEGIN:VCALENDAR")])
+    sara = login_client(app, "sara")
+    page = sara.get("/utboks")
+    assert page.status_code == 200 and "Innkalling" in page.text and "innkalling.ics" in page.text
+    with services.db.session() as s:
+        message_id = s.scalar(select(OutboxMessage.id))
+    download = sara.get(f"/utboks/{message_id}/vedlegg/0")
+    assert download.status_code == 200 and download.data == b"BEGIN:VCALENDAR"
+    assert sara.get(f"/utboks/{message_id}/vedlegg/5").status_code == 404
+    kari = login_client(app, "kari")
+    assert kari.get("/utboks").status_code == 404 and kari.get(f"/utboks/{message_id}/vedlegg/0").status_code == 404
