@@ -10,11 +10,6 @@ from webapp.audit.models import AuditEvent
 LONG = "x" * 9000
 
 
-@pytest.fixture
-def users(services):
-    return municipality(services)
-
-
 def at_step(services, users, step):
     """A case whose next step is ``step``; returns (case id, acting username)."""
     case_id = establish(services, users, until="active")

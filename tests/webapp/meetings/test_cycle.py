@@ -11,16 +11,6 @@ from webapp.meetings.models import Attendance, Measure, Meeting, Minutes, Minute
 from webapp.outbox.models import OutboxMessage
 
 
-@pytest.fixture
-def users(services):
-    return municipality(services)
-
-
-@pytest.fixture
-def case_id(services, users):
-    return establish(services, users, until="active")
-
-
 def outbox(services, **where):
     with services.db.session() as s:
         query = select(OutboxMessage)

@@ -13,16 +13,6 @@ from webapp.settings.operations import change_setting
 from webapp.taskforms.options import option_source
 
 
-@pytest.fixture
-def users(services):
-    return municipality(services)
-
-
-@pytest.fixture
-def case_id(services, users):
-    return establish(services, users, until="active")
-
-
 @pytest.mark.parametrize("kind", list(EXCLUDED_MATTERS))
 def test_each_excluded_kind_is_redirected_and_kept_off_the_agenda(app, services, users, case_id, kind):
     m = meeting(services, case_id)
