@@ -11,10 +11,10 @@ from webapp.auth.models import User
 from webapp.cases.models import CaseMember, Unit
 from webapp.cases.operations import DomainError, current_coordinator
 from webapp.meetings import operations as ops
-from webapp.meetings.models import Measure, Meeting, Minutes, MinutesApproval
+from webapp.meetings.models import Measure, Meeting, Minutes
 from webapp.meetings.notices import distribute, invite, remind, send_letter_or_mail
 from webapp.settings.operations import get_setting
-from webapp.templating import OSLO
+from webapp.clock import OSLO
 
 
 def _meeting(ctx: HandlerContext) -> Meeting:

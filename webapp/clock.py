@@ -3,7 +3,11 @@ can move time (14 days' notice, yearly evaluations, timers) without sleeping."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+#: Stored times are UTC; the municipality lives in this zone (dates shown, "today", naive dates).
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 class Clock:
@@ -18,6 +22,10 @@ class Clock:
     def now(self) -> datetime:
         with self._lock:
             return datetime.now(timezone.utc) + self._offset
+
+    def today(self) -> date:
+        """Today's date in Oslo."""
+        return self.now().astimezone(OSLO).date()
 
     def advance(self, delta: timedelta) -> None:
         with self._lock:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+
+from webapp.clock import OSLO
 
 from flask import g, request
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 
-OSLO = ZoneInfo("Europe/Oslo")
 
 
 def local_datetime(value: datetime | None) -> str:

@@ -16,13 +16,12 @@ from webapp.settings.defaults import DEFINITIONS
 from webapp.settings.operations import all_settings, change_setting
 from webapp.taskforms.schema import fields_of
 from webapp.taskforms.submission import read_submission
-from webapp.templating import OSLO
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _today():
-    return services().clock.now().astimezone(OSLO).date()
+    return services().clock.today()
 
 
 @bp.route("/innstillinger", methods=["GET", "POST"])

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record
-from webapp.auth.models import ROLES, User
+from webapp.auth.models import ROLES, LoginAttempt, User
 from webapp.auth.passwords import check_password, hash_password
 
 
@@ -35,22 +37,17 @@ WINDOW_MINUTES = 15
 
 def login_blocked(session: Session, username: str, ip: str, now) -> bool:
     """Too many failed logins for this username or address within the window."""
-    from datetime import timedelta
-
-    from sqlalchemy import func
-
-    from webapp.auth.models import LoginAttempt
-
     since = now - timedelta(minutes=WINDOW_MINUTES)
-    failures = lambda *cond: session.scalar(select(func.count(LoginAttempt.id)).where(  # noqa: E731
-        LoginAttempt.success.is_(False), LoginAttempt.at >= since, *cond)) or 0
+
+    def failures(condition) -> int:
+        return session.scalar(select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.success.is_(False), LoginAttempt.at >= since, condition)) or 0
+
     return (failures(LoginAttempt.username == username) >= MAX_FAILURES_PER_USERNAME
             or failures(LoginAttempt.ip == ip) >= MAX_FAILURES_PER_IP)
 
 
 def record_login(session: Session, username: str, ip: str, success: bool, now) -> None:
-    from webapp.auth.models import LoginAttempt
-
     session.add(LoginAttempt(username=username[:80], ip=ip[:64], success=success, at=now))
     if success:
         record(session, "login", at=now, username=username)

@@ -47,3 +47,10 @@ def case_access(session: Session, user: User, case_id: int) -> Access:
 
 def case_visible(session: Session, user: User, case_id: int) -> bool:
     return case_access(session, user, case_id) > Access.NONE
+
+
+def is_coordinator(session: Session, user: User, case_id: int) -> bool:
+    """Whether the user is an active coordinator of the case (coordinator-only actions)."""
+    return session.scalar(select(CaseMember.id).where(
+        CaseMember.case_id == case_id, CaseMember.user_id == user.id, CaseMember.role == "koordinator",
+        CaseMember.active.is_(True)).limit(1)) is not None

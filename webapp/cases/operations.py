@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record
 from webapp.cases.models import (
-    GROUP_ROLES, Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person,
+    GROUP_ROLES, Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person, Unit,
 )
 
 
@@ -213,9 +213,7 @@ def activate(session: Session, case: Case, first_meeting_on: date, *, at: dateti
                   reason=f"Første møte {first_meeting_on:%d.%m.%Y}")
 
 
-def add_unit(session: Session, name: str, kind: str, *, at: datetime, actor_id: int | None):
-    from webapp.cases.models import Unit
-
+def add_unit(session: Session, name: str, kind: str, *, at: datetime, actor_id: int | None) -> Unit:
     unit = Unit(name=name, kind=kind)
     session.add(unit)
     session.flush()

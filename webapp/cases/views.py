@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from webapp.auth.access import login_required, role_required
 from webapp.auth.models import User
 from webapp.cases import consent as consent_service
 from webapp.cases import registration
-from webapp.cases.access import Access, case_access
-from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment
+from webapp.cases.access import Access, case_access, is_coordinator
+from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent
 from webapp.cases.operations import DomainError, active_consent, current_coordinator
 from webapp.engine.models import ProcessInstance
 from webapp.meetings.models import Measure, Meeting, Minutes
@@ -25,14 +26,18 @@ from webapp.taskforms.options import option_source
 from webapp.taskforms.schema import fields_of
 from webapp.taskforms.submission import read_submission
 from webapp.tasks.queries import case_tasks
-from webapp.templating import OSLO
 
 bp = Blueprint("cases", __name__, url_prefix="/saker")
 
 
+@functools.lru_cache(maxsize=8)
+def _read_form(path: str) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
 def _form(name: str) -> dict:
-    path = Path(current_app.config["FORMS_DIR"]) / name
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A form that is not a process step (read once; forms ship with the code)."""
+    return _read_form(str(Path(current_app.config["FORMS_DIR"]) / name))
 
 
 def _case_or_404(case_id: int, needed: Access = Access.REGISTER) -> tuple[Case, Access]:
@@ -45,9 +50,7 @@ def _case_or_404(case_id: int, needed: Access = Access.REGISTER) -> tuple[Case, 
 
 
 def _is_coordinator(case_id: int) -> bool:
-    return db_session().scalar(select(CaseMember.id).where(
-        CaseMember.case_id == case_id, CaseMember.user_id == g.user.id,
-        CaseMember.role == "koordinator", CaseMember.active.is_(True)).limit(1)) is not None
+    return is_coordinator(db_session(), g.user, case_id)
 
 
 @bp.route("/")
@@ -66,7 +69,7 @@ def index():
 def new():
     schema = _form("register_wish.json")
     session = db_session()
-    today = services().clock.now().astimezone(OSLO).date()
+    today = services().clock.today()
     options = option_source(session, None, today)
     values, errors, status = {}, {}, 200
     if request.method == "POST":
@@ -120,7 +123,7 @@ def show(case_id: int, withdraw_errors: dict | None = None, withdraw_values: dic
         appointment=appointment, coordinator=coordinator, consent=active_consent(session, case_id),
         consents=consents, tasks=case_tasks(session, case_id), instances=instances, statuses=statuses,
         events=events, is_coordinator=_is_coordinator(case_id), meetings=meetings, with_minutes=with_minutes,
-        measures=measures, letters=letters, today=services().clock.now().astimezone(OSLO).date(),
+        measures=measures, letters=letters, today=services().clock.today(),
         withdraw_errors=withdraw_errors or {}, withdraw_values=withdraw_values or {},
     ), (400 if withdraw_errors else 200)
 

@@ -8,7 +8,7 @@ the step back and records an incident (with what to redo) in a fresh transaction
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time
 from typing import Callable, Mapping
 from uuid import UUID
 
@@ -27,10 +27,10 @@ from webapp.audit.operations import record
 from webapp.auth.models import User
 from webapp.cases.models import Case
 from webapp.cases.roles import resolve_role
-from webapp.clock import Clock
+from webapp.clock import OSLO, Clock
 from webapp.db import Database
 from webapp.engine.library import SpecCache, latest_definition
-from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
+from webapp.engine.models import Incident, OpenTask, ProcessInstance
 from webapp.engine.parsing import form_name
 from webapp.engine import sandbox
 from webapp.engine.sandbox import SandboxError
@@ -428,8 +428,6 @@ def _due_date(expression: str | None, data: dict):
     value = sandbox.evaluate(expression, dict(data))
     if not value:
         return None
-    from datetime import date, datetime, time
-    from webapp.engine.timers import OSLO
     try:
         if len(str(value)) == 10:
             return datetime.combine(date.fromisoformat(str(value)), time(23, 59), OSLO)

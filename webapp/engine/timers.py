@@ -6,13 +6,11 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
-from webapp.clock import Clock
+from webapp.clock import OSLO, Clock
 
-OSLO = ZoneInfo("Europe/Oslo")
 _current_clock: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("clock", default=None)
 _real_datetime = datetime
 

@@ -17,7 +17,8 @@ import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
+
+from webapp.clock import OSLO
 
 import holidays
 import jinja2
@@ -28,7 +29,6 @@ from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
-OSLO = ZoneInfo("Europe/Oslo")
 PRODID = "-//ansvarsgruppe//NO"
 PRINT_CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "print.css"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -11,7 +11,7 @@ from webapp.cases.operations import current_coordinator
 from webapp.meetings import documents
 from webapp.meetings.models import Meeting, Minutes
 from webapp.outbox.operations import Outbox, attachment
-from webapp.templating import OSLO
+from webapp.clock import OSLO
 
 
 def _members(session: Session, case: Case) -> list[CaseMember]:

@@ -13,7 +13,7 @@ from webapp.meetings.models import (
     EXCLUDED_MATTERS, Attendance, Matter, Measure, Meeting, Minutes, MinutesApproval,
 )
 from webapp.settings.operations import get_setting
-from webapp.templating import OSLO
+from webapp.clock import OSLO
 
 #: members who can take part in a meeting's work (not the person, guardians or relatives)
 SERVICE_ROLES = ("koordinator", "medlem")

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from webapp.audit.operations import log_access
 from webapp.auth.access import login_required, role_required
-from webapp.cases.access import Access, case_access
-from webapp.cases.models import Case, CaseMember
+from webapp.cases.access import Access, case_access, is_coordinator
+from webapp.cases.models import Case
 from webapp.cases.operations import DomainError
 from webapp.meetings import operations as ops
 from webapp.meetings.documents import minutes_pdf as render_pdf
@@ -20,7 +20,6 @@ from webapp.outbox.operations import attachment_bytes
 from webapp.services import db_session, services
 from webapp.taskforms.schema import fields_of
 from webapp.taskforms.submission import read_submission
-from webapp.templating import OSLO
 
 bp = Blueprint("meetings", __name__)
 
@@ -55,7 +54,7 @@ def submit_matter(case_id: int, meeting_id: int):
         flash(_("Sakslisten er sendt ut; nye saker tas med til neste møte."), "error")
         return redirect(url_for("cases.show", case_id=case_id))
     if request.method == "POST":
-        submission = read_submission(MATTER_FORM, request.form, today=services().clock.now().astimezone(OSLO).date())
+        submission = read_submission(MATTER_FORM, request.form, today=services().clock.today())
         if submission.ok:
             kind = None if submission.data["screening"] == "none" else submission.data["screening"]
             try:
@@ -97,10 +96,8 @@ def minutes_pdf(case_id: int, meeting_id: int):
 def letter(case_id: int, message_id: int):
     session = db_session()
     message = session.get(OutboxMessage, message_id)
-    is_coordinator = session.scalar(select(CaseMember.id).where(
-        CaseMember.case_id == case_id, CaseMember.user_id == g.user.id, CaseMember.role == "koordinator",
-        CaseMember.active.is_(True))) is not None
-    if message is None or message.case_id != case_id or message.channel != "letter" or not is_coordinator:
+    if message is None or message.case_id != case_id or message.channel != "letter" \
+            or not is_coordinator(session, g.user, case_id):
         abort(404)
     log_access(services().db, user_id=g.user.id, case_id=case_id, page="letter", at=services().clock.now())
     item = message.attachments[0]

@@ -44,28 +44,43 @@ def send_due(db: Database, clock: Clock, host: str | None, port: int, sender: st
     if not host:
         return 0
     sent = 0
-    for _ in range(limit):
-        with db.transaction(serialised=True) as s:
-            now = clock.now()
-            query = (select(OutboxMessage)
-                     .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-                     .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
-            if db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            message = s.scalar(query)
-            if message is None:
-                break
-            message.attempts += 1
-            try:
-                with smtplib.SMTP(host, port, timeout=20) as smtp:
+    smtp: smtplib.SMTP | None = None  # one connection for the whole round, reopened after a failure
+    try:
+        for _ in range(limit):
+            with db.transaction(serialised=True) as s:
+                now = clock.now()
+                query = (select(OutboxMessage)
+                         .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
+                if db.dialect == "postgresql":
+                    query = query.with_for_update(skip_locked=True)
+                message = s.scalar(query)
+                if message is None:
+                    break
+                message.attempts += 1
+                try:
+                    smtp = smtp or smtplib.SMTP(host, port, timeout=20)
                     smtp.send_message(build_email(message, sender))
-            except (OSError, smtplib.SMTPException) as exc:
-                message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-                if message.attempts >= MAX_ATTEMPTS:
-                    message.status = "failed"
-                else:
-                    message.next_attempt_at = now + timedelta(minutes=2 ** (message.attempts - 1))
-                continue
-            message.status, message.sent_at, message.last_error = "sent", now, None
-            sent += 1
+                except (OSError, smtplib.SMTPException) as exc:
+                    _close(smtp)
+                    smtp = None
+                    message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+                    if message.attempts >= MAX_ATTEMPTS:
+                        message.status = "failed"
+                    else:
+                        message.next_attempt_at = now + timedelta(minutes=2 ** (message.attempts - 1))
+                    continue
+                message.status, message.sent_at, message.last_error = "sent", now, None
+                sent += 1
+    finally:
+        _close(smtp)
     return sent
+
+
+def _close(smtp: smtplib.SMTP | None) -> None:
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()

@@ -15,7 +15,6 @@ from webapp.taskforms.providers import CONTEXTS, DEFAULTS
 from webapp.taskforms.schema import fields_of
 from webapp.taskforms.submission import read_submission
 from webapp.tasks import queries
-from webapp.templating import OSLO
 
 bp = Blueprint("tasks", __name__)
 
@@ -49,12 +48,12 @@ def task(instance_id: int, task_id: str):
         return render_template("tasks/conflict.html", done_by=done[0], done_at=done[1],
                                case_id=instance.case_id), 409
     case = session.get(Case, instance.case_id)
-    now = services().clock.now()
-    options = option_source(session, case, now.astimezone(OSLO).date())
+    now, today = services().clock.now(), services().clock.today()
+    options = option_source(session, case, today)
     schema = instance.definition.forms.get(open_task.form, {"type": "object", "properties": {}})
     values, errors, status = {}, {}, 200
     if request.method == "POST":
-        submission = read_submission(schema, request.form, today=now.astimezone(OSLO).date(), options=options)
+        submission = read_submission(schema, request.form, today=today, options=options)
         if submission.ok:
             try:
                 result = engine.complete_task(instance_id, task_id, submission.data, actor_id=g.user.id)
@@ -79,7 +78,7 @@ def task(instance_id: int, task_id: str):
     data = engine.task_data(session, instance, task_id)
     if request.method == "GET":
         defaults = DEFAULTS.get(properties.get("formDefaults"))
-        values = defaults(session, case, data, now.astimezone(OSLO).date()) if defaults else {}
+        values = defaults(session, case, data, today) if defaults else {}
         values.update({k: v for k, v in data.items() if k in schema.get("properties", {})})
         log_access(services().db, user_id=g.user.id, case_id=case.id, page="task", at=now)
     context = CONTEXTS.get(properties.get("context"))

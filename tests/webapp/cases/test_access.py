@@ -5,7 +5,6 @@ from sqlalchemy import func, select
 from tests.conftest import csrf_token, login_client
 from tests.webapp.cases.helpers import PASSWORD, establish, municipality, open_task, wish
 from webapp.audit.models import AccessLogEntry, AuditEvent
-from webapp.cases.consent import withdraw
 
 
 @pytest.fixture

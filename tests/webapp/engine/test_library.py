@@ -1,6 +1,5 @@
 import shutil
 
-import pytest
 from sqlalchemy import select
 
 from tests.conftest import DIAGRAMS, deploy_test_diagrams

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from handlers import REGISTRY
 from tests.conftest import DIAGRAMS
 from webapp.cli import main
-from webapp.engine.library import LibrarySource, check_library, read_directory
+from webapp.engine.library import check_library, read_directory
 from webapp.engine.parsing import MAX_DIAGRAM_BYTES, DiagramError, parse_xml
 
 HANDLERS = list(REGISTRY) + ["test_count", "test_explode"]

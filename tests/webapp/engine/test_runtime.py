@@ -134,7 +134,6 @@ def test_failing_step_rolls_back_records_incident_and_retry_resumes(deployed):
         assert s.scalar(select(func.count(Incident.id))) == 1
         assert s.get(Incident, failed.value.incident_id).status == "resolved"
         assert s.scalar(select(func.count(OutboxMessage.id))) == 1
-        data = s.get(ProcessInstance, started.instance_id).state
     assert open_tasks(services, started.instance_id) == []
     with pytest.raises(Conflict):
         services.engine.retry(failed.value.incident_id, actor_id=None)

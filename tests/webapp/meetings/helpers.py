@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from tests.webapp.cases.helpers import complete, establish, open_task
+from tests.webapp.cases.helpers import complete
 from webapp.cases.models import CaseMember
 from webapp.meetings.models import Meeting
 

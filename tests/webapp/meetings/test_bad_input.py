@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import login_client
-from tests.webapp.cases.helpers import PASSWORD, complete, establish, municipality, open_task
+from tests.webapp.cases.helpers import PASSWORD, complete, establish, open_task
 from tests.webapp.meetings.helpers import hold_data, meeting, members, plan, prepare
 from webapp.audit.models import AuditEvent
 

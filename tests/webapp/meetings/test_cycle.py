@@ -1,10 +1,9 @@
 """A whole meeting cycle through the engine, with the clock moved, on SQLite and PostgreSQL."""
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
-from tests.webapp.cases.helpers import complete, establish, municipality, open_task
+from tests.webapp.cases.helpers import complete, open_task
 from tests.webapp.meetings.helpers import hold_data, meeting, members, plan, prepare, weekday_after
 from webapp.engine.models import OpenTask, ProcessInstance
 from webapp.meetings.models import Attendance, Measure, Meeting, Minutes, MinutesApproval

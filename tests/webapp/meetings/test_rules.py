@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import login_client
-from tests.webapp.cases.helpers import PASSWORD, complete, establish, municipality, open_task
+from tests.webapp.cases.helpers import PASSWORD, complete, open_task
 from tests.webapp.meetings.helpers import meeting, members, plan
 from webapp.cases.models import Case
 from webapp.meetings.models import EXCLUDED_MATTERS, Matter, Meeting
