@@ -68,6 +68,10 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.supervision.views import bp as supervision_bp
     from webapp.admin.views import bp as admin_bp
     from webapp.meetings.views import bp as meetings_bp
+    from webapp.transitions.views import bp as transitions_bp
+    from webapp.evaluations.views import bp as closing_bp
+    from webapp.deviations.views import bp as deviations_bp
+    from webapp.register.views import bp as register_bp
 
     app.before_request(load_user)
     app.register_blueprint(auth_bp)
@@ -76,6 +80,8 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     app.register_blueprint(supervision_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(meetings_bp)
+    for blueprint in (transitions_bp, closing_bp, deviations_bp, register_bp):
+        app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)
 

@@ -9,3 +9,7 @@ from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessI
 from webapp.outbox.models import OutboxMessage  # noqa: F401
 from webapp.settings.models import Setting  # noqa: F401
 from webapp.meetings.models import Attendance, Matter, Measure, Meeting, Minutes, MinutesApproval  # noqa: F401
+from webapp.cases.models import CaseClosure  # noqa: F401
+from webapp.transitions.models import Transition  # noqa: F401
+from webapp.evaluations.models import Evaluation  # noqa: F401
+from webapp.deviations.models import Deviation  # noqa: F401

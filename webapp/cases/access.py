@@ -27,7 +27,8 @@ class Access(enum.IntEnum):
 
 def _consent_in_force(session: Session, case_id: int) -> bool:
     return session.scalar(select(Consent.id).where(
-        Consent.case_id == case_id, Consent.given.is_(True), Consent.withdrawn_at.is_(None)).limit(1)) is not None
+        Consent.case_id == case_id, Consent.given.is_(True), Consent.withdrawn_at.is_(None),
+        Consent.ended_at.is_(None)).limit(1)) is not None
 
 
 def case_access(session: Session, user: User, case_id: int) -> Access:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -79,6 +79,8 @@ class Case(Base):
     first_meeting_on: Mapped[date | None] = mapped_column(Date)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the closed group this one re-establishes (its history stays there, linked)
+    previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     person: Mapped[Person | None] = relationship(lazy="joined")
@@ -162,7 +164,46 @@ class Consent(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    #: set when a renewed consent replaces this one, or when the group is closed
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(Text)
 
     @property
     def in_force(self) -> bool:
-        return self.given and self.withdrawn_at is None
+        return self.given and self.withdrawn_at is None and self.ended_at is None
+
+
+#: Who or what started a closing.
+CLOSING_INITIATORS = ("person", "guardian", "evaluation", "consent_withdrawal")
+
+
+class CaseClosure(Base):
+    """The closing of a group: who asked, the confirmation with the person, the reason, the
+    report to the coordinating unit or the system owner, and the coordinator's read period."""
+
+    __tablename__ = "case_closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    #: one of CLOSING_INITIATORS
+    initiated_by: Mapped[str] = mapped_column(String(30))
+    requested_by_name: Mapped[str | None] = mapped_column(String(200))
+    request_reason: Mapped[str | None] = mapped_column(Text)
+    #: started | closed | not_closed
+    status: Mapped[str] = mapped_column(String(20), default="started")
+    confirmed_with_person: Mapped[bool | None] = mapped_column(Boolean)
+    confirmed_with: Mapped[str | None] = mapped_column(String(200))
+    confirmed_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: the final minutes when a meeting closes the group: {date, present, summary, next_steps}
+    final_minutes: Mapped[dict | None] = mapped_column(JSON)
+    #: coordinating_unit | system_owner (setting closing_reported_to)
+    reported_to: Mapped[str | None] = mapped_column(String(30))
+    report_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    coordinator_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    coordinator_access_until: Mapped[date | None] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

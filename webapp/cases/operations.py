@@ -137,8 +137,8 @@ def appoint_coordinator(session: Session, case: Case, user, *, kind: str, at: da
 
 def active_consent(session: Session, case_id: int) -> Consent | None:
     return session.scalar(select(Consent).where(
-        Consent.case_id == case_id, Consent.given.is_(True), Consent.withdrawn_at.is_(None))
-        .order_by(Consent.id.desc()).limit(1))
+        Consent.case_id == case_id, Consent.given.is_(True), Consent.withdrawn_at.is_(None),
+        Consent.ended_at.is_(None)).order_by(Consent.id.desc()).limit(1))
 
 
 def record_consent(session: Session, case: Case, *, given: bool, signed_by: str, signed_how: str,

@@ -36,7 +36,9 @@ def test_change_settings(admin, services):
             "consent_valid_months": "0", "meeting_minutes_default": "90", "evaluation_interval_months": "24",
             "coordinating_unit_appoints": "on", "uses_relay_log": "on", "minutes_approval": "members",
             "minutes_approval_days": "7", "reminder_days_before": "2", "measure_reminder_days": "7",
-            "coordinator_may_take_minutes": "on", "minute_taker_rotates": "on"}
+            "coordinator_may_take_minutes": "on", "minute_taker_rotates": "on", "need_check_yearly": "on",
+            "transition_review_months": "12", "closing_reported_to": "coordinating_unit",
+            "coordinator_read_months": "12", "deviation_followup_days": "14"}
     bad = admin.post("/admin/innstillinger", data={**form, "notice_days": "fjorten"})
     assert bad.status_code == 400 and 'value="fjorten"' in bad.text and 'aria-invalid="true"' in bad.text
     with services.db.session() as s:
@@ -44,7 +46,7 @@ def test_change_settings(admin, services):
     assert admin.post("/admin/innstillinger", data=form).status_code == 302
     with services.db.session() as s:
         assert get_setting(s, "notice_days") == 10 and get_setting(s, "uses_relay_log") is True
-        assert get_setting(s, "evaluation_interval_months") == 24
+        assert get_setting(s, "evaluation_interval_months") == "24"
         assert get_setting(s, "leader_by_age_stage") is False
         changed = s.scalars(select(AuditEvent.detail).where(AuditEvent.kind == "setting_changed")).all()
     assert {d["key"] for d in changed} == {"notice_days", "uses_relay_log", "evaluation_interval_months"}

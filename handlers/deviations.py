@@ -1,0 +1,2 @@
+"""Service tasks of processes/deviation.bpmn."""
+from __future__ import annotations

@@ -1,0 +1,4 @@
+"""Transitions of a case: list and add (coordinator)."""
+from flask import Blueprint
+
+bp = Blueprint("transitions", __name__)
