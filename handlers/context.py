@@ -25,3 +25,6 @@ class HandlerContext:
     data: dict[str, Any]
     #: start another episode (process instance) of this case in the same transaction; returns its id
     start_episode: Callable[[str, dict], int] | None = None
+    #: cancel the case's other running episodes (except the processes named in ``keep``); returns
+    #: how many were cancelled
+    cancel_other_episodes: Callable[..., int] | None = None

@@ -69,7 +69,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.admin.views import bp as admin_bp
     from webapp.meetings.views import bp as meetings_bp
     from webapp.transitions.views import bp as transitions_bp
-    from webapp.evaluations.views import bp as closing_bp
+    from webapp.closing.views import bp as closing_bp
     from webapp.deviations.views import bp as deviations_bp
     from webapp.register.views import bp as register_bp
 

@@ -11,6 +11,7 @@ from webapp.auth.models import User
 from webapp.auth.operations import create_user
 from webapp.cases.models import Unit
 from webapp.cases.registration import register
+from webapp.closing.requests import request_closing
 from webapp.engine.models import OpenTask
 
 DEMO_PASSWORD = "demo1234"
@@ -83,6 +84,41 @@ def _demo_meeting(services, case_id: int, users: dict, today) -> None:
     _complete(services, case_id, "finalize", {"confirmed": True}, users["kari"])
 
 
+def _establish_quickly(services, case_id: int, users: dict, units: dict, appoint: dict, consent: dict,
+                       first_meeting) -> None:
+    _complete(services, case_id, "appoint", appoint, users["ke"])
+    _complete(services, case_id, "consent", {**consent, "signed_on": services.clock.today().isoformat()},
+              users["kari"])
+    _complete(services, case_id, "propose", {"agreed_with_person": True, "members": [
+        {"user_id": str(users["ola"]), "name": "Ola Helsesykepleier", "unit_id": str(units["Helsestasjonen"])}]},
+        users["kari"])
+    _complete(services, case_id, "confirm", {"participates": "ja", "mandate": "Helseoppfølging."}, users["ola"])
+    _complete(services, case_id, "plan_need", {"plan_need": "no"}, users["kari"])
+    _complete(services, case_id, "first_meeting", {"first_meeting_date": first_meeting.isoformat()}, users["kari"])
+
+
+def _demo_year_old_group(services, users: dict, units: dict, appoint: dict, consent: dict, wish) -> None:
+    """Two groups established 13 months ago: one whose yearly evaluation is now due, and one the
+    guardians asked to close (closed, so the coordinating unit can re-establish it)."""
+    back = timedelta(days=396)
+    services.clock.advance(-back)
+    try:
+        evaluated = wish("Sofie Dahl", "2012-10-03", by_name="Hege Dahl")
+        _establish_quickly(services, evaluated, users, units, appoint, consent,
+                           services.clock.today() + timedelta(days=20))
+        closed = wish("Lars Bakke", "2013-04-22", by_name="Mona Bakke")
+        _establish_quickly(services, closed, users, units, appoint, consent,
+                           services.clock.today() + timedelta(days=20))
+    finally:
+        services.clock.advance(back)
+    services.engine.fire_due_timers()
+    request_closing(services, closed, initiated_by="guardian", requested_by_name="Mona Bakke",
+                    reason="Lars klarer seg godt, og familien ønsker ikke flere møter.", actor_id=users["kari"])
+    _complete(services, closed, "confirm_closing", {
+        "confirmed": "ja", "confirmed_with": "Mona Bakke", "confirmed_on": services.clock.today().isoformat(),
+        "reason": "Målene er nådd, og familien ønsker å avslutte.", "closing_meeting": "nei"}, users["kari"])
+
+
 def seed(app: Flask) -> bool:
     """Create demo users, units and cases once. Returns False if already seeded."""
     services = app.extensions["ansvarsgruppe"]
@@ -142,6 +178,8 @@ def seed(app: Flask) -> bool:
                                                    "first_meeting_place": "Rådhuset, møterom 2"}, users["kari"])
 
     _demo_meeting(services, active, users, today)
+
+    _demo_year_old_group(services, users, units, appoint, consent, wish)
 
     refused = wish("Maja Moe", "2014-11-11", by_name="Eva Moe")
     _complete(services, refused, "appoint", appoint, users["ke"])

@@ -5,18 +5,23 @@
 - The coordinating unit and the system owner see *register data* of every case (who, coordinator,
   status, dates, task state) but not content (form data, minutes, plans) unless they have a role.
 - Someone assigned an open step of the case sees its register data and that step.
+- A closed group: members' access has ended; the coordinator at closing keeps reading the case
+  for the configured period (setting ``coordinator_read_months``).
 - Everyone else: nothing — the refusal is a 404 that reveals nothing.
 """
 from __future__ import annotations
 
 import enum
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
-from webapp.cases.models import CaseMember, Consent
+from webapp.cases.models import Case, CaseMember, Consent
+from webapp.closing.queries import coordinator_may_read
 from webapp.engine.models import OpenTask
+from webapp.services import services
 
 
 class Access(enum.IntEnum):
@@ -31,7 +36,12 @@ def _consent_in_force(session: Session, case_id: int) -> bool:
         Consent.ended_at.is_(None)).limit(1)) is not None
 
 
-def case_access(session: Session, user: User, case_id: int) -> Access:
+def case_access(session: Session, user: User, case_id: int, today: date | None = None) -> Access:
+    """``today`` (Oslo) defaults to the app clock's; it matters for closed groups only."""
+    if session.scalar(select(Case.status).where(Case.id == case_id)) == "closed":
+        if coordinator_may_read(session, case_id, user.id, today or services().clock.today()):
+            return Access.FULL
+        return Access.REGISTER if user.has_role("coordinating_unit", "system_owner") else Access.NONE
     roles = set(session.scalars(select(CaseMember.role).where(
         CaseMember.case_id == case_id, CaseMember.user_id == user.id, CaseMember.active.is_(True))))
     if "koordinator" in roles:

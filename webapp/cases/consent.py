@@ -1,5 +1,5 @@
-"""Consent withdrawal: one transaction that records it, stops the case's running episodes and
-tells the coordinating unit."""
+"""Consent withdrawal: one transaction that records it, stops the case's running episodes, starts
+the closing (guideline: the group cannot go on without consent) and tells the coordinating unit."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -7,6 +7,8 @@ from sqlalchemy import select
 from webapp.auth.models import User
 from webapp.cases import operations as ops
 from webapp.cases.models import Case
+from webapp.closing.operations import start_closing
+from webapp.closing.requests import episode_starter
 from webapp.outbox.operations import Outbox
 
 
@@ -18,9 +20,12 @@ def withdraw(services, case_id: int, *, stated_by: str, reason: str, actor_id: i
         ops.withdraw_consent(s, case, stated_by=stated_by, reason=reason, at=now, actor_id=actor_id)
         for instance in instances:
             services.engine.cancel_in(s, instance, "Samtykket er trukket tilbake", actor_id=actor_id)
+        start_closing(s, case, initiated_by="consent_withdrawal", requested_by_name=stated_by,
+                      request_reason=reason, at=now, actor_id=actor_id,
+                      start_episode=episode_starter(services, s, case.id, actor_id))
         outbox = Outbox(s, services.clock, case.id)
         for user in s.scalars(select(User).where(User.active.is_(True))):
             if user.has_role("coordinating_unit") and user.email:
                 outbox.send(user.email, f"Samtykke trukket tilbake ({case.reference})",
                             f"Samtykket for ansvarsgruppe {case.reference} er trukket tilbake "
-                            f"{now:%d.%m.%Y}. Medlemmenes tilgang er stengt og pågående prosesser er avbrutt.")
+                            f"{now:%d.%m.%Y}. Medlemmenes tilgang er stengt, pågående prosesser er avbrutt og koordinator avslutter gruppen.")

@@ -17,6 +17,10 @@ from webapp.cases import registration
 from webapp.cases.access import Access, case_access, is_coordinator
 from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent
 from webapp.cases.operations import DomainError, active_consent, current_coordinator
+from webapp.closing.queries import last_closure, open_closure, reestablished_as
+from webapp.deviations.operations import open_count
+from webapp.evaluations.models import Evaluation
+from webapp.evaluations.operations import next_evaluation
 from webapp.engine.models import ProcessInstance
 from webapp.meetings.models import Measure, Meeting, Minutes
 from webapp.outbox.models import OutboxMessage
@@ -26,6 +30,7 @@ from webapp.taskforms.options import option_source
 from webapp.taskforms.schema import fields_of
 from webapp.taskforms.submission import read_submission
 from webapp.tasks.queries import case_tasks
+from webapp.transitions.operations import next_transition
 
 bp = Blueprint("cases", __name__, url_prefix="/saker")
 
@@ -40,7 +45,7 @@ def _form(name: str) -> dict:
     return _read_form(str(Path(current_app.config["FORMS_DIR"]) / name))
 
 
-def _case_or_404(case_id: int, needed: Access = Access.REGISTER) -> tuple[Case, Access]:
+def case_or_404(case_id: int, needed: Access = Access.REGISTER) -> tuple[Case, Access]:
     session = db_session()
     case = session.get(Case, case_id)
     access = case_access(session, g.user, case_id) if case is not None else Access.NONE
@@ -91,8 +96,10 @@ def new():
 
 @bp.route("/<id:case_id>")
 @login_required
-def show(case_id: int, withdraw_errors: dict | None = None, withdraw_values: dict | None = None):
-    case, access = _case_or_404(case_id)
+def show(case_id: int, failed: str | None = None, errors: dict | None = None, values: dict | None = None):
+    """The case page. ``failed`` names the case-page form (withdraw, closing, reestablish) whose
+    ``errors`` and kept ``values`` are shown (HTTP 400)."""
+    case, access = case_or_404(case_id)
     session = db_session()
     log_access(services().db, user_id=g.user.id, case_id=case_id,
                page="case" if access == Access.FULL else "case_register", at=services().clock.now())
@@ -118,20 +125,29 @@ def show(case_id: int, withdraw_errors: dict | None = None, withdraw_values: dic
                                       .order_by(OutboxMessage.id.desc())).all()
         events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
                                  .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(100)).all()
+    closure = open_closure(session, case_id) or last_closure(session, case_id)
+    previous = session.get(Case, case.previous_case_id) if case.previous_case_id else None
+    evaluations = session.scalars(select(Evaluation).where(Evaluation.case_id == case_id)
+                                  .order_by(Evaluation.due_on.desc())).all() if access == Access.FULL else []
     return render_template(
         "cases/show.html", case=case, access=access, full=access == Access.FULL, members=members,
+        closure=closure, previous=previous, reestablished=reestablished_as(session, case_id),
+        previous_visible=previous is not None and case_access(session, g.user, previous.id) > Access.NONE,
+        evaluations=evaluations, next_evaluation=next_evaluation(session, case_id),
+        next_transition=next_transition(session, case_id, services().clock.today()),
+        open_deviations=open_count(session, case_id) if access == Access.FULL else 0,
         appointment=appointment, coordinator=coordinator, consent=active_consent(session, case_id),
         consents=consents, tasks=case_tasks(session, case_id), instances=instances, statuses=statuses,
         events=events, is_coordinator=_is_coordinator(case_id), meetings=meetings, with_minutes=with_minutes,
         measures=measures, letters=letters, today=services().clock.today(),
-        withdraw_errors=withdraw_errors or {}, withdraw_values=withdraw_values or {},
-    ), (400 if withdraw_errors else 200)
+        failed=failed, errors=errors or {}, values=values or {},
+    ), (400 if errors else 200)
 
 
 @bp.route("/<id:case_id>/samtykke/trekk-tilbake", methods=["POST"])
 @login_required
 def withdraw_consent(case_id: int):
-    case, _access = _case_or_404(case_id, Access.FULL)
+    case, _access = case_or_404(case_id, Access.FULL)
     if not _is_coordinator(case_id):
         abort(404)
     stated_by = (request.form.get("stated_by") or "").strip()
@@ -152,7 +168,7 @@ def withdraw_consent(case_id: int):
         except DomainError:
             errors["stated_by"] = _("Saken har ikke et gyldig samtykke som kan trekkes tilbake.")
     if errors:
-        return show(case_id, withdraw_errors=errors, withdraw_values={"stated_by": stated_by, "reason": reason})
+        return show(case_id, failed="withdraw", errors=errors, values={"stated_by": stated_by, "reason": reason})
     flash(_("Samtykket er registrert som trukket tilbake. Medlemmenes tilgang er stengt."))
     return redirect(url_for("cases.show", case_id=case_id))
 
@@ -160,7 +176,7 @@ def withdraw_consent(case_id: int):
 @bp.route("/<id:case_id>/innsyn")
 @login_required
 def access_log(case_id: int):
-    case, _access = _case_or_404(case_id, Access.FULL)
+    case, _access = case_or_404(case_id, Access.FULL)
     if not _is_coordinator(case_id):
         abort(404)
     session = db_session()

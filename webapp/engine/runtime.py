@@ -216,10 +216,13 @@ class WorkflowEngine:
                instance_id=instance.id, reason=reason, title=f"Prosess avbrutt: {reason}")
         return True
 
-    def lock_running(self, s: Session, case_id: int) -> list[ProcessInstance]:
-        """Lock and return the running instances of a case (to cancel them with a domain change)."""
+    def lock_running(self, s: Session, case_id: int, *, exclude: int | None = None) -> list[ProcessInstance]:
+        """Lock and return the running instances of a case (to cancel them with a domain change);
+        ``exclude``: the instance whose step is asking (it is already locked and in flight)."""
         query = select(ProcessInstance).where(ProcessInstance.case_id == case_id,
                                               ProcessInstance.status.in_(("running", "incident")))
+        if exclude is not None:
+            query = query.where(ProcessInstance.id != exclude)
         if self.db.dialect == "postgresql":
             query = query.with_for_update(of=ProcessInstance)
         return list(s.scalars(query.execution_options(populate_existing=True)))
@@ -245,10 +248,16 @@ class WorkflowEngine:
             def start_episode(process_id: str, data: dict) -> int:
                 return self.start_in(s, case.id, process_id, actor_id=actor_id, data=data).instance_id
 
+            def cancel_other_episodes(reason: str, keep: tuple[str, ...] = ()) -> int:
+                return sum(self.cancel_in(s, other, reason, actor_id=actor_id)
+                           for other in self.lock_running(s, case.id, exclude=instance.id)
+                           if other.definition.process_id not in keep)
+
             return HandlerContext(session=s, case=case, actor_id=actor_id, clock=self.clock,
                                   outbox=Outbox(s, self.clock, case.id), instance_id=instance.id,
                                   task_spec=task.task_spec.bpmn_id, data=task.data,
-                                  start_episode=start_episode)
+                                  start_episode=start_episode,
+                                  cancel_other_episodes=cancel_other_episodes)
         return EngineScriptEngine(self.handlers, context_for, time_limit=self.script_time_limit)
 
     def _lock(self, s: Session, instance_id: int) -> ProcessInstance:

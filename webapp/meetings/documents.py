@@ -36,7 +36,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 __all__ = [
     "AgendaItemLine", "MeasureLine", "MeetingInfo", "MinutesDoc", "Person",
     "RefusingURLFetcher", "html_to_pdf", "invitation_ics", "invitation_letter_pdf", "minutes_pdf",
-    "print_css", "public_holiday_name", "render_invitation_letter_html", "render_minutes_html",
+    "print_css", "public_holiday_name", "render_document", "render_invitation_letter_html", "render_minutes_html",
     "unusual_meeting_day",
 ]
 
@@ -275,7 +275,8 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _render(template: str, **context) -> str:
+def render_document(template: str, **context) -> str:
+    """A print document (print CSS inlined, Norwegian date/time helpers) from a template."""
     return _environment().get_template(template).render(css=print_css(), fmt_date=_date_no,
                                                         fmt_time=_time_no, **context)
 
@@ -290,7 +291,7 @@ def render_minutes_html(doc: MinutesDoc) -> str:
     """The minutes as a complete standalone HTML document (print CSS inlined)."""
     start = _local(doc.starts_at)
     end = start + timedelta(minutes=doc.duration_minutes)
-    return _render("meetings/minutes_document.html", doc=doc, start=start, end=end,
+    return render_document("meetings/minutes_document.html", doc=doc, start=start, end=end,
                    approved_at=_local(doc.approved_at) if doc.approved_at else None)
 
 
@@ -306,7 +307,7 @@ def render_invitation_letter_html(meeting: MeetingInfo, recipient: Person, *,
     end = start + timedelta(minutes=meeting.duration_minutes)
     if letter_date is None:
         letter_date = datetime.now(timezone.utc).astimezone(OSLO).date()
-    return _render("meetings/invitation_letter.html", meeting=meeting, recipient=recipient,
+    return render_document("meetings/invitation_letter.html", meeting=meeting, recipient=recipient,
                    start=start, end=end, letter_date=letter_date)
 
 

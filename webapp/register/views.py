@@ -1,9 +1,98 @@
-"""The coordinating unit's register and yearly figures."""
-from flask import Blueprint
+"""The coordinating unit's register of all groups (register data, never content) and the yearly
+figures, on the page and as CSV. For the coordinating unit and the system owner only."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, g, render_template, request
+from flask_babel import gettext as _, lazy_gettext as _l
+
+from webapp.auth.access import role_required
+from webapp.cases.models import CASE_STATUSES
+from webapp.register.figures import YearFigures, year_figures
+from webapp.register.operations import log_register_read, record_figures_export
+from webapp.register.queries import register_rows
+from webapp.services import db_session, services
 
 bp = Blueprint("register", __name__)
+REGISTER_ROLES = ("coordinating_unit", "system_owner")
+FIRST_YEAR = 2000
+MAX_SEARCH = 100
+
+KIND_LABELS = {
+    "coordinator": _l("Koordinator"), "child_coordinator": _l("Barnekoordinator"),
+    "relay_holder": _l("Stafettholder"), "health_nurse": _l("Helsesykepleier"), "school": _l("Skolen"),
+}
+
+
+def _read_year(errors: dict) -> int:
+    today = services().clock.today()
+    raw = (request.args.get("year") or "").strip()
+    if not raw:
+        return today.year
+    if raw.isascii() and raw.isdigit() and FIRST_YEAR <= int(raw) <= today.year:
+        return int(raw)
+    errors["year"] = _("Skriv et årstall mellom %(first)s og %(last)s.", first=FIRST_YEAR, last=today.year)
+    return today.year
+
+
+def _read_filters() -> tuple[dict, dict]:
+    """The query parameters, checked: (values as given, errors by field)."""
+    values = {name: (request.args.get(name) or "").strip() for name in ("year", "status", "q")}
+    errors: dict[str, str] = {}
+    values["year_number"] = _read_year(errors)
+    if values["status"] and values["status"] not in CASE_STATUSES:
+        errors["status"] = _("Velg en status fra listen.")
+    if len(values["q"]) > MAX_SEARCH:
+        errors["q"] = _("Søket er for langt (maks %(n)s tegn).", n=MAX_SEARCH)
+    return values, errors
+
+
+def figure_rows(figures: YearFigures) -> list[tuple[str, int]]:
+    """The figures as (Norwegian label, count), in the order they are reported."""
+    rows = [(_("Aktive ansvarsgrupper i året"), figures.active_groups),
+            (_("Aktive ansvarsgrupper med individuell plan"), figures.with_individual_plan)]
+    rows += [(_("Koordinatorer: %(kind)s", kind=KIND_LABELS[kind]), count)
+             for kind, count in figures.coordinators_by_kind.items()]
+    rows += [(_("Personer som var koordinator"), figures.coordinator_persons),
+             (_("Ansvarsgrupper startet i året"), figures.started),
+             (_("Ansvarsgrupper avsluttet i året"), figures.closed)]
+    return rows
+
+
+def _page(values: dict, errors: dict, **context):
+    return render_template("register/index.html", values=values, errors=errors, statuses=CASE_STATUSES,
+                           kind_labels=KIND_LABELS, **context), 400 if errors else 200
 
 
 @bp.get("/register")
+@role_required(*REGISTER_ROLES)
 def index():
-    return "", 404
+    values, errors = _read_filters()
+    if errors:
+        return _page(values, errors)
+    session = db_session()
+    now = services().clock.now()
+    rows = register_rows(session, now=now, status=values["status"] or None, search=values["q"] or None)
+    log_register_read(services().db, user_id=g.user.id, case_ids=[r.case_id for r in rows], at=now)
+    year = values["year_number"]
+    return _page(values, errors, rows=rows, year=year, figures=figure_rows(year_figures(session, year)),
+                 today=services().clock.today())
+
+
+@bp.get("/register/tall.csv")
+@role_required(*REGISTER_ROLES)
+def figures_csv():
+    values, errors = _read_filters()
+    if errors:
+        return _page(values, errors)
+    year = values["year_number"]
+    figures = figure_rows(year_figures(db_session(), year))
+    record_figures_export(services().db, user_id=g.user.id, year=year, at=services().clock.now())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("År"), _("Tall"), _("Antall")])
+    writer.writerows([year, label, count] for label, count in figures)
+    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="ansvarsgrupper-tall-{year}.csv"'})

@@ -1,0 +1,101 @@
+"""The register listing: one row of register data per case, read with a fixed number of queries
+(one per column family, never one per case). Register data only: who, coordinator, status and
+dates — no minutes, matters, measures, plans, evaluation texts or consent details."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.auth.models import User
+from webapp.cases.models import Case, CoordinatorAppointment, Person
+from webapp.evaluations.models import Evaluation
+from webapp.meetings.models import Meeting
+from webapp.transitions.models import TRANSITION_KINDS, Transition
+
+HELD_MEETING = ("held", "approved", "distributed")
+COMING_MEETING = ("planned", "invited")
+OPEN_TRANSITION = ("planned", "under_review")
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    case_id: int
+    reference: str
+    status: str
+    person_name: str | None
+    birth_date: date | None
+    coordinator_name: str | None
+    coordinator_kind: str | None
+    last_meeting_at: datetime | None
+    next_meeting_at: datetime | None
+    #: a meeting is being planned but has no date yet
+    meeting_in_planning: bool
+    next_evaluation_on: date | None
+    next_transition_label: str | None
+    next_transition_on: date | None
+
+
+def _matches(search: str, *texts: str | None) -> bool:
+    return any(search in text.casefold() for text in texts if text)
+
+
+def register_rows(session: Session, *, now: datetime, status: str | None = None,
+                  search: str | None = None) -> list[RegisterRow]:
+    """All cases (or those with ``status``; ``search`` in the person's name or the reference,
+    case-insensitively), ordered by reference."""
+    in_selection = select(Case.id).where(Case.status == status) if status else select(Case.id)
+    cases = session.execute(
+        select(Case.id, Case.reference, Case.status, Person.full_name, Person.birth_date)
+        .outerjoin(Person, Person.id == Case.person_id).where(Case.id.in_(in_selection))
+        .order_by(Case.reference)).all()
+    if search:
+        # in Python: casefold handles æ, ø, å on SQLite too, and the list is read anyway
+        needle = search.casefold()
+        cases = [c for c in cases if _matches(needle, c.full_name, c.reference)]
+    if not cases:
+        return []
+
+    coordinators = {}  # the newest appointment not ended, as cases.operations.current_coordinator
+    for case_id, kind, name in session.execute(
+            select(CoordinatorAppointment.case_id, CoordinatorAppointment.kind, User.full_name)
+            .join(User, User.id == CoordinatorAppointment.user_id)
+            .where(CoordinatorAppointment.ended_at.is_(None), CoordinatorAppointment.case_id.in_(in_selection))
+            .order_by(CoordinatorAppointment.id)):
+        coordinators[case_id] = (name, kind)
+    last_held = dict(session.execute(
+        select(Meeting.case_id, func.max(Meeting.held_at))
+        .where(Meeting.status.in_(HELD_MEETING), Meeting.held_at.is_not(None),
+               Meeting.case_id.in_(in_selection))
+        .group_by(Meeting.case_id)).all())
+    next_meeting = dict(session.execute(
+        select(Meeting.case_id, func.min(Meeting.starts_at))
+        .where(Meeting.status.in_(COMING_MEETING), Meeting.starts_at >= now, Meeting.case_id.in_(in_selection))
+        .group_by(Meeting.case_id)).all())
+    in_planning = set(session.scalars(
+        select(Meeting.case_id).where(Meeting.status == "planned", Meeting.starts_at.is_(None),
+                                      Meeting.case_id.in_(in_selection)).distinct()))
+    next_evaluation = dict(session.execute(
+        select(Evaluation.case_id, func.min(Evaluation.due_on))
+        .where(Evaluation.status == "scheduled", Evaluation.case_id.in_(in_selection))
+        .group_by(Evaluation.case_id)).all())
+    next_transition: dict[int, tuple[str, date]] = {}
+    for case_id, kind, on_date in session.execute(
+            select(Transition.case_id, Transition.kind, Transition.on_date)
+            .where(Transition.status.in_(OPEN_TRANSITION), Transition.case_id.in_(in_selection))
+            .order_by(Transition.on_date.desc(), Transition.id.desc())):
+        next_transition[case_id] = (TRANSITION_KINDS.get(kind, kind), on_date)  # the earliest wins
+
+    rows = []
+    for c in cases:
+        coordinator_name, coordinator_kind = coordinators.get(c.id, (None, None))
+        transition_label, transition_on = next_transition.get(c.id, (None, None))
+        rows.append(RegisterRow(
+            case_id=c.id, reference=c.reference, status=c.status, person_name=c.full_name,
+            birth_date=c.birth_date, coordinator_name=coordinator_name, coordinator_kind=coordinator_kind,
+            last_meeting_at=last_held.get(c.id), next_meeting_at=next_meeting.get(c.id),
+            meeting_in_planning=c.id in in_planning, next_evaluation_on=next_evaluation.get(c.id),
+            next_transition_label=transition_label, next_transition_on=transition_on))
+    return rows
