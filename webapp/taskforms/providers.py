@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.cases.models import Case, CaseMember
+from webapp.deviations.panel import deviation_context
 from webapp.meetings.models import EXCLUDED_MATTERS, Measure, Meeting, Minutes, MinutesApproval
 from webapp.taskforms.options import PROVIDERS as OPTION_PROVIDERS
 
@@ -83,6 +84,7 @@ CONTEXTS: dict[str, Callable] = {
     "meeting_matters": _matters_context,
     "meeting_minutes": _minutes_context,
     "meeting": _meeting_context,
+    "deviation": deviation_context,
 }
 
 
