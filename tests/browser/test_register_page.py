@@ -1,6 +1,7 @@
 """The coordinating unit's register in the browser: figures, filter, bad input, CSV download."""
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +28,7 @@ def test_register_page(page, live_server, seed):  # noqa: F811
         page.click("text=Last ned tallene for 2026 som CSV")
     download = info.value
     assert download.suggested_filename == "ansvarsgrupper-tall-2026.csv"
-    rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert {label: int(count) for _year, label, count in rows[1:]} == FIGURES_2026
 
     page.fill("#year", "tjuetjueseks")

@@ -7,10 +7,10 @@ reconstructed from them rather than from the case's current status.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
-from typing import Iterable, Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -68,8 +68,10 @@ def overlaps(interval: Interval, start: datetime, end: datetime) -> bool:
 
 def cases_active_between(session: Session, start: datetime, end: datetime) -> set[int]:
     """Ids of the cases that were active at some time in [start, end)."""
-    changes = session.scalars(select(CaseStatusChange).where(CaseStatusChange.at < end)
-                              .order_by(CaseStatusChange.case_id, CaseStatusChange.at, CaseStatusChange.id))
+    changes = session.execute(
+        select(CaseStatusChange.case_id, CaseStatusChange.from_status, CaseStatusChange.to_status,
+               CaseStatusChange.at).where(CaseStatusChange.at < end)
+        .order_by(CaseStatusChange.case_id, CaseStatusChange.at, CaseStatusChange.id))
     return {case_id for case_id, rows in groupby(changes, key=lambda c: c.case_id)
             if any(overlaps(i, start, end) for i in active_intervals(list(rows)))}
 
@@ -80,7 +82,7 @@ def _cases_changed_to(session: Session, status: str, start: datetime, end: datet
 
 
 def _coordinators(session: Session, case_ids: set[int], start: datetime,
-                  end: datetime) -> Iterable[tuple[int, int, str]]:
+                  end: datetime) -> set[tuple[int, int, str]]:
     """(case, user, kind) of appointments in force at some time in [start, end) in those cases."""
     rows = session.execute(select(CoordinatorAppointment.case_id, CoordinatorAppointment.user_id,
                                   CoordinatorAppointment.kind).where(

@@ -3,7 +3,7 @@ an export of the yearly figures."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable
+from collections.abc import Iterable
 
 from webapp.audit.models import AccessLogEntry
 from webapp.audit.operations import record

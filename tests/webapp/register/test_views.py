@@ -153,6 +153,10 @@ def test_viewing_writes_one_access_log_row_per_case_listed(app, services, seed):
     closed = {seed.cases[k] for k in ("C", "D", "E")}
     assert sorted(logged) == sorted([(c, seed.users["ke"]) for c in seed.cases.values()]
                                     + [(c, seed.users["ke"]) for c in closed])
+    # the coordinator sees the read in the case's access log
+    log_page = client_for(app, "per").get(f"/saker/{seed.cases['A']}/innsyn")
+    assert log_page.status_code == 200
+    assert re.search(r"<td>Kjell Enhet</td>\s*<td>Registeret</td>", log_page.text)
 
 
 def test_listing_takes_a_fixed_number_of_queries(services, seed):
