@@ -14,8 +14,6 @@ from webapp.closing.report import report_pdf
 from webapp.evaluations.operations import next_evaluation
 from webapp.settings.operations import get_setting
 
-#: Deviations escalated to or waiting for the system owner outlive the group (guideline 004).
-OUTLIVES_CLOSING = ("deviation",)
 REPORT_ROLE = {"coordinating_unit": "coordinating_unit", "system_owner": "system_owner"}
 
 
@@ -56,7 +54,7 @@ def close_case(ctx: HandlerContext) -> str:
         CaseMember.case_id == ctx.case.id, CaseMember.active.is_(True), CaseMember.email.is_not(None))).all()
     recipients = sorted({m.email for m in members})
     pdf = report_pdf(ctx.session, ctx.case, closure, today)
-    ctx.cancel_other_episodes("Ansvarsgruppen er avsluttet", keep=OUTLIVES_CLOSING)
+    ctx.cancel_other_episodes("Ansvarsgruppen er avsluttet", keep=ops.OUTLIVES_GROUP)
     ops.close_case(ctx.session, ctx.case, closure, report_pdf=pdf, at=now, today=today, actor_id=ctx.actor_id)
     role = REPORT_ROLE[get_setting(ctx.session, "closing_reported_to")]
     person = ctx.case.person.full_name if ctx.case.person else ctx.case.title

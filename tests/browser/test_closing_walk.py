@@ -59,7 +59,9 @@ def test_evaluation_decides_to_close_then_the_group_is_reestablished(page, live_
     assert page.input_value("#f-persons_view") == "Emma og Anne mener gruppen ikke trengs lenger"
     page.fill("#f-decision_reason", "Målene er nådd")
     page.click("button:has-text('Registrer evalueringen')")
-    # the closing opens next for the coordinator
+    # the closing is now in the coordinator's inbox
+    page.click("text=Mine oppgaver")
+    page.click("text=Bekreft avslutningen med personen")
     confirm_and_close(page, today="2027-01-12", in_meeting=True)
     assert page.locator("h1").inner_text() == "Skriv sluttreferat"
     assert_accessible(page)

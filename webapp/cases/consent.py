@@ -7,7 +7,7 @@ from sqlalchemy import select
 from webapp.auth.models import User
 from webapp.cases import operations as ops
 from webapp.cases.models import Case
-from webapp.closing.operations import start_closing
+from webapp.closing.operations import OUTLIVES_GROUP, start_closing
 from webapp.closing.requests import episode_starter
 from webapp.outbox.operations import Outbox
 
@@ -19,6 +19,8 @@ def withdraw(services, case_id: int, *, stated_by: str, reason: str, actor_id: i
         instances = services.engine.lock_running(s, case_id)
         ops.withdraw_consent(s, case, stated_by=stated_by, reason=reason, at=now, actor_id=actor_id)
         for instance in instances:
+            if instance.definition.process_id in OUTLIVES_GROUP:
+                continue
             services.engine.cancel_in(s, instance, "Samtykket er trukket tilbake", actor_id=actor_id)
         start_closing(s, case, initiated_by="consent_withdrawal", requested_by_name=stated_by,
                       request_reason=reason, at=now, actor_id=actor_id,

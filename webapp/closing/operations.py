@@ -30,6 +30,8 @@ from webapp.transitions import operations as transition_ops
 CLOSABLE = ("requested", "awaiting_consent", "establishing", "active", "consent_withdrawn")
 INITIATOR_LABELS = {"person": "personen selv", "guardian": "foresatte", "evaluation": "evaluering",
                     "consent_withdrawal": "tilbaketrukket samtykke"}
+#: Episodes that outlive the group: deviations are the system owner's once escalated (guideline 004).
+OUTLIVES_GROUP = ("deviation",)
 #: The person's side of the group, carried over to a re-established group.
 PERSONS_SIDE = ("bruker", "foresatt", "parorende")
 
@@ -117,7 +119,7 @@ def close_case(session: Session, case: Case, closure: CaseClosure, *, report_pdf
     transition_ops.cancel_open(session, case.id, at=at, actor_id=actor_id, reason=reason)
     case.closed_at = at
     case_ops.change_status(session, case, "closed", at=at, actor_id=actor_id,
-                           reason=f"Avsluttet ({INITIATOR_LABELS[closure.initiated_by]}): {closure.reason}")
+                           reason=f"Avsluttet (startet av {INITIATOR_LABELS[closure.initiated_by]})")
     record(session, "case_closed", at=at, actor_id=actor_id, case_id=case.id, title="Ansvarsgruppen er avsluttet",
            closure_id=closure.id, reported_to=closure.reported_to,
            coordinator_access_until=closure.coordinator_access_until.isoformat())

@@ -35,9 +35,13 @@ def task_for(session: Session, user: User, instance_id: int, task_id: str) -> Op
         OpenTask.instance_id == instance_id, OpenTask.task_id == task_id, _actionable(user)))
 
 
-def next_task_in_case(session: Session, user: User, case_id: int) -> OpenTask | None:
-    return session.scalar(select(OpenTask).where(OpenTask.case_id == case_id, _actionable(user))
-                          .order_by(OpenTask.created_at, OpenTask.id).limit(1))
+def next_task_in_case(session: Session, user: User, case_id: int, instance_id: int | None = None) -> OpenTask | None:
+    """The user's next step in the case: in the same episode first (the flow they are in), then
+    the oldest in the case."""
+    query = select(OpenTask).where(OpenTask.case_id == case_id, _actionable(user))
+    if instance_id is not None:
+        query = query.order_by(OpenTask.instance_id != instance_id)
+    return session.scalar(query.order_by(OpenTask.created_at, OpenTask.id).limit(1))
 
 
 def case_tasks(session: Session, case_id: int) -> list[OpenTask]:

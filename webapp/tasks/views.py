@@ -66,7 +66,7 @@ def task(instance_id: int, task_id: str):
                 return render_template("tasks/failed.html", incident_id=exc.incident_id,
                                        case_id=instance.case_id), 503
             session.rollback()  # end the read snapshot taken before the step
-            following = queries.next_task_in_case(session, g.user, result.case_id)
+            following = queries.next_task_in_case(session, g.user, result.case_id, result.instance_id)
             if following is not None:
                 return redirect(url_for("tasks.task", instance_id=following.instance_id,
                                         task_id=following.task_id))

@@ -87,9 +87,11 @@ def test_withdrawal_cancels_episodes_and_tells_the_coordinating_unit(services, u
     c, _members = case(services, case_id)
     assert c.status == "consent_withdrawn" and "Anne Berg (mor)" in c.status_reason
     with services.db.session() as s:
-        instance = s.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case_id))
+        instance = s.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case_id).order_by(ProcessInstance.id))
         assert (instance.status, instance.status_reason) == ("cancelled", "Samtykket er trukket tilbake")
-        assert s.scalar(select(func.count(OpenTask.id)).where(OpenTask.case_id == case_id)) == 0
+        # the only open step left is the coordinator's confirmation of the closing it started
+        open_tasks = s.scalars(select(OpenTask).where(OpenTask.case_id == case_id)).all()
+        assert [(t.task_spec, t.assignee_id) for t in open_tasks] == [("confirm_closing", users["kari"])]
         assert s.scalar(select(Consent).where(Consent.case_id == case_id)).withdrawn_at is not None
         mail = s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "ke@example.org",
                                                      OutboxMessage.subject.like("Samtykke trukket%"))).all()

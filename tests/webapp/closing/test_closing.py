@@ -147,8 +147,8 @@ def test_reestablishment(app, services, users, case_id):
         assert new.status == "requested" and new.person_id == old.person_id and new.reference != old.reference
         assert {(m.name, m.role) for m in new.members} == {("Emma Berg", "bruker"), ("Anne Berg", "foresatt")}
         assert s.scalar(select(Consent.id).where(Consent.case_id == new.id)) is None  # new consent required
-        assert s.scalar(select(AuditEvent.title).where(AuditEvent.case_id == old.id,
-                                                       AuditEvent.kind == "case_reestablished")).endswith(new.reference)
+        event = s.scalar(select(AuditEvent).where(AuditEvent.case_id == old.id, AuditEvent.kind == "case_reestablished"))
+        assert event.detail["new_case_id"] == new.id and event.detail["title"].endswith(new.reference)
         assert old.status == "closed"
     assert response.headers["Location"].endswith(f"/saker/{new.id}")
     assert open_task(services, new.id, "appoint") is not None
