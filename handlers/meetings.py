@@ -15,6 +15,7 @@ from webapp.meetings.models import Measure, Meeting, Minutes
 from webapp.meetings.notices import distribute, invite, remind, send_letter_or_mail
 from webapp.settings.operations import get_setting
 from webapp.clock import OSLO
+from webapp.transitions.operations import place_pending
 
 
 def _meeting(ctx: HandlerContext) -> Meeting:
@@ -54,6 +55,7 @@ def meeting_start_data(session, case, meeting: Meeting) -> dict:
 def start_meeting(ctx: HandlerContext, proposed_on: date | None) -> int:
     meeting = ops.create_meeting(ctx.session, ctx.case, at=ctx.clock.now(), actor_id=ctx.actor_id,
                                  proposed_on=proposed_on)
+    place_pending(ctx.session, ctx.case, meeting, at=ctx.clock.now(), actor_id=ctx.actor_id)  # reviewed transitions
     instance_id = ctx.start_episode("meeting", meeting_start_data(ctx.session, ctx.case, meeting))
     meeting.instance_id = instance_id
     return meeting.id

@@ -104,7 +104,10 @@ def current_coordinator(session: Session, case_id: int) -> CoordinatorAppointmen
 
 def appoint_coordinator(session: Session, case: Case, user, *, kind: str, at: datetime,
                         actor_id: int | None, persons_wish: str | None = None,
-                        wish_weighed: bool = False, reason: str | None = None) -> CoordinatorAppointment:
+                        wish_weighed: bool = False, reason: str | None = None,
+                        keep_previous_member: bool = False) -> CoordinatorAppointment:
+    """``keep_previous_member``: the previous coordinator stays a member (an overlap at a
+    transition; transitions.operations ends it)."""
     if kind not in APPOINTMENT_KINDS:
         raise DomainError("Ukjent type koordinator.")
     previous = current_coordinator(session, case.id)
@@ -113,7 +116,7 @@ def appoint_coordinator(session: Session, case: Case, user, *, kind: str, at: da
         for member in session.scalars(select(CaseMember).where(
                 CaseMember.case_id == case.id, CaseMember.role == "koordinator",
                 CaseMember.user_id == previous.user_id, CaseMember.active.is_(True))):
-            if previous.user_id != user.id:
+            if previous.user_id != user.id and not keep_previous_member:
                 remove_member(session, member, "Ny koordinator oppnevnt", at=at, actor_id=actor_id)
     appointment = CoordinatorAppointment(case_id=case.id, user_id=user.id, kind=kind,
                                          appointed_by_id=actor_id, persons_wish=persons_wish,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
 from webapp.cases.models import Case, CaseMember, Unit
+from webapp.cases.operations import current_coordinator
 from webapp.settings.operations import get_setting
 
 
@@ -75,7 +76,26 @@ def _flagged_matters(session: Session, case: Case | None, today: date):
     return [(str(m.id), m.title) for m in rows]
 
 
+def _transition_leaving_members(session: Session, case: Case | None, today: date):
+    """Members who can leave at a transition (not the person; the coordinator changes separately)."""
+    if case is None:
+        return []
+    members = session.scalars(select(CaseMember).where(
+        CaseMember.case_id == case.id, CaseMember.active.is_(True),
+        CaseMember.role.not_in(("bruker", "koordinator"))).order_by(CaseMember.id))
+    return [(str(m.id), m.name) for m in members]
+
+
+def _coordinator_candidates(session: Session, case: Case | None, today: date):
+    """Staff users who could take over as coordinator (not the current one)."""
+    current = current_coordinator(session, case.id) if case is not None else None
+    return [(v, label) for v, label in _staff_users(session, case, today)
+            if current is None or v != str(current.user_id)]
+
+
 PROVIDERS: dict[str, Callable] = {
+    "transition_leaving_members": _transition_leaving_members,
+    "coordinator_candidates": _coordinator_candidates,
     "minute_takers": _minute_takers,
     "open_measures": _open_measures,
     "flagged_matters": _flagged_matters,

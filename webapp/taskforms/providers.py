@@ -16,6 +16,7 @@ from webapp.cases.models import Case, CaseMember
 from webapp.deviations.panel import deviation_context
 from webapp.meetings.models import EXCLUDED_MATTERS, Measure, Meeting, Minutes, MinutesApproval
 from webapp.taskforms.options import PROVIDERS as OPTION_PROVIDERS
+from webapp.transitions.panels import changes_context, review_context
 
 
 def _meeting(session: Session, data: dict) -> Meeting | None:
@@ -84,6 +85,8 @@ CONTEXTS: dict[str, Callable] = {
     "meeting_matters": _matters_context,
     "meeting_minutes": _minutes_context,
     "meeting": _meeting_context,
+    "transition": review_context,
+    "transition_changes": changes_context,
     "deviation": deviation_context,
 }
 

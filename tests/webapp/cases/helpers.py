@@ -65,9 +65,9 @@ CONSENT = {"consent_decision": "gitt", "statement_composition": True, "statement
            "signed_how": "paper", "signed_on": date.today().isoformat()}
 
 
-def establish(services, users, *, until: str = "active") -> int:
+def establish(services, users, *, until: str = "active", born: str = "2019-05-20") -> int:
     """Walk a case through establishment up to ``until`` (appointed, consented, proposed, active)."""
-    case_id = wish(services, users)
+    case_id = wish(services, users, born=born)
     complete(services, case_id, "appoint", {**APPOINT, "coordinator_user_id": str(users["kari"])}, users["ke"])
     if until == "appointed":
         return case_id
