@@ -75,6 +75,10 @@ def event_title(event) -> str:
         "plan_need_assessed": _l("Behov for individuell plan vurdert"),
         "incident_opened": _l("Feil i prosessen registrert"), "incident_resolved": _l("Feil i prosessen løst"),
         "timers_checked": _l("Frist eller tidspunkt nådd"),
+        "consent_renewed": _l("Samtykket er fornyet for den nye sammensetningen"),
+        "transition_consent_not_renewed": _l("Samtykket ble ikke fornyet; sammensetningen er ikke endret"),
+        "coordinator_overlap_ended": _l("Overlappen mellom forrige og ny koordinator er avsluttet"),
+        "coordinator_tasks_reassigned": _l("Koordinators åpne oppgaver er overført til ny koordinator"),
     }
     if kind in plain:
         return str(plain[kind])
