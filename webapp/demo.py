@@ -12,6 +12,7 @@ from webapp.auth.operations import create_user
 from webapp.cases.models import Unit
 from webapp.cases.registration import register
 from webapp.closing.requests import request_closing
+from webapp.deviations.recording import report as report_deviation
 from webapp.engine.models import OpenTask
 
 DEMO_PASSWORD = "demo1234"
@@ -178,6 +179,10 @@ def seed(app: Flask) -> bool:
                                                    "first_meeting_place": "Rådhuset, møterom 2"}, users["kari"])
 
     _demo_meeting(services, active, users, today)
+    report_deviation(services, active, {
+        "title": "Innkallingen kom ikke fram til fastlegen",
+        "description": "Fastlegen fikk ikke innkallingen til møtet fordi adressen var feil i fagsystemet.",
+        "happened_on": today.isoformat()}, reporter_id=users["siri"], reporter_name="Siri Skole")
 
     _demo_year_old_group(services, users, units, appoint, consent, wish)
 

@@ -8,7 +8,6 @@ from webapp.auth.models import User
 from webapp.cases import operations as ops
 from webapp.cases.models import Case
 from webapp.closing.operations import OUTLIVES_GROUP, start_closing
-from webapp.closing.requests import episode_starter
 from webapp.outbox.operations import Outbox
 
 
@@ -24,7 +23,7 @@ def withdraw(services, case_id: int, *, stated_by: str, reason: str, actor_id: i
             services.engine.cancel_in(s, instance, "Samtykket er trukket tilbake", actor_id=actor_id)
         start_closing(s, case, initiated_by="consent_withdrawal", requested_by_name=stated_by,
                       request_reason=reason, at=now, actor_id=actor_id,
-                      start_episode=episode_starter(services, s, case.id, actor_id))
+                      start_episode=services.engine.episode_starter(s, case.id, actor_id=actor_id))
         outbox = Outbox(s, services.clock, case.id)
         for user in s.scalars(select(User).where(User.active.is_(True))):
             if user.has_role("coordinating_unit") and user.email:

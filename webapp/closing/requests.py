@@ -7,20 +7,13 @@ from webapp.closing import operations as ops
 from webapp.cases.registration import ESTABLISHMENT
 
 
-def episode_starter(services, session, case_id: int, actor_id: int):
-    """``start_episode`` for operations called outside a step: starts in the caller's transaction."""
-    def start_episode(process_id: str, data: dict) -> int:
-        return services.engine.start_in(session, case_id, process_id, actor_id=actor_id, data=data).instance_id
-    return start_episode
-
-
 def request_closing(services, case_id: int, *, initiated_by: str, requested_by_name: str, reason: str,
                     actor_id: int) -> None:
     with services.db.transaction(serialised=True) as s:
         case = s.get(Case, case_id)
         ops.start_closing(s, case, initiated_by=initiated_by, requested_by_name=requested_by_name,
                           request_reason=reason, at=services.clock.now(), actor_id=actor_id,
-                          start_episode=episode_starter(services, s, case_id, actor_id))
+                          start_episode=services.engine.episode_starter(s, case_id, actor_id=actor_id))
 
 
 def reestablish(services, case_id: int, *, requested_by_kind: str, requested_by_name: str, wish: str,

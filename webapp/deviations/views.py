@@ -1,13 +1,13 @@
 """Deviations of a case: the list and the form to record one (members with full access only)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from webapp.audit.operations import log_access
+from webapp.cases.views import case_or_404
 from webapp.auth.access import login_required
-from webapp.cases.access import Access, case_access
-from webapp.cases.models import Case
+from webapp.cases.access import Access
 from webapp.cases.operations import DomainError
 from webapp.deviations import recording
 from webapp.deviations.operations import ENDED_CASE_STATUSES, case_deviations
@@ -35,10 +35,8 @@ RECORD_FORM = {
 @bp.route("/saker/<id:case_id>/avvik", methods=["GET", "POST"])
 @login_required
 def index(case_id: int):
+    case, _access = case_or_404(case_id, Access.FULL)
     session = db_session()
-    case = session.get(Case, case_id)
-    if case is None or case_access(session, g.user, case_id) < Access.FULL:
-        abort(404)
     values, errors, status = {}, {}, 200
     open_for_new = case.status not in ENDED_CASE_STATUSES
     if request.method == "POST":

@@ -137,6 +137,13 @@ class WorkflowEngine:
             self._persist(s, instance, workflow, case)
             return StepResult(instance.id, case.id, instance.status)
 
+    def episode_starter(self, s: Session, case_id: int, *, actor_id: int | None) -> Callable[[str, dict], int]:
+        """``start_episode(process_id, data) -> instance id`` for a domain operation called outside
+        a step: each start joins the caller's transaction."""
+        def start_episode(process_id: str, data: dict) -> int:
+            return self.start_in(s, case_id, process_id, actor_id=actor_id, data=data).instance_id
+        return start_episode
+
     def complete_task(self, instance_id: int, task_id: str, data: dict, *,
                       actor_id: int | None) -> StepResult:
         """Complete a ready user task with (validated) form data and run on."""
@@ -245,9 +252,6 @@ class WorkflowEngine:
     def _script_engine(self, s: Session, instance: ProcessInstance, case: Case,
                        actor_id: int | None) -> EngineScriptEngine:
         def context_for(task) -> HandlerContext:
-            def start_episode(process_id: str, data: dict) -> int:
-                return self.start_in(s, case.id, process_id, actor_id=actor_id, data=data).instance_id
-
             def cancel_other_episodes(reason: str, keep: tuple[str, ...] = ()) -> int:
                 return sum(self.cancel_in(s, other, reason, actor_id=actor_id)
                            for other in self.lock_running(s, case.id, exclude=instance.id)
@@ -256,7 +260,7 @@ class WorkflowEngine:
             return HandlerContext(session=s, case=case, actor_id=actor_id, clock=self.clock,
                                   outbox=Outbox(s, self.clock, case.id), instance_id=instance.id,
                                   task_spec=task.task_spec.bpmn_id, data=task.data,
-                                  start_episode=start_episode,
+                                  start_episode=self.episode_starter(s, case.id, actor_id=actor_id),
                                   cancel_other_episodes=cancel_other_episodes)
         return EngineScriptEngine(self.handlers, context_for, time_limit=self.script_time_limit)
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.cases.models import Case, CaseMember
+from webapp.cases.models import Case, CaseClosure, CaseMember
 from webapp.deviations.panel import deviation_context
+from webapp.evaluations.models import Evaluation
 from webapp.meetings.models import EXCLUDED_MATTERS, Measure, Meeting, Minutes, MinutesApproval
+from webapp.settings.operations import get_setting
 from webapp.taskforms.options import PROVIDERS as OPTION_PROVIDERS
 from webapp.transitions.panels import changes_context, review_context
 
@@ -76,6 +78,35 @@ def _meeting_context(session: Session, case: Case, data: dict) -> tuple[str, dic
     return "meetings/context_meeting.html", {"meeting": _meeting(session, data)}
 
 
+def _evaluation_context(session: Session, case: Case, data: dict) -> tuple[str, dict]:
+    """What happened since the last evaluation (counts only), beside the evaluation forms."""
+    previous = session.scalar(select(Evaluation).where(Evaluation.case_id == case.id, Evaluation.status == "done")
+                              .order_by(Evaluation.evaluated_at.desc()).limit(1))
+    since = previous.evaluated_at if previous else case.activated_at
+    held = select(func.count(Meeting.id)).where(Meeting.case_id == case.id, Meeting.held_at.is_not(None))
+    measures = select(Measure.status, func.count(Measure.id)).where(Measure.case_id == case.id)
+    if since is not None:
+        held = held.where(Meeting.held_at >= since)
+        measures = measures.where((Measure.closed_at.is_(None)) | (Measure.closed_at >= since))
+    counts = dict(session.execute(measures.group_by(Measure.status)).all())
+    return "evaluations/context_evaluation.html", {
+        "since": since, "previous": previous, "meetings_held": session.scalar(held) or 0,
+        "measures_done": counts.get("done", 0), "measures_not_done": counts.get("not_done", 0),
+        "measures_open": counts.get("open", 0)}
+
+
+def _closing_context(session: Session, case: Case, data: dict) -> tuple[str, dict]:
+    try:
+        closure = session.get(CaseClosure, int(data.get("closure_id")))
+    except (TypeError, ValueError):
+        closure = None
+    open_measures = session.scalar(select(func.count(Measure.id)).where(Measure.case_id == case.id,
+                                                                        Measure.status == "open"))
+    return "closing/context_closing.html", {
+        "closure": closure if closure is not None and closure.case_id == case.id else None,
+        "read_months": get_setting(session, "coordinator_read_months"), "open_measures": open_measures}
+
+
 DEFAULTS: dict[str, Callable] = {
     "meeting_minutes": _minutes_defaults,
     "meeting_agenda": _agenda_defaults,
@@ -88,6 +119,8 @@ CONTEXTS: dict[str, Callable] = {
     "transition": review_context,
     "transition_changes": changes_context,
     "deviation": deviation_context,
+    "evaluation": _evaluation_context,
+    "closing": _closing_context,
 }
 
 

@@ -18,13 +18,9 @@ def add(services, case_id: int, *, kind: str, description: str, on_date: date, a
         raise DomainError("Ukjent type overgang.")
     with services.db.transaction(serialised=True) as s:
         case = s.get(Case, case_id)
-
-        def start_episode(process_id: str, data: dict) -> int:
-            return services.engine.start_in(s, case_id, process_id, actor_id=actor_id, data=data).instance_id
-
         transition = ops.plan_transition(s, case, kind=kind, on_date=on_date, source="coordinator",
                                          description=description, at=services.clock.now(), actor_id=actor_id,
-                                         start_episode=start_episode)
+                                         start_episode=services.engine.episode_starter(s, case_id, actor_id=actor_id))
         return transition.id
 
 

@@ -8,9 +8,9 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 
 from webapp.audit.operations import log_access
+from webapp.cases.views import case_or_404
 from webapp.auth.access import login_required
-from webapp.cases.access import Access, case_access, is_coordinator
-from webapp.cases.models import Case
+from webapp.cases.access import Access, is_coordinator
 from webapp.cases.operations import DomainError
 from webapp.engine.runtime import EngineError
 from webapp.services import db_session, services
@@ -64,10 +64,8 @@ def _cancel(case_id: int) -> dict:
 @bp.route("/saker/<id:case_id>/overganger", methods=["GET", "POST"])
 @login_required
 def index(case_id: int):
+    case, _access = case_or_404(case_id, Access.FULL)
     session = db_session()
-    case = session.get(Case, case_id)
-    if case is None or case_access(session, g.user, case_id) < Access.FULL:
-        abort(404)
     coordinator = is_coordinator(session, g.user, case_id)
     today = services().clock.today()
     add_values, add_errors, cancel_state, status = {}, {}, {}, 200
