@@ -58,12 +58,14 @@ def register_rows(session: Session, *, now: datetime, status: str | None = None,
     if not cases:
         return []
 
-    coordinators = {}  # the newest appointment not ended, as cases.operations.current_coordinator
+    # the newest appointment not ended (as cases.operations.current_coordinator); for a closed
+    # group, whose appointment ended with it, the last one
+    coordinators = {}
     for case_id, kind, name in session.execute(
             select(CoordinatorAppointment.case_id, CoordinatorAppointment.kind, User.full_name)
             .join(User, User.id == CoordinatorAppointment.user_id)
-            .where(CoordinatorAppointment.ended_at.is_(None), CoordinatorAppointment.case_id.in_(in_selection))
-            .order_by(CoordinatorAppointment.id)):
+            .where(CoordinatorAppointment.case_id.in_(in_selection))
+            .order_by(CoordinatorAppointment.ended_at.is_(None), CoordinatorAppointment.id)):
         coordinators[case_id] = (name, kind)
     last_held = dict(session.execute(
         select(Meeting.case_id, func.max(Meeting.held_at))

@@ -6,22 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login_client
-from tests.webapp.cases.helpers import PASSWORD, establish, municipality, open_task
+from tests.webapp.cases.helpers import PASSWORD, open_task
 from tests.webapp.closing.helpers import confirm, request_closing
 from webapp.audit.models import AuditEvent
 from webapp.cases.models import Case, CaseClosure
 
 LONG = "x" * 5000
-
-
-@pytest.fixture
-def users(services):
-    return municipality(services)
-
-
-@pytest.fixture
-def case_id(services, users):
-    return establish(services, users, until="active")
 
 
 def _audit_count(services) -> int:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests.conftest import csrf_token, login_client
-from tests.webapp.cases.helpers import PASSWORD, complete, establish, municipality, open_task
+from tests.webapp.cases.helpers import PASSWORD, complete, open_task
 from tests.webapp.closing.helpers import FINAL_MINUTES, confirm, request_closing
 from webapp.audit.models import AuditEvent
 from webapp.cases.models import Case, CaseClosure, CaseMember, Consent
@@ -19,16 +18,6 @@ from webapp.evaluations.models import Evaluation
 from webapp.meetings.models import Meeting
 from webapp.outbox.models import OutboxMessage
 from webapp.settings.operations import change_setting
-
-
-@pytest.fixture
-def users(services):
-    return municipality(services)
-
-
-@pytest.fixture
-def case_id(services, users):
-    return establish(services, users, until="active")
 
 
 def login(app, username):

@@ -1,3 +1,4 @@
+"""Fixtures for domain tests: a small municipality and an active group."""
 import pytest
 
 from tests.webapp.cases.helpers import establish, municipality
@@ -10,5 +11,6 @@ def users(services):
 
 @pytest.fixture
 def case_id(services, users):
-    """An active group whose first meeting is waiting to be planned."""
+    """An active group whose first meeting is waiting to be planned (its evaluation cycle and
+    transition reviews wait on their timers)."""
     return establish(services, users, until="active")
