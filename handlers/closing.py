@@ -11,7 +11,7 @@ from webapp.auth.models import User
 from webapp.cases.models import CaseMember
 from webapp.closing import operations as ops
 from webapp.closing.report import report_pdf
-from webapp.evaluations.operations import next_evaluation
+from webapp.evaluations.operations import EVALUATION_PROCESS, next_evaluation
 from webapp.settings.operations import get_setting
 
 REPORT_ROLE = {"coordinating_unit": "coordinating_unit", "system_owner": "system_owner"}
@@ -36,7 +36,7 @@ def keep_group(ctx: HandlerContext) -> int | None:
     """The group goes on; an active group whose evaluation cycle ended with "close" gets a new one."""
     ops.keep_open(ctx.session, _closure(ctx), at=ctx.clock.now(), actor_id=ctx.actor_id)
     if ctx.case.status == "active" and next_evaluation(ctx.session, ctx.case.id) is None:
-        return ctx.start_episode("evaluation", {})
+        return ctx.start_episode(EVALUATION_PROCESS, {})
     return None
 
 

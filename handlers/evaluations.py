@@ -12,13 +12,11 @@ from webapp.closing import operations as closing_ops
 from webapp.evaluations import operations as ops
 from webapp.transitions import operations as transition_ops
 
-EVALUATION = "evaluation"
-
 
 @handler("start_evaluation_cycle")
 def start_evaluation_cycle(ctx: HandlerContext) -> int:
     """Start the case's first evaluation episode (it schedules itself)."""
-    return ctx.start_episode(EVALUATION, {})
+    return ctx.start_episode(ops.EVALUATION_PROCESS, {})
 
 
 @handler("schedule_evaluation")
@@ -54,7 +52,7 @@ def record_evaluation(ctx: HandlerContext) -> str:
 
 @handler("evaluation_next_cycle")
 def evaluation_next_cycle(ctx: HandlerContext) -> int:
-    return ctx.start_episode(EVALUATION, {})
+    return ctx.start_episode(ops.EVALUATION_PROCESS, {})
 
 
 @handler("evaluation_composition_review")

@@ -12,7 +12,6 @@ from webapp.cases.models import CaseMember, Unit
 from webapp.cases.operations import DomainError
 from webapp.settings.operations import get_setting
 from webapp.transitions import operations as ops
-from webapp.transitions.dates import school_transitions
 from webapp.transitions.models import Transition
 
 
@@ -37,20 +36,8 @@ def _rows(ctx: HandlerContext, name: str) -> list[dict]:
 @handler("plan_transitions")
 def plan_transitions(ctx: HandlerContext) -> int:
     """At activation: the school stages and adulthood still ahead, each with its review episode."""
-    person = ctx.case.person
-    if person is None:
-        return 0
-    today, now = ctx.clock.today(), ctx.clock.now()
-    known = set(ctx.session.scalars(select(Transition.kind).where(
-        Transition.case_id == ctx.case.id, Transition.source == "birth_date", Transition.status != "cancelled")))
-    planned = 0
-    for kind, on_date in school_transitions(person.birth_date):
-        if on_date <= today or kind in known:
-            continue
-        ops.plan_transition(ctx.session, ctx.case, kind=kind, on_date=on_date, source="birth_date", at=now,
-                            actor_id=ctx.actor_id, start_episode=ctx.start_episode)
-        planned += 1
-    return planned
+    return ops.plan_from_birth_date(ctx.session, ctx.case, today=ctx.clock.today(), at=ctx.clock.now(),
+                                    actor_id=ctx.actor_id, start_episode=ctx.start_episode)
 
 
 @handler("begin_transition_review")

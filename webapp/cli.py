@@ -68,12 +68,14 @@ def processes_validate(path: Path | None, forms_dir: Path | None) -> None:
 
 @processes.command("deploy")
 def processes_deploy() -> None:
-    """Deploy changed diagrams as new versions."""
+    """Deploy changed diagrams as new versions (and start the evaluation cycle and transition
+    reviews that active groups from before an upgrade lack)."""
     app = _app()
     _deploy(app)
 
 
 def _deploy(app) -> None:
+    from webapp.cases.upkeep import start_missing_cycles
     from webapp.engine.operations import deploy_library
     from webapp.engine.parsing import DiagramError
     services = app.extensions["ansvarsgruppe"]
@@ -85,6 +87,9 @@ def _deploy(app) -> None:
         sys.exit(1)
     for definition in created:
         click.echo(f"deployed {definition.process_id} version {definition.version}")
+    started = start_missing_cycles(services)
+    if started:
+        click.echo(f"started {started} evaluation or transition review episode(s) for active groups")
 
 
 @main.command()

@@ -16,6 +16,7 @@ from webapp.clock import OSLO
 from webapp.evaluations.models import DECISIONS, Evaluation
 from webapp.settings.operations import get_setting
 
+EVALUATION_PROCESS = "evaluation"
 #: A yearly need check between full evaluations (guideline 002: the need is assessed yearly).
 NEED_CHECK_MONTHS = 12
 

@@ -24,6 +24,7 @@ from webapp.engine.models import OpenTask
 from webapp.meetings.models import Matter, Meeting
 from webapp.meetings.operations import submit_matter
 from webapp.settings.operations import get_setting
+from webapp.transitions.dates import school_transitions
 from webapp.transitions.models import TRANSITION_KINDS, Transition
 
 #: The process each transition's review runs in.
@@ -85,6 +86,25 @@ def plan_transition(session: Session, case: Case, *, kind: str, on_date: date, s
            kind=kind, on_date=on_date.isoformat(), review_from=transition.review_from.isoformat(), source=source)
     transition.instance_id = start_episode(REVIEW_PROCESS, review_start_data(transition))
     return transition
+
+
+def plan_from_birth_date(session: Session, case: Case, *, today: date, at: datetime, actor_id: int | None,
+                         start_episode: StartEpisode) -> int:
+    """The school stages and adulthood still ahead of the person, each with its review episode;
+    kinds already planned (or reviewed) are skipped, so it is safe to call again."""
+    person = case.person
+    if person is None:
+        return 0
+    known = set(session.scalars(select(Transition.kind).where(
+        Transition.case_id == case.id, Transition.source == "birth_date", Transition.status != "cancelled")))
+    planned = 0
+    for kind, on_date in school_transitions(person.birth_date):
+        if on_date <= today or kind in known:
+            continue
+        plan_transition(session, case, kind=kind, on_date=on_date, source="birth_date", at=at,
+                        actor_id=actor_id, start_episode=start_episode)
+        planned += 1
+    return planned
 
 
 def start_composition_review(session: Session, case: Case, *, at: datetime, actor_id: int | None,
