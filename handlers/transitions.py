@@ -9,7 +9,7 @@ from handlers.context import HandlerContext
 from handlers.registry import handler
 from webapp.auth.models import User
 from webapp.cases.models import CaseMember, Unit
-from webapp.cases.operations import DomainError
+from webapp.cases.operations import DomainError, current_coordinator
 from webapp.settings.operations import get_setting
 from webapp.transitions import operations as ops
 from webapp.transitions.models import Transition
@@ -100,11 +100,11 @@ def apply_transition_consent(ctx: HandlerContext) -> dict:
         if new_coordinator is None or not new_coordinator.active:
             raise DomainError("Valgt koordinator finnes ikke.")
     overlap = ctx.data.get("overlap_until")
-    joining = _joining(ctx)
+    joining, added = _joining(ctx), []
     previous = ops.change_composition(
         ctx.session, ctx.case, transition, leaving=_leaving(ctx), joining=joining, new_coordinator=new_coordinator,
         coordinator_kind=ctx.data.get("coordinator_kind"), overlap_until=date.fromisoformat(overlap) if overlap else None,
-        at=now, actor_id=ctx.actor_id)
+        at=now, actor_id=ctx.actor_id, added=added)
     ops.renew_consent(ctx.session, ctx.case, transition, signed_by=ctx.data["signed_by"],
                       signed_how=ctx.data["signed_how"], signed_on=date.fromisoformat(ctx.data["signed_on"]),
                       statements={n: ctx.data.get(n) for n in ops.CONSENT_STATEMENTS}, informed_on=informed_on,
@@ -115,7 +115,17 @@ def apply_transition_consent(ctx: HandlerContext) -> dict:
             ctx.outbox.send(row["email"], f"Du er med i en ansvarsgruppe ({ctx.case.reference})",
                             f"Du er lagt til i ansvarsgruppen i forbindelse med overgangen «{transition.label}». "
                             "Logg inn for å se gruppen og neste møte.")
-    return {"renewed": True, "previous_coordinator_user_id": previous}
+    coordinator = current_coordinator(ctx.session, ctx.case.id)
+    to_confirm = [{"member_id": m.id, "name": m.name,
+                   "confirm_by": m.user_id or (coordinator.user_id if coordinator else None)} for m in added]
+    return {"renewed": True, "previous_coordinator_user_id": previous, "to_confirm": to_confirm}
+
+
+@handler("transition_members_to_confirm")
+def transition_members_to_confirm(ctx: HandlerContext) -> list[dict]:
+    """The members who joined (each clarifies the mandate, as at establishment); none without a
+    renewed consent."""
+    return (ctx.data.get("applied") or {}).get("to_confirm") or []
 
 
 @handler("finish_transition_review")

@@ -135,15 +135,19 @@ def record_review(session: Session, transition: Transition, *, composition_chang
 
 def change_composition(session: Session, case: Case, transition: Transition, *, leaving: list[tuple[CaseMember, str]],
                        joining: list[dict], new_coordinator: User | None, coordinator_kind: str | None,
-                       overlap_until: date | None, at: datetime, actor_id: int | None) -> int | None:
+                       overlap_until: date | None, at: datetime, actor_id: int | None,
+                       added: list[CaseMember] | None = None) -> int | None:
     """Who leaves, who joins and a new coordinator, once the consent covers it. With an overlap the
-    previous coordinator stays a member until ``overlap_until``; returns that coordinator's user id."""
+    previous coordinator stays a member until ``overlap_until``; returns that coordinator's user id.
+    The members who joined are appended to ``added`` (they clarify their mandate next)."""
     for member, reason in leaving:
         if member.active and member.case_id == case.id:
             case_ops.remove_member(session, member, reason, at=at, actor_id=actor_id)
     for row in joining:
-        case_ops.add_member(session, case, row["name"], "medlem", at=at, actor_id=actor_id,
-                            user_id=row.get("user_id"), email=row.get("email"), unit_id=row.get("unit_id"))
+        member = case_ops.add_member(session, case, row["name"], "medlem", at=at, actor_id=actor_id,
+                                     user_id=row.get("user_id"), email=row.get("email"), unit_id=row.get("unit_id"))
+        if added is not None:
+            added.append(member)
     if new_coordinator is None:
         return None
     previous = case_ops.current_coordinator(session, case.id)

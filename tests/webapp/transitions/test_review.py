@@ -11,7 +11,7 @@ from tests.webapp.transitions.helpers import (
 )
 from webapp.auth.models import User
 from webapp.cases.access import Access, case_access, is_coordinator
-from webapp.cases.models import Case, CaseStatusChange, Consent
+from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent
 from webapp.cases.operations import active_consent, current_coordinator
 from webapp.engine.models import ProcessInstance
 from webapp.meetings.models import Matter
@@ -70,9 +70,15 @@ def test_school_in_kindergarten_out_with_renewed_consent(services, users, case_i
         assert "Bente Barnehage" not in {c["name"] for c in new.composition}
         assert s.get(Case, case_id).status == "active"
         assert case_access(s, s.get(User, users["tor"]), case_id) == Access.FULL
-        instance = s.get(ProcessInstance, school.instance_id)
-        assert instance.status == "completed"
     assert statuses(services, case_id) == before  # renewing consent does not move the case
+    # the new member clarifies the mandate, as at establishment; then the episode ends
+    confirm = review_task(services, school, "confirm_joining")
+    assert confirm.assignee_id == users["tor"] and confirm.title.endswith("Tor Lærer")
+    complete_step(services, school, "confirm_joining", {"participates": "ja", "mandate": "Kontaktlærer"}, users["tor"])
+    with services.db.session() as s:
+        tor = s.scalar(select(CaseMember).where(CaseMember.case_id == case_id, CaseMember.name == "Tor Lærer"))
+        assert tor.mandate_clarified and tor.mandate == "Kontaktlærer"
+        assert s.get(ProcessInstance, school.instance_id).status == "completed"
     done = transitions(services, case_id)["school_start"]
     assert (done.status, done.composition_changed, done.consent_renewed, done.agenda_pending) == (
         "reviewed", True, True, False)
