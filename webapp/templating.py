@@ -50,6 +50,19 @@ def role_label(role: str | None) -> str:
     return str(labels.get(role or "", role or ""))
 
 
+def transition_label(kind: str | None) -> str:
+    """The reader's-language name of a transition kind (``TRANSITION_KINDS`` holds the Norwegian
+    text that goes into stored data such as agenda matters)."""
+    labels = {
+        "school_start": _l("Skolestart"), "lower_secondary": _l("Overgang til ungdomsskolen"),
+        "upper_secondary": _l("Overgang til videregående skole"), "adulthood": _l("Myndig (18 år)"),
+        "own_home": _l("Flytting til egen bolig"), "work": _l("Overgang til arbeid"),
+        "school_change": _l("Skolebytte"), "moving": _l("Flytting"),
+        "composition_change": _l("Endret sammensetning etter evaluering"), "other": _l("Annen overgang"),
+    }
+    return str(labels.get(kind or "", kind or ""))
+
+
 def event_title(event) -> str:
     """A timeline line for an audit event, built in the reader's language from the event's kind
     and details (the stored ``title`` is only a fallback for kinds not listed here)."""
@@ -91,6 +104,7 @@ def register(app) -> None:
     app.jinja_env.filters["date"] = local_date
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["role_label"] = role_label
+    app.jinja_env.filters["transition_label"] = transition_label
 
     @app.context_processor
     def globals_():

@@ -13,7 +13,7 @@ from webapp.auth.models import User
 from webapp.cases.models import Case, CoordinatorAppointment, Person
 from webapp.evaluations.models import Evaluation
 from webapp.meetings.models import Meeting
-from webapp.transitions.models import TRANSITION_KINDS, Transition
+from webapp.transitions.models import Transition
 
 HELD_MEETING = ("held", "approved", "distributed")
 COMING_MEETING = ("planned", "invited")
@@ -34,7 +34,7 @@ class RegisterRow:
     #: a meeting is being planned but has no date yet
     meeting_in_planning: bool
     next_evaluation_on: date | None
-    next_transition_label: str | None
+    next_transition_kind: str | None
     next_transition_on: date | None
 
 
@@ -88,16 +88,16 @@ def register_rows(session: Session, *, now: datetime, status: str | None = None,
             select(Transition.case_id, Transition.kind, Transition.on_date)
             .where(Transition.status.in_(OPEN_TRANSITION), Transition.case_id.in_(in_selection))
             .order_by(Transition.on_date.desc(), Transition.id.desc())):
-        next_transition[case_id] = (TRANSITION_KINDS.get(kind, kind), on_date)  # the earliest wins
+        next_transition[case_id] = (kind, on_date)  # the earliest wins
 
     rows = []
     for c in cases:
         coordinator_name, coordinator_kind = coordinators.get(c.id, (None, None))
-        transition_label, transition_on = next_transition.get(c.id, (None, None))
+        transition_kind, transition_on = next_transition.get(c.id, (None, None))
         rows.append(RegisterRow(
             case_id=c.id, reference=c.reference, status=c.status, person_name=c.full_name,
             birth_date=c.birth_date, coordinator_name=coordinator_name, coordinator_kind=coordinator_kind,
             last_meeting_at=last_held.get(c.id), next_meeting_at=next_meeting.get(c.id),
             meeting_in_planning=c.id in in_planning, next_evaluation_on=next_evaluation.get(c.id),
-            next_transition_label=transition_label, next_transition_on=transition_on))
+            next_transition_kind=transition_kind, next_transition_on=transition_on))
     return rows
