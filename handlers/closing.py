@@ -7,14 +7,12 @@ from sqlalchemy import select
 
 from handlers.context import HandlerContext
 from handlers.registry import handler
-from webapp.auth.models import User
 from webapp.cases.models import CaseMember
+from webapp.cases.roles import users_with_role
 from webapp.closing import operations as ops
 from webapp.closing.report import report_pdf
 from webapp.evaluations.operations import EVALUATION_PROCESS, next_evaluation
-from webapp.settings.operations import get_setting
 
-REPORT_ROLE = {"coordinating_unit": "coordinating_unit", "system_owner": "system_owner"}
 
 
 def _closure(ctx: HandlerContext):
@@ -56,10 +54,10 @@ def close_case(ctx: HandlerContext) -> str:
     pdf = report_pdf(ctx.session, ctx.case, closure, today)
     ctx.cancel_other_episodes("Ansvarsgruppen er avsluttet", keep=ops.OUTLIVES_GROUP)
     ops.close_case(ctx.session, ctx.case, closure, report_pdf=pdf, at=now, today=today, actor_id=ctx.actor_id)
-    role = REPORT_ROLE[get_setting(ctx.session, "closing_reported_to")]
     person = ctx.case.person.full_name if ctx.case.person else ctx.case.title
-    for user in ctx.session.scalars(select(User).where(User.active.is_(True))):
-        if user.has_role(role) and user.email:
+    # the setting's values are the system roles: coordinating_unit | system_owner
+    for user in users_with_role(ctx.session, closure.reported_to):
+        if user.email:
             ctx.outbox.send(user.email, f"Ansvarsgruppe avsluttet ({ctx.case.reference})",
                             f"Ansvarsgruppen for {person} ({ctx.case.reference}) ble avsluttet {today:%d.%m.%Y}. "
                             f"Avslutningen ble startet av {ops.INITIATOR_LABELS[closure.initiated_by]}. "

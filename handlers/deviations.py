@@ -1,12 +1,11 @@
 """Service tasks of processes/deviation.bpmn: each calls webapp.deviations.operations."""
 from __future__ import annotations
 
-from sqlalchemy import select
 
 from handlers.context import HandlerContext
 from handlers.registry import handler
-from webapp.auth.models import User
 from webapp.cases.operations import DomainError
+from webapp.cases.roles import users_with_role
 from webapp.deviations import operations as ops
 from webapp.deviations.models import Deviation
 
@@ -36,8 +35,7 @@ def escalate_deviation(ctx: HandlerContext) -> int:
     else:  # the follow-up deadline passed without an answer
         reason = f"Ikke fulgt opp i ansvarsgruppen innen {ctx.data['followup_days']} dager."
     ops.escalate(ctx.session, deviation, reason, at=ctx.clock.now(), actor_id=ctx.actor_id)
-    owners = [u for u in ctx.session.scalars(select(User).where(User.active.is_(True)))
-              if u.has_role("system_owner") and u.email]
+    owners = [u for u in users_with_role(ctx.session, "system_owner") if u.email]
     for owner in owners:
         ctx.outbox.send(owner.email, f"Avvik til behandling ({ctx.case.reference})",
                         f"Et avvik i ansvarsgruppe {ctx.case.reference} er ikke lukket i gruppen og er sendt "

@@ -1,16 +1,24 @@
 """Service tasks of processes/evaluation.bpmn (and the start of the cycle at activation)."""
 from __future__ import annotations
 
-from datetime import datetime, time
 
 from handlers.context import HandlerContext
 from handlers.registry import handler
 from webapp.auth.models import User
 from webapp.cases.operations import current_coordinator
-from webapp.clock import OSLO
+from webapp.clock import start_of_day
 from webapp.closing import operations as closing_ops
 from webapp.evaluations import operations as ops
 from webapp.transitions import operations as transition_ops
+
+
+#: kind -> (subject, body) of the notice to the coordinator when an evaluation falls due
+NOTICES = {
+    "evaluation": ("Tid for evaluering", "Det er tid for å evaluere ansvarsgruppen sammen med personen. "
+                   "Logg inn for å registrere evalueringen."),
+    "need_check": ("Trengs gruppen fortsatt?", "Det er tid for den årlige vurderingen av om ansvarsgruppen "
+                   "fortsatt trengs. Logg inn for å registrere vurderingen."),
+}
 
 
 @handler("start_evaluation_cycle")
@@ -24,7 +32,7 @@ def schedule_evaluation(ctx: HandlerContext) -> dict:
     evaluation = ops.schedule(ctx.session, ctx.case, instance_id=ctx.instance_id, at=ctx.clock.now(),
                               today=ctx.clock.today())
     return {"evaluation_id": evaluation.id, "kind": evaluation.kind,
-            "due_at": datetime.combine(evaluation.due_on, time(0, 0), OSLO).isoformat()}
+            "due_at": start_of_day(evaluation.due_on)}
 
 
 @handler("evaluation_due")
@@ -33,13 +41,8 @@ def evaluation_due(ctx: HandlerContext) -> bool:
     user = ctx.session.get(User, appointment.user_id) if appointment else None
     if user is None or not user.email:
         return False
-    full = ctx.data["evaluation"]["kind"] == "evaluation"
-    ctx.outbox.send(user.email, ("Tid for evaluering" if full else "Trengs gruppen fortsatt?")
-                    + f" ({ctx.case.reference})",
-                    "Det er tid for å evaluere ansvarsgruppen sammen med personen. Logg inn for å registrere "
-                    "evalueringen." if full else
-                    "Det er tid for den årlige vurderingen av om ansvarsgruppen fortsatt trengs. Logg inn for "
-                    "å registrere vurderingen.")
+    subject, body = NOTICES[ctx.data["evaluation"]["kind"]]
+    ctx.outbox.send(user.email, f"{subject} ({ctx.case.reference})", body)
     return True
 
 

@@ -10,6 +10,7 @@ from handlers.registry import handler
 from webapp.auth.models import User
 from webapp.cases.models import CaseMember, Unit
 from webapp.cases.operations import DomainError, current_coordinator
+from webapp.clock import start_of_day
 from webapp.settings.operations import get_setting
 from webapp.transitions import operations as ops
 from webapp.transitions.models import Transition
@@ -135,7 +136,7 @@ def finish_transition_review(ctx: HandlerContext) -> dict:
     now = ctx.clock.now()
     ops.put_on_agenda(ctx.session, transition, at=now, actor_id=ctx.actor_id)
     ops.finish_review(ctx.session, transition, at=now, actor_id=ctx.actor_id)
-    overlap_at = ops.start_of_day(transition.overlap_until) if transition.overlap_until else None
+    overlap_at = start_of_day(transition.overlap_until) if transition.overlap_until else None
     return {"overlap": overlap_at is not None, "overlap_at": overlap_at}
 
 

@@ -3,7 +3,7 @@ can move time (14 days' notice, yearly evaluations, timers) without sleeping."""
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 #: Stored times are UTC; the municipality lives in this zone (dates shown, "today", naive dates).
@@ -34,3 +34,8 @@ class Clock:
     def set(self, moment: datetime) -> None:
         with self._lock:
             self._offset = moment - datetime.now(timezone.utc)
+
+
+def start_of_day(day: date) -> str:
+    """Midnight in Oslo at the start of ``day``, as a timer value for a diagram (ISO 8601)."""
+    return datetime.combine(day, time(0, 0), OSLO).isoformat()

@@ -11,7 +11,7 @@ from webapp.auth.models import User
 from webapp.auth.operations import create_user
 from webapp.cases.models import Unit
 from webapp.cases.registration import register
-from webapp.closing.requests import request_closing
+from webapp.closing.actions import request_closing
 from webapp.deviations.recording import report as report_deviation
 from webapp.engine.models import OpenTask
 

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
-from webapp.cases.models import Case, CaseMember, Consent
+from webapp.cases.models import Case, CaseMember
+from webapp.cases.operations import active_consent
 from webapp.closing.queries import coordinator_may_read
 from webapp.engine.models import OpenTask
 from webapp.services import services
@@ -28,12 +29,6 @@ class Access(enum.IntEnum):
     NONE = 0
     REGISTER = 1
     FULL = 2
-
-
-def _consent_in_force(session: Session, case_id: int) -> bool:
-    return session.scalar(select(Consent.id).where(
-        Consent.case_id == case_id, Consent.given.is_(True), Consent.withdrawn_at.is_(None),
-        Consent.ended_at.is_(None)).limit(1)) is not None
 
 
 def case_access(session: Session, user: User, case_id: int, today: date | None = None) -> Access:
@@ -46,7 +41,7 @@ def case_access(session: Session, user: User, case_id: int, today: date | None =
         CaseMember.case_id == case_id, CaseMember.user_id == user.id, CaseMember.active.is_(True))))
     if "koordinator" in roles:
         return Access.FULL
-    if roles and _consent_in_force(session, case_id):
+    if roles and active_consent(session, case_id) is not None:
         return Access.FULL
     if user.has_role("coordinating_unit", "system_owner"):
         return Access.REGISTER

@@ -2,11 +2,10 @@
 the closing (guideline: the group cannot go on without consent) and tells the coordinating unit."""
 from __future__ import annotations
 
-from sqlalchemy import select
 
-from webapp.auth.models import User
 from webapp.cases import operations as ops
 from webapp.cases.models import Case
+from webapp.cases.roles import users_with_role
 from webapp.closing.operations import OUTLIVES_GROUP, start_closing
 from webapp.outbox.operations import Outbox
 
@@ -25,8 +24,8 @@ def withdraw(services, case_id: int, *, stated_by: str, reason: str, actor_id: i
                       request_reason=reason, at=now, actor_id=actor_id,
                       start_episode=services.engine.episode_starter(s, case.id, actor_id=actor_id))
         outbox = Outbox(s, services.clock, case.id)
-        for user in s.scalars(select(User).where(User.active.is_(True))):
-            if user.has_role("coordinating_unit") and user.email:
+        for user in users_with_role(s, "coordinating_unit"):
+            if user.email:
                 outbox.send(user.email, f"Samtykke trukket tilbake ({case.reference})",
                             f"Samtykket for ansvarsgruppe {case.reference} er trukket tilbake "
                             f"{now:%d.%m.%Y}. Medlemmenes tilgang er stengt, pågående prosesser er avbrutt og koordinator avslutter gruppen.")

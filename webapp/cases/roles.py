@@ -12,6 +12,12 @@ from webapp.settings.operations import get_setting
 UNIT_ROLES = {"koordinerende_enhet": "coordinating_unit", "systemansvarlig": "system_owner"}
 
 
+def users_with_role(session: Session, role: str) -> list[User]:
+    """Active users holding a system role (coordinating_unit, system_owner, ...), e.g. to notify them."""
+    return [u for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))
+            if u.has_role(role)]
+
+
 def resolve_role(session: Session, case_id: int, role: str) -> list[int]:
     """User ids that can act in ``role`` for the case (empty: the task is orphaned)."""
     if role == "koordinerende_enhet" and not get_setting(session, "coordinating_unit_appoints"):
@@ -19,8 +25,7 @@ def resolve_role(session: Session, case_id: int, role: str) -> list[int]:
         registered_by = session.scalar(select(Case.registered_by_id).where(Case.id == case_id))
         return [registered_by] if registered_by else []
     if role in UNIT_ROLES:
-        users = session.scalars(select(User).where(User.active.is_(True)))
-        return [u.id for u in users if u.has_role(UNIT_ROLES[role])]
+        return [u.id for u in users_with_role(session, UNIT_ROLES[role])]
     rows = session.scalars(select(CaseMember.user_id).where(
         CaseMember.case_id == case_id, CaseMember.role == role, CaseMember.active.is_(True),
         CaseMember.user_id.is_not(None)))

@@ -54,6 +54,17 @@ def case_or_404(case_id: int, needed: Access = Access.REGISTER) -> tuple[Case, A
     return case, access
 
 
+def required_text(name: str, errors: dict, message: str, limit: int) -> str:
+    """A required text field of a case-page form (not a process step): the trimmed value; on
+    failure ``message`` (or "too long") goes into ``errors`` under ``name``."""
+    value = (request.form.get(name) or "").strip()
+    if not value:
+        errors[name] = message
+    elif len(value) > limit:
+        errors[name] = _("Teksten er for lang (maks %(n)s tegn).", n=limit)
+    return value
+
+
 def _is_coordinator(case_id: int) -> bool:
     return is_coordinator(db_session(), g.user, case_id)
 
@@ -150,17 +161,9 @@ def withdraw_consent(case_id: int):
     case, _access = case_or_404(case_id, Access.FULL)
     if not _is_coordinator(case_id):
         abort(404)
-    stated_by = (request.form.get("stated_by") or "").strip()
-    reason = (request.form.get("reason") or "").strip()
-    errors = {}
-    if not stated_by:
-        errors["stated_by"] = _("Skriv hvem som trakk samtykket tilbake.")
-    elif len(stated_by) > 200:
-        errors["stated_by"] = _("Teksten er for lang (maks %(n)s tegn).", n=200)
-    if not reason:
-        errors["reason"] = _("Skriv hva personen sa, eller hvorfor.")
-    elif len(reason) > 2000:
-        errors["reason"] = _("Teksten er for lang (maks %(n)s tegn).", n=2000)
+    errors: dict = {}
+    stated_by = required_text("stated_by", errors, _("Skriv hvem som trakk samtykket tilbake."), 200)
+    reason = required_text("reason", errors, _("Skriv hva personen sa, eller hvorfor."), 2000)
     if not errors:
         try:
             consent_service.withdraw(services(), case_id, stated_by=stated_by, reason=reason,

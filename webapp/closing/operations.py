@@ -13,6 +13,7 @@ from webapp.audit.operations import record
 from webapp.cases import operations as case_ops
 from webapp.cases.models import (
     CLOSING_INITIATORS,
+    GROUP_ROLES,
     Case,
     CaseClosure,
     CaseMember,
@@ -33,7 +34,7 @@ INITIATOR_LABELS = {"person": "personen selv", "guardian": "foresatte", "evaluat
 #: Episodes that outlive the group: deviations are the system owner's once escalated (guideline 004).
 OUTLIVES_GROUP = ("deviation",)
 #: The person's side of the group, carried over to a re-established group.
-PERSONS_SIDE = ("bruker", "foresatt", "parorende")
+PERSONS_SIDE = tuple(GROUP_ROLES[part] for part in ("person", "guardian", "relative"))
 
 
 

@@ -8,8 +8,8 @@ from webapp.audit.operations import log_access
 from webapp.auth.access import login_required
 from webapp.cases.access import Access, is_coordinator
 from webapp.cases.operations import DomainError
-from webapp.cases.views import case_or_404, show
-from webapp.closing import requests
+from webapp.cases.views import case_or_404, required_text, show
+from webapp.closing import actions
 from webapp.closing.queries import last_closure
 from webapp.services import db_session, services
 
@@ -17,15 +17,6 @@ bp = Blueprint("closing", __name__, url_prefix="/saker")
 
 REQUESTERS = ("person", "guardian")
 REESTABLISH_REQUESTERS = ("person", "guardian", "relative")
-
-
-def _text(name: str, errors: dict, message: str, limit: int) -> str:
-    value = (request.form.get(name) or "").strip()
-    if not value:
-        errors[name] = message
-    elif len(value) > limit:
-        errors[name] = _("Teksten er for lang (maks %(n)s tegn).", n=limit)
-    return value
 
 
 @bp.post("/<id:case_id>/avslutt")
@@ -39,11 +30,11 @@ def start(case_id: int):
     initiated_by = request.form.get("initiated_by") or ""
     if initiated_by not in REQUESTERS:
         errors["initiated_by"] = _("Velg hvem som ønsker å avslutte gruppen.")
-    name = _text("requested_by_name", errors, _("Skriv navnet på den som ønsker avslutning."), 200)
-    reason = _text("request_reason", errors, _("Skriv hva personen eller foresatte sa."), 2000)
+    name = required_text("requested_by_name", errors, _("Skriv navnet på den som ønsker avslutning."), 200)
+    reason = required_text("request_reason", errors, _("Skriv hva personen eller foresatte sa."), 2000)
     if not errors:
         try:
-            requests.request_closing(services(), case_id, initiated_by=initiated_by, requested_by_name=name,
+            actions.request_closing(services(), case_id, initiated_by=initiated_by, requested_by_name=name,
                                      reason=reason, actor_id=g.user.id)
         except DomainError as exc:
             errors["initiated_by"] = str(exc)
@@ -77,11 +68,11 @@ def reestablish(case_id: int):
     kind = request.form.get("requested_by_kind") or ""
     if kind not in REESTABLISH_REQUESTERS:
         errors["requested_by_kind"] = _("Velg hvem som ønsker gruppen opprettet på nytt.")
-    name = _text("requested_by_name", errors, _("Skriv navnet på den som ønsker gruppen."), 200)
-    wish = _text("wish", errors, _("Beskriv det endrede behovet."), 4000)
+    name = required_text("requested_by_name", errors, _("Skriv navnet på den som ønsker gruppen."), 200)
+    wish = required_text("wish", errors, _("Beskriv det endrede behovet."), 4000)
     if not errors:
         try:
-            new_id, reference = requests.reestablish(services(), case_id, requested_by_kind=kind,
+            new_id, reference = actions.reestablish(services(), case_id, requested_by_kind=kind,
                                                      requested_by_name=name, wish=wish, actor_id=g.user.id)
         except DomainError as exc:
             errors["requested_by_kind"] = str(exc)

@@ -6,7 +6,7 @@ composition takes effect only when the person is informed and the consent renewe
 (guideline 002 Salangen)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Callable
 
 from dateutil.relativedelta import relativedelta
@@ -19,7 +19,7 @@ from webapp.cases import operations as case_ops
 from webapp.cases.models import Case, CaseMember, Consent
 from webapp.cases.roles import resolve_role
 from webapp.cases.operations import DomainError
-from webapp.clock import OSLO
+from webapp.clock import OSLO, start_of_day
 from webapp.engine.models import OpenTask
 from webapp.meetings.models import Matter, Meeting
 from webapp.meetings.operations import submit_matter
@@ -52,11 +52,6 @@ def review_start(session: Session, on_date: date, today: date) -> date:
     """``on_date`` minus the municipality's lead time; today if that day has already passed."""
     months = int(get_setting(session, "transition_review_months"))
     return max(on_date - relativedelta(months=months), today)
-
-
-def start_of_day(day: date) -> str:
-    """Midnight in Oslo at the start of ``day``, as a timer value for a diagram."""
-    return datetime.combine(day, time(0, 0), OSLO).isoformat()
 
 
 def review_start_data(transition: Transition) -> dict:
