@@ -40,6 +40,7 @@ from webapp.engine.models import OpenTask  # noqa: E402
 from webapp.engine.operations import deploy_library  # noqa: E402
 from webapp.engine.parsing import ParsedLibrary  # noqa: E402
 from webapp.engine.runtime import WorkflowEngine  # noqa: E402
+from webapp.services import build_engine  # noqa: E402
 from webapp.migrate import upgrade  # noqa: E402
 
 DIAGRAMS = Path(__file__).parent / "diagrams"
@@ -96,7 +97,7 @@ def main() -> None:
         upgrade(url)
         db, clock = Database(url), Clock()
         deploy_library(db, clock, DIAGRAMS, DIAGRAMS / "forms", REGISTRY.keys())
-        engine = WorkflowEngine(db, clock, REGISTRY)
+        engine = build_engine(db, clock, REGISTRY)
         with db.transaction() as s:
             user = create_user(s, "bench", "Bench", "x" * 12, at=clock.now())
             case = open_case(s, "Benchmark", at=clock.now())

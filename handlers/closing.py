@@ -11,8 +11,7 @@ from webapp.cases.models import CaseMember
 from webapp.cases.roles import users_with_role
 from webapp.closing import operations as ops
 from webapp.closing.report import report_pdf
-from webapp.evaluations.operations import EVALUATION_PROCESS, next_evaluation
-
+from webapp.evaluations import operations as evaluation_ops
 
 
 def _closure(ctx: HandlerContext):
@@ -31,10 +30,12 @@ def record_closing_confirmation(ctx: HandlerContext) -> dict:
 
 @handler("keep_group")
 def keep_group(ctx: HandlerContext) -> int | None:
-    """The group goes on; an active group whose evaluation cycle ended with "close" gets a new one."""
+    """The group goes on; an active group whose evaluation cycle ended with "close" gets its next
+    evaluation scheduled. Returns that evaluation's id."""
     ops.keep_open(ctx.session, _closure(ctx), at=ctx.clock.now(), actor_id=ctx.actor_id)
-    if ctx.case.status == "active" and next_evaluation(ctx.session, ctx.case.id) is None:
-        return ctx.start_episode(EVALUATION_PROCESS, {})
+    if ctx.case.status == "active" and evaluation_ops.next_evaluation(ctx.session, ctx.case.id) is None:
+        return evaluation_ops.schedule(ctx.session, ctx.case, at=ctx.clock.now(), today=ctx.clock.today(),
+                                       actor_id=ctx.actor_id, schedule_episode=ctx.schedule_episode).id
     return None
 
 

@@ -7,6 +7,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
     from webapp.cases.models import Case
     from webapp.clock import Clock
+    from webapp.engine.hooks import StepContext
     from webapp.outbox.operations import Outbox
 
 
@@ -25,6 +26,30 @@ class HandlerContext:
     data: dict[str, Any]
     #: start another episode (process instance) of this case in the same transaction; returns its id
     start_episode: Callable[[str, dict], int] | None = None
-    #: cancel the case's other running episodes (except the processes named in ``keep``); returns
-    #: how many were cancelled
+    #: cancel the case's other running episodes and pending scheduled starts (except the processes
+    #: named in ``keep``); returns how many were cancelled
     cancel_other_episodes: Callable[..., int] | None = None
+    #: ``(process_id, due_at, data, key=None) -> id``: start an episode when it falls due
+    schedule_episode: Callable[..., int] | None = None
+    #: ``(process_id=None, key=None, reason="") -> count``: cancel pending scheduled starts
+    cancel_scheduled: Callable[..., int] | None = None
+    #: ``(lane, from_user_id) -> count``: hand open steps of a lane to whoever holds it now
+    reassign: Callable[[str, int], int] | None = None
+
+
+def context_factory(clock: "Clock", reassign: Callable[..., int]) -> Callable[["StepContext"], HandlerContext]:
+    """The engine's ``handler_context`` hook: the domain's view of one service-task call."""
+    from webapp.cases.models import Case
+    from webapp.outbox.operations import Outbox
+
+    def make(step: "StepContext") -> HandlerContext:
+        session = step.session
+        return HandlerContext(
+            session=session, case=session.get(Case, step.case_id), actor_id=step.actor_id, clock=clock,
+            outbox=Outbox(session, clock, step.case_id), instance_id=step.instance_id,
+            task_spec=step.task_spec, data=step.data, start_episode=step.start_episode,
+            cancel_other_episodes=step.cancel_other_episodes, schedule_episode=step.schedule_episode,
+            cancel_scheduled=step.cancel_scheduled,
+            reassign=lambda lane, from_user_id: reassign(session, step.case_id, lane=lane,
+                                                         from_user_id=from_user_id))
+    return make

@@ -1,12 +1,10 @@
 """Service tasks of processes/evaluation.bpmn (and the start of the cycle at activation)."""
 from __future__ import annotations
 
-
 from handlers.context import HandlerContext
 from handlers.registry import handler
 from webapp.auth.models import User
 from webapp.cases.operations import current_coordinator
-from webapp.clock import start_of_day
 from webapp.closing import operations as closing_ops
 from webapp.evaluations import operations as ops
 from webapp.transitions import operations as transition_ops
@@ -21,27 +19,29 @@ NOTICES = {
 }
 
 
+def _schedule_next(ctx: HandlerContext) -> int:
+    """The next evaluation and the scheduled start of its episode; returns the evaluation's id."""
+    evaluation = ops.schedule(ctx.session, ctx.case, at=ctx.clock.now(), today=ctx.clock.today(),
+                              actor_id=ctx.actor_id, schedule_episode=ctx.schedule_episode)
+    return evaluation.id
+
+
 @handler("start_evaluation_cycle")
 def start_evaluation_cycle(ctx: HandlerContext) -> int:
-    """Start the case's first evaluation episode (it schedules itself)."""
-    return ctx.start_episode(ops.EVALUATION_PROCESS, {})
-
-
-@handler("schedule_evaluation")
-def schedule_evaluation(ctx: HandlerContext) -> dict:
-    evaluation = ops.schedule(ctx.session, ctx.case, instance_id=ctx.instance_id, at=ctx.clock.now(),
-                              today=ctx.clock.today())
-    return {"evaluation_id": evaluation.id, "kind": evaluation.kind,
-            "due_at": start_of_day(evaluation.due_on)}
+    """At activation: the case's first evaluation, its episode scheduled for the due day."""
+    return _schedule_next(ctx)
 
 
 @handler("evaluation_due")
 def evaluation_due(ctx: HandlerContext) -> bool:
+    """First step of the episode: link the evaluation to it and tell the coordinator."""
+    evaluation = ops.get(ctx.session, ctx.case, ctx.data["evaluation"]["evaluation_id"])
+    ops.begin(ctx.session, evaluation, instance_id=ctx.instance_id, at=ctx.clock.now())
     appointment = current_coordinator(ctx.session, ctx.case.id)
     user = ctx.session.get(User, appointment.user_id) if appointment else None
     if user is None or not user.email:
         return False
-    subject, body = NOTICES[ctx.data["evaluation"]["kind"]]
+    subject, body = NOTICES[evaluation.kind]
     ctx.outbox.send(user.email, f"{subject} ({ctx.case.reference})", body)
     return True
 
@@ -55,14 +55,14 @@ def record_evaluation(ctx: HandlerContext) -> str:
 
 @handler("evaluation_next_cycle")
 def evaluation_next_cycle(ctx: HandlerContext) -> int:
-    return ctx.start_episode(ops.EVALUATION_PROCESS, {})
+    return _schedule_next(ctx)
 
 
 @handler("evaluation_composition_review")
 def evaluation_composition_review(ctx: HandlerContext) -> int:
     transition = transition_ops.start_composition_review(
         ctx.session, ctx.case, at=ctx.clock.now(), actor_id=ctx.actor_id, start_episode=ctx.start_episode,
-        reason=ctx.data.get("decision_reason"))
+        schedule_episode=ctx.schedule_episode, reason=ctx.data.get("decision_reason"))
     return transition.id
 
 

@@ -53,12 +53,22 @@ def meeting_start_data(session, case, meeting: Meeting) -> dict:
 
 
 def start_meeting(ctx: HandlerContext, proposed_on: date | None) -> int:
-    meeting = ops.create_meeting(ctx.session, ctx.case, at=ctx.clock.now(), actor_id=ctx.actor_id,
-                                 proposed_on=proposed_on)
-    place_pending(ctx.session, ctx.case, meeting, at=ctx.clock.now(), actor_id=ctx.actor_id)  # reviewed transitions
-    instance_id = ctx.start_episode("meeting", meeting_start_data(ctx.session, ctx.case, meeting))
-    meeting.instance_id = instance_id
+    """The next meeting on its day, and its episode: scheduled to start a lead time before the
+    meeting (notice period + planning), or at once when that moment has passed."""
+    now = ctx.clock.now()
+    meeting = ops.create_meeting(ctx.session, ctx.case, at=now, actor_id=ctx.actor_id, proposed_on=proposed_on)
+    place_pending(ctx.session, ctx.case, meeting, at=now, actor_id=ctx.actor_id)  # reviewed transitions
+    ops.start_planning(ctx.session, meeting, meeting_start_data(ctx.session, ctx.case, meeting), at=now,
+                       actor_id=ctx.actor_id, start_episode=ctx.start_episode,
+                       schedule_episode=ctx.schedule_episode)
     return meeting.id
+
+
+@handler("begin_meeting")
+def begin_meeting(ctx: HandlerContext) -> bool:
+    """First step of a meeting episode: link it to the meeting."""
+    ops.begin_planning(ctx.session, _meeting(ctx), instance_id=ctx.instance_id, at=ctx.clock.now())
+    return True
 
 
 @handler("plan_meeting")

@@ -36,15 +36,19 @@ def _rows(ctx: HandlerContext, name: str) -> list[dict]:
 
 @handler("plan_transitions")
 def plan_transitions(ctx: HandlerContext) -> int:
-    """At activation: the school stages and adulthood still ahead, each with its review episode."""
+    """At activation: the school stages and adulthood still ahead, each with the scheduled start
+    of its review episode."""
     return ops.plan_from_birth_date(ctx.session, ctx.case, today=ctx.clock.today(), at=ctx.clock.now(),
-                                    actor_id=ctx.actor_id, start_episode=ctx.start_episode)
+                                    actor_id=ctx.actor_id, start_episode=ctx.start_episode,
+                                    schedule_episode=ctx.schedule_episode)
 
 
 @handler("begin_transition_review")
 def begin_transition_review(ctx: HandlerContext) -> bool:
+    """First step of the episode: link it to the transition and tell the coordinator."""
     transition = _transition(ctx)
-    ops.begin_review(ctx.session, transition, at=ctx.clock.now(), actor_id=ctx.actor_id)
+    ops.begin_review(ctx.session, transition, instance_id=ctx.instance_id, at=ctx.clock.now(),
+                     actor_id=ctx.actor_id)
     coordinators = ctx.session.scalars(select(CaseMember).where(
         CaseMember.case_id == ctx.case.id, CaseMember.role == "koordinator", CaseMember.active.is_(True)))
     for member in coordinators:

@@ -42,7 +42,12 @@ def _test_explode(ctx, **_params):
     return "ok"
 
 
-TEST_HANDLERS = {**REGISTRY, "test_count": _test_count, "test_explode": _test_explode}
+def _test_double(ctx, **_params):
+    return ctx.data["x"] * 2
+
+
+TEST_HANDLERS = {**REGISTRY, "test_count": _test_count, "test_explode": _test_explode,
+                 "test_double": _test_double}
 
 
 @pytest.fixture(scope="session")

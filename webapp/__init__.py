@@ -11,9 +11,7 @@ from werkzeug.routing import IntegerConverter
 from webapp import config as config_module
 from webapp.clock import Clock
 from webapp.db import Database
-from webapp.engine.library import SpecCache
-from webapp.engine.runtime import WorkflowEngine
-from webapp.services import Services, close_session
+from webapp.services import Services, build_engine, close_session
 
 class IdConverter(IntegerConverter):
     """Database ids in URLs: positive and within a 32-bit integer, so a huge number is a 404
@@ -49,12 +47,12 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         Path(app.config["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
 
-    from handlers import REGISTRY
-
     db = Database(app.config["DATABASE_URL"])
     the_clock = clock or Clock()
-    engine = WorkflowEngine(db, the_clock, app.config.get("HANDLERS", REGISTRY), SpecCache(),
-                            script_time_limit=app.config["SCRIPT_TIME_LIMIT"])
+    from handlers import REGISTRY
+
+    engine = build_engine(db, the_clock, app.config.get("HANDLERS", REGISTRY),
+                          specs=app.config.get("SPEC_CACHE"), limits=config_module.run_limits(app.config))
     app.extensions["ansvarsgruppe"] = Services(db=db, clock=the_clock, engine=engine)
 
     csrf.init_app(app)

@@ -66,6 +66,37 @@ def processes_validate(path: Path | None, forms_dir: Path | None) -> None:
         click.echo(f"ok  {process_id} ({name}) – {', '.join(files)}; forms: {', '.join(forms) or '–'}")
 
 
+@processes.command("migrate")
+@click.argument("process_id")
+@click.option("--to", "to_version", type=int, required=True, help="The version to move to.")
+@click.option("--dry-run", is_flag=True, help="Only say which instances can move, and why not.")
+def processes_migrate(process_id: str, to_version: int, dry_run: bool) -> None:
+    """Move the running instances of PROCESS_ID to another version (checked per instance; unsafe
+    instances stay where they are)."""
+    from sqlalchemy import select
+    from webapp.engine.models import ProcessDefinition, ProcessInstance
+    app = _app()
+    services = app.extensions["ansvarsgruppe"]
+    with services.db.session() as s:
+        ids = list(s.scalars(select(ProcessInstance.id).join(ProcessDefinition)
+                             .where(ProcessDefinition.process_id == process_id,
+                                    ProcessInstance.status.in_(("running", "incident")),
+                                    ProcessDefinition.version != to_version)
+                             .order_by(ProcessInstance.id)))
+    try:
+        results = services.engine.migrate(ids, process_id, to_version, dry_run=dry_run)
+    except LookupError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    movable = sum(r.can_move for r in results)
+    for r in results:
+        verdict = ("moved" if r.moved else "can move") if r.can_move else "stays"
+        line = f"instance {r.instance_id} (case {r.case_id}) v{r.from_version} -> v{r.to_version}: {verdict}"
+        click.echo(line + ("" if r.can_move else f" – {'; '.join(r.reasons)}"))
+    action = "can move" if dry_run else "moved"
+    click.echo(f"{len(results)} instance(s) on other versions; {movable} {action}, {len(results) - movable} stay.")
+
+
 @processes.command("deploy")
 def processes_deploy() -> None:
     """Deploy changed diagrams as new versions (and start the evaluation cycle and transition
@@ -81,7 +112,8 @@ def _deploy(app) -> None:
     services = app.extensions["ansvarsgruppe"]
     try:
         created = deploy_library(services.db, services.clock, Path(app.config["PROCESSES_DIR"]),
-                                 Path(app.config["FORMS_DIR"]), services.engine.handlers.keys())
+                                 Path(app.config["FORMS_DIR"]), services.engine.handlers.keys(),
+                                 provider_names=services.engine.hooks.provider_names())
     except DiagramError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

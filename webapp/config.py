@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from webapp.engine.scripting import RunLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +26,12 @@ def default_config(instance_path: Path) -> dict:
         "BABEL_DEFAULT_LOCALE": "nb",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
         "LANGUAGES": ["nb", "en"],
-        "SCRIPT_TIME_LIMIT": 1.0,
+        # Bounds on what a diagram can make the engine do (DESIGN §5: authors are untrusted)
+        "SCRIPT_TIME_LIMIT": 0.5,            # seconds one expression may take
+        "ENGINE_MAX_DURATION_DAYS": 3700,    # longest timer or dueIn duration (about 10 years)
+        "ENGINE_MAX_CYCLE_REPETITIONS": 1000,
+        "ENGINE_MAX_CARDINALITY": 1000,      # instances of one multi-instance activity
+        "ENGINE_MAX_STATE_BYTES": 2_000_000, # serialized size of one instance's state
         "WORKER_INTERVAL": 5.0,
         "SMTP_HOST": None,
         "SMTP_PORT": 25,
@@ -49,6 +59,21 @@ def from_environment() -> dict:
     if os.environ.get("ANSVARSGRUPPE_INSECURE_COOKIES") == "1":
         found["SESSION_COOKIE_SECURE"] = False
     return found
+
+
+def run_limits(config) -> "RunLimits":
+    """The engine's bounds from the configuration."""
+    from webapp.engine.durations import TimerLimits
+    from webapp.engine.expressions import DEFAULT_LIMITS
+    from webapp.engine.scripting import RunLimits
+
+    return RunLimits(
+        expressions=replace(DEFAULT_LIMITS, max_seconds=float(config["SCRIPT_TIME_LIMIT"])),
+        timers=TimerLimits(max_duration_days=int(config["ENGINE_MAX_DURATION_DAYS"]),
+                           max_cycle_repetitions=int(config["ENGINE_MAX_CYCLE_REPETITIONS"])),
+        max_cardinality=int(config["ENGINE_MAX_CARDINALITY"]),
+        max_state_bytes=int(config["ENGINE_MAX_STATE_BYTES"]),
+    )
 
 
 def secret_key(instance_path: Path) -> str:

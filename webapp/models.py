@@ -5,7 +5,9 @@ from webapp.cases.models import (  # noqa: F401
     Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person, Unit,
 )
 from webapp.audit.models import AccessLogEntry, AuditEvent  # noqa: F401
-from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance  # noqa: F401
+from webapp.engine.models import (  # noqa: F401
+    Incident, OpenTask, ProcessDefinition, ProcessInstance, ScheduledStart,
+)
 from webapp.outbox.models import OutboxMessage  # noqa: F401
 from webapp.settings.models import Setting  # noqa: F401
 from webapp.meetings.models import Attendance, Matter, Measure, Meeting, Minutes, MinutesApproval  # noqa: F401

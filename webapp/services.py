@@ -8,7 +8,10 @@ from sqlalchemy.orm import Session
 
 from webapp.clock import Clock
 from webapp.db import Database
+from webapp.engine.hooks import EngineHooks
+from webapp.engine.library import SpecCache
 from webapp.engine.runtime import WorkflowEngine
+from webapp.engine.scripting import RunLimits
 
 
 @dataclass
@@ -16,6 +19,20 @@ class Services:
     db: Database
     clock: Clock
     engine: WorkflowEngine
+
+
+def build_engine(db: Database, clock: Clock, handlers, *, specs: SpecCache | None = None,
+                 limits: RunLimits | None = None) -> WorkflowEngine:
+    """The engine is a leaf layer: the domain hands it the handlers, the context handlers get,
+    the lane → people resolver and the form providers' names here."""
+    from handlers.context import context_factory
+    from webapp.cases.roles import resolve_role
+    from webapp.taskforms.providers import provider_names
+
+    hooks = EngineHooks(handlers=handlers, resolve_role=resolve_role, provider_names=provider_names)
+    engine = WorkflowEngine(db, clock, hooks, specs or SpecCache(), limits=limits)
+    hooks.handler_context = context_factory(clock, engine.reassign)
+    return engine
 
 
 def services() -> Services:

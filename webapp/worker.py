@@ -13,10 +13,20 @@ log = logging.getLogger(__name__)
 
 
 def run_once(app: Flask) -> tuple[int, int]:
+    """One round: start due episodes and fire due timers, then send the outbox. A failure in one
+    part is logged and never keeps the other from running (each instance or message that fails
+    becomes an incident or a retry of its own inside the engine and the sender)."""
     services = app.extensions["ansvarsgruppe"]
-    fired = services.engine.fire_due_timers()
-    sent = send_due(services.db, services.clock, app.config.get("SMTP_HOST"),
-                    int(app.config.get("SMTP_PORT") or 25), app.config["MAIL_FROM"])
+    fired = sent = 0
+    try:
+        fired = services.engine.fire_due_timers()
+    except Exception:
+        log.exception("firing due timers failed")
+    try:
+        sent = send_due(services.db, services.clock, app.config.get("SMTP_HOST"),
+                        int(app.config.get("SMTP_PORT") or 25), app.config["MAIL_FROM"])
+    except Exception:
+        log.exception("sending the outbox failed")
     return fired, sent
 
 

@@ -1,5 +1,5 @@
 """Upkeep after an upgrade: groups that became active before the evaluation cycle and the
-transition reviews existed get them started. Such a group has no evaluation row at all (every
+transition reviews existed get them scheduled. Such a group has no evaluation row at all (every
 group activated since has one from its first cycle), so a normal start costs one query.
 Idempotent; `serve`, `demo` and `processes deploy` run it."""
 from __future__ import annotations
@@ -8,25 +8,28 @@ from sqlalchemy import exists, select
 
 from webapp.cases.models import Case
 from webapp.closing.queries import open_closure
+from webapp.evaluations import operations as evaluation_ops
 from webapp.evaluations.models import Evaluation
-from webapp.evaluations.operations import EVALUATION_PROCESS
 from webapp.transitions.operations import plan_from_birth_date
 
 
 def start_missing_cycles(services) -> int:
-    """Returns how many episodes were started."""
+    """Returns how many episodes were scheduled (a review whose day has passed starts at once; an
+    evaluation already due starts on the worker's next round)."""
     with services.db.session() as s:
         waiting = list(s.scalars(select(Case.id).where(
             Case.status == "active", ~exists().where(Evaluation.case_id == Case.id))))
-    started = 0
+    scheduled = 0
     for case_id in waiting:
         with services.db.transaction(serialised=True) as s:
             case = s.get(Case, case_id)
             if case.status != "active" or open_closure(s, case_id) is not None or \
                     s.scalar(select(Evaluation.id).where(Evaluation.case_id == case_id).limit(1)) is not None:
                 continue  # changed since the first read
-            start = services.engine.episode_starter(s, case_id, actor_id=None)
-            start(EVALUATION_PROCESS, {})
-            started += 1 + plan_from_birth_date(s, case, today=services.clock.today(), at=services.clock.now(),
-                                                actor_id=None, start_episode=start)
-    return started
+            now, today = services.clock.now(), services.clock.today()
+            schedule = services.engine.episode_scheduler(s, case_id, actor_id=None)
+            evaluation_ops.schedule(s, case, at=now, today=today, actor_id=None, schedule_episode=schedule)
+            scheduled += 1 + plan_from_birth_date(
+                s, case, today=today, at=now, actor_id=None, schedule_episode=schedule,
+                start_episode=services.engine.episode_starter(s, case_id, actor_id=None))
+    return scheduled

@@ -16,6 +16,7 @@ from typing import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from webapp.engine import timers
 from webapp.engine.models import ProcessDefinition
 from webapp.engine.parsing import (
     DiagramError, ParsedLibrary, Problem, form_name, iter_task_specs, load_form_file,
@@ -120,18 +121,21 @@ def latest_definition(session: Session, process_id: str) -> ProcessDefinition | 
 
 
 class SpecCache:
-    """Parsed (spec, subprocess_specs) per definition id. Definitions are immutable, so entries
-    never go stale."""
+    """Parsed (spec, subprocess_specs) per definition, keyed by process id and content hash:
+    definitions are immutable, so entries never go stale, and one cache can serve several
+    databases (the test suite shares one). Timers are swapped for our clocked, bounded ones."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._specs: dict[int, tuple] = {}
+        self._specs: dict[tuple[str, str], tuple] = {}
 
     def get(self, definition: ProcessDefinition):
-        found = self._specs.get(definition.id)
+        key = (definition.process_id, definition.content_hash)
+        found = self._specs.get(key)
         if found is None:
             parsed = ParsedLibrary(definition.documents)
             found = parsed.specs(definition.process_id)
+            timers.install(*found)
             with self._lock:
-                self._specs[definition.id] = found
+                self._specs[key] = found
         return found

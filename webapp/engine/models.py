@@ -92,3 +92,25 @@ class Incident(Base):
     pending: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ScheduledStart(Base):
+    """An episode that starts when it falls due: the worker starts the then-current version of
+    ``process_id`` for the case at ``due_at`` with ``data`` as its start data (DESIGN §5). The
+    domain reads these rows (e.g. the next evaluation) but only the engine writes them."""
+
+    __tablename__ = "scheduled_starts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: the domain's own reference (e.g. "transition:12"), to cancel or find it again
+    key: Mapped[str | None] = mapped_column(String(100))
+    #: pending | started | cancelled
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)

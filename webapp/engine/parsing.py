@@ -2,29 +2,100 @@
 
 Diagrams come from process owners, whom we treat as untrusted: the XML is parsed from bytes with
 an lxml parser that resolves no entities, loads no DTD, touches no network and refuses huge
-trees; any DOCTYPE is refused outright (XXE, billion laughs). Only then does SpiffWorkflow see the
-tree. Everything that could fail at run time because of the diagram (unknown handler, missing
-form, forbidden or unparsable expression, invalid timer) is reported here instead, with file,
-line and element id.
+trees; any DOCTYPE is refused outright (XXE, billion laughs). Each document is then checked
+against the BPMN 2.0 schema and for elements the engine does not support; only then does
+SpiffWorkflow see the tree. Everything that could fail at run time because of the diagram
+(unknown handler, missing form, forbidden or unparsable expression, unbounded timer or loop) is
+reported here instead, with file, line and element id.
+
+Two rules hold for every message produced here:
+
+* it says in plain words what to change; anything that comes from SpiffWorkflow or lxml goes
+  through ``clean_message`` (no Python class names, reprs, memory addresses or namespace URIs);
+* validation is linear in the size of the library: every document is indexed once (``index_tree``)
+  and each problem is located with dictionary look-ups.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+import threading
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 import jsonschema
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, DurationTimerEventDefinition, TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from webapp.engine import sandbox
+from webapp.engine import durations, expressions
 
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
+#: Largest literal multi-instance loopCardinality and standard-loop loopMaximum.
+MAX_CARDINALITY = 1000
+#: Schema problems reported per document (they tend to cascade); the rest are summarised.
+MAX_SCHEMA_PROBLEMS = 50
+#: Longest message taken over from SpiffWorkflow or lxml.
+MAX_MESSAGE = 300
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 FORM_PROPERTY = "formJsonSchemaFilename"
+
+SCRIPTS_NOT_SUPPORTED = ("script tasks are not supported; use a service task with a registered "
+                         "handler, or an expression")
+
+_PREFIXES = {
+    BPMN_NS: "bpmn",
+    "http://www.omg.org/spec/BPMN/20100524/DI": "bpmndi",
+    "http://www.omg.org/spec/DD/20100524/DC": "dc",
+    "http://www.omg.org/spec/DD/20100524/DI": "di",
+    SPIFF_NS: "spiffworkflow",
+    "http://www.w3.org/2001/XMLSchema": "xsd",
+    "http://www.w3.org/2001/XMLSchema-instance": "xsi",
+    "https://www.omg.org/spec/DMN/20191111/MODEL/": "dmn",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/": "dmn",
+}
+
+# Flow elements: a process without any of these is an empty (black-box) pool.
+_FLOW_ELEMENTS = {
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
+    "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
+    "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway",
+    "complexGateway", "sequenceFlow",
+}
+
+# Event definitions SpiffWorkflow 3.2 implements per kind of event (anything else it ignores
+# silently or fails on), and whether the event may have no definition at all.
+_EVENT_DEFINITIONS = {
+    "startEvent": ({"message", "signal", "timer", "conditional"}, True),
+    "endEvent": ({"message", "cancel", "error", "escalation", "terminate"}, True),
+    "intermediateCatchEvent": ({"message", "signal", "timer", "conditional"}, False),
+    "intermediateThrowEvent": ({"message", "signal", "escalation"}, True),
+    "boundaryEvent": ({"message", "signal", "timer", "conditional", "error", "escalation", "cancel"}, False),
+}
+
+
+@dataclass(frozen=True)
+class ValidationLimits:
+    """Bounds applied when validating a diagram (settings may pass their own)."""
+
+    timers: durations.TimerLimits = durations.TimerLimits()
+    max_cardinality: int = MAX_CARDINALITY
+    expressions: expressions.Limits = expressions.DEFAULT_LIMITS
+
+
+DEFAULT_LIMITS = ValidationLimits()
 
 
 @dataclass(frozen=True)
@@ -51,6 +122,94 @@ class DiagramError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+# --------------------------------------------------------------------------------------------
+# Messages from SpiffWorkflow and lxml
+
+_NAMESPACED = re.compile(r"\{([^{}\s]*)\}([A-Za-z_][\w.-]*)")
+_ELEMENT_REPR = re.compile(r"<Element\s+(\S+)\s+at\s+0x[0-9a-fA-F]+>")
+_ANY_REPR = re.compile(r"<[^<>]*\bat 0x[0-9a-fA-F]+>")
+_ADDRESS = re.compile(r"\s*\b0x[0-9a-fA-F]+\b")
+_BYTES_REPR = re.compile(r"""\bb(['"]).*?(?<!\\)\1""", re.S)
+_EXCEPTION_REPR = re.compile(r"^\s*[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Iteration|Warning)\s*\(")
+_PYTHON_WORDS = re.compile(
+    r"\b[A-Z]\w*(Error|Exception)\b|Traceback|\b__\w+__\b|\bNoneType\b|\bself\b|\bkwargs?\b"
+    r"|\b\w+\(\) (got|takes|missing)\b")
+_UNREADABLE = ("this element could not be read by the engine; check that it is complete and that "
+               "every reference in it points to an existing element")
+
+
+def _prefixed(match: re.Match) -> str:
+    prefix = _PREFIXES.get(match.group(1))
+    return f"{prefix}:{match.group(2)}" if prefix else match.group(2)
+
+
+def clean_message(text: object) -> str:
+    """A message from SpiffWorkflow or lxml, fit to show a process owner: namespace URIs become
+    prefixes (``{…/MODEL}task`` → ``bpmn:task``), element reprs become tag names, addresses and
+    byte dumps disappear; a message that is really an internal exception becomes a plain one."""
+    text = str(text or "")
+    if _EXCEPTION_REPR.match(text):
+        return _UNREADABLE
+    text = _ELEMENT_REPR.sub(lambda m: _NAMESPACED.sub(_prefixed, m.group(1)), text)
+    text = _ANY_REPR.sub("", text)
+    text = _NAMESPACED.sub(_prefixed, text)
+    text = _BYTES_REPR.sub("", text)
+    text = _ADDRESS.sub("", text)
+    text = " ".join(text.split()).strip(" .:") if text.strip() else ""
+    if not text or _PYTHON_WORDS.search(text):
+        return _UNREADABLE
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE].rstrip() + "…"
+    return text
+
+
+_HUMAN_TAGS = {
+    "intermediateCatchEvent": "intermediate catch event", "intermediateThrowEvent": "intermediate throw event",
+    "boundaryEvent": "boundary event", "startEvent": "start event", "endEvent": "end event",
+}
+
+
+def _human(localname: str) -> str:
+    return _HUMAN_TAGS.get(localname) or re.sub(r"(?<!^)([A-Z])", r" \1", localname).lower()
+
+
+def spiff_message(exc: BaseException) -> str:
+    """Plain words for an exception raised while SpiffWorkflow reads a diagram."""
+    if not isinstance(exc, ValidationException):
+        if isinstance(exc, RecursionError):
+            return ("the process is too long or too deeply nested for the engine to read; "
+                    "split it into smaller processes")
+        return _UNREADABLE
+    raw = str(exc.args[0]) if exc.args else ""
+    tag = clean_message(getattr(exc, "tag", "") or "") if getattr(exc, "tag", "") else "this element"
+    if raw.startswith("RecursionError"):
+        return spiff_message(RecursionError())
+    if "Unsupported Catch Event" in raw:
+        return ("this element is not supported by the engine (boundary event without a supported "
+                "definition); give it a timer, message, signal, error, escalation, conditional or "
+                "cancel definition")
+    if "raise_validation_exception" in raw and "'node'" in raw:
+        return ("the event refers to an error, escalation, signal or message that is not defined "
+                "in this diagram")
+    if "Cannot resolve dataInputAssociation" in raw or "Cannot resolve dataOutputAssociation" in raw:
+        kind = "input" if "Input" in raw else "output"
+        return (f"a data {kind} association of this element refers to a data object or data store "
+                "that does not exist in this process")
+    if "There is no support implemented for this task type" in raw:
+        return f"this element is not supported by the engine ({tag})"
+    if raw.startswith("No start event found"):
+        return "the process has no start event"
+    if raw.startswith("Multiple outgoing flows are not supported"):
+        return "this element has more than one outgoing sequence flow; use a gateway to split the flow"
+    found = re.match(r"When looking for a task spec.*\((.*)\)", raw, re.S)
+    if found:
+        return f"a sequence flow from this element points to '{found.group(1)}', which does not exist"
+    return clean_message(raw)
+
+
+# --------------------------------------------------------------------------------------------
+# XML
+
 def _xml_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
@@ -67,45 +226,193 @@ def parse_xml(data: bytes, filename: str) -> etree._ElementTree:
         tree = etree.fromstring(data, _xml_parser()).getroottree()
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if getattr(exc, "lineno", None) else None
-        raise DiagramError([Problem(filename, line, None, f"broken XML: {exc.msg}")]) from None
+        if b"<!DOCTYPE" in data:
+            raise DiagramError([Problem(filename, line or 1, None,
+                                        "DOCTYPE/DTD is not allowed in diagrams")]) from None
+        raise DiagramError([Problem(filename, line, None,
+                                    f"broken XML: {clean_message(exc.msg)}")]) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise DiagramError([Problem(filename, 1, None, "DOCTYPE/DTD is not allowed in diagrams")])
     return tree
 
 
-def _duplicate_ids(tree: etree._ElementTree) -> list[tuple[str, int | None]]:
-    """BPMN element ids used twice, or equal to a handler name (SpiffWorkflow indexes every
-    ``id`` attribute, so a handler named like an element breaks parsing obscurely)."""
-    bpmn_ids: dict[str, int | None] = {}
-    duplicates = []
+@dataclass
+class TreeIndex:
+    """One pass over a document: every element by id, sequence flows by their ends, ids used
+    twice. Built once per document; every problem is then located by dictionary look-up."""
+
+    elements: dict[str, etree._Element] = field(default_factory=dict)
+    flows: dict[tuple[str, str], str] = field(default_factory=dict)
+    duplicates: list[tuple[str, int | None]] = field(default_factory=list)
+
+    def line(self, element_id: str | None) -> int | None:
+        element = self.elements.get(element_id) if element_id else None
+        return element.sourceline if element is not None else None
+
+
+def index_tree(tree: etree._ElementTree) -> TreeIndex:
+    """Index a document. Also finds BPMN element ids used twice, or equal to a handler name
+    (SpiffWorkflow indexes every ``id`` attribute, so a handler named like an element breaks
+    parsing obscurely)."""
+    index = TreeIndex()
     operators = []
+    flow_tag = f"{{{BPMN_NS}}}sequenceFlow"
+    operator_tag = f"{{{SPIFF_NS}}}serviceTaskOperator"
     for element in tree.getroot().iter():
-        if not isinstance(element.tag, str) or element.get("id") is None:
+        if not isinstance(element.tag, str):
             continue
-        namespace = etree.QName(element).namespace
-        if namespace == BPMN_NS:
-            if element.get("id") in bpmn_ids:
-                duplicates.append((element.get("id"), element.sourceline))
-            bpmn_ids[element.get("id")] = element.sourceline
-        elif etree.QName(element).localname == "serviceTaskOperator":
-            operators.append((element.get("id"), element.sourceline))
-    duplicates += [(name, line) for name, line in operators if name in bpmn_ids]
-    return duplicates
+        element_id = element.get("id")
+        if element_id is None:
+            continue
+        if element.tag == operator_tag:
+            operators.append((element_id, element.sourceline))
+            continue
+        if not element.tag.startswith(f"{{{BPMN_NS}}}"):
+            index.elements.setdefault(element_id, element)
+            continue
+        if element_id in index.elements and index.elements[element_id].tag.startswith(f"{{{BPMN_NS}}}"):
+            index.duplicates.append((element_id, element.sourceline))
+            continue
+        index.elements[element_id] = element
+        if element.tag == flow_tag:
+            index.flows.setdefault((element.get("sourceRef"), element.get("targetRef")), element_id)
+    index.duplicates += [(name, line) for name, line in operators
+                         if name in index.elements and index.elements[name].tag.startswith(f"{{{BPMN_NS}}}")]
+    return index
 
 
-def _line_of(trees: Mapping[str, etree._ElementTree], element_id: str) -> tuple[str, int | None]:
-    for name, tree in trees.items():
-        found = tree.getroot().xpath("//*[@id=$id]", id=element_id)
-        if found:
-            return name, found[0].sourceline
-    return next(iter(trees), "?"), None
+def _nearest_id(element) -> str | None:
+    while element is not None:
+        if isinstance(element.tag, str) and element.get("id"):
+            return element.get("id")
+        element = element.getparent()
+    return None
 
+
+_schema_lock = threading.Lock()
+_schema: list[BpmnValidator] = []
+
+
+def _bpmn_schema() -> BpmnValidator:
+    """SpiffWorkflow's BPMN 2.0 XSD validator, loaded once. (SpiffWorkflow's own validator with
+    the spiffworkflow extension schema is not used: that schema demands a ``parameters`` element
+    in every ``serviceTaskOperator``, which SpiffWorkflow itself does not need; the extension
+    elements are checked in ``_extension_problems`` instead.)"""
+    if not _schema:
+        _schema.append(BpmnValidator())
+    return _schema[0]
+
+
+def _schema_problems(tree: etree._ElementTree, name: str) -> list[Problem]:
+    """BPMN 2.0 XSD findings for one document (extension elements are not covered)."""
+    with _schema_lock:
+        validator = _bpmn_schema()
+        validator.preprocess(tree)
+        if validator.validator.validate(tree):
+            return []
+        errors = [(e.line, e.message) for e in validator.validator.error_log]
+    by_line: dict[int, etree._Element] = {}
+    for element in tree.getroot().iter():
+        if isinstance(element.tag, str):
+            by_line.setdefault(element.sourceline, element)
+    problems = []
+    for line, message in errors[:MAX_SCHEMA_PROBLEMS]:
+        element = by_line.get(line)
+        element_id = _nearest_id(element) if element is not None else None
+        problems.append(Problem(name, line or None, element_id,
+                                f"does not follow the BPMN 2.0 schema: {clean_message(message)}"))
+    if len(errors) > MAX_SCHEMA_PROBLEMS:
+        problems.append(Problem(name, None, None, f"does not follow the BPMN 2.0 schema: "
+                                f"{len(errors) - MAX_SCHEMA_PROBLEMS} more schema problems not shown"))
+    return problems
+
+
+def _localname(element) -> str:
+    return etree.QName(element).localname
+
+
+def _structure_problems(tree: etree._ElementTree, name: str) -> list[Problem]:
+    """Elements SpiffWorkflow would ignore silently or fail on obscurely: unsupported event
+    definitions, incomplete spiffworkflow extensions, non-numeric loop maximums."""
+    problems = []
+
+    def add(element, message: str) -> None:
+        problems.append(Problem(name, element.sourceline, _nearest_id(element), message))
+
+    for element in tree.getroot().iter():
+        if not isinstance(element.tag, str):
+            continue
+        qname = etree.QName(element)
+        if qname.namespace == BPMN_NS:
+            kind = qname.localname
+            if kind in _EVENT_DEFINITIONS:
+                _check_event(element, kind, add)
+            elif kind == "standardLoopCharacteristics":
+                maximum = element.get("loopMaximum")
+                if maximum is not None and not (maximum.strip().isdigit() and maximum.strip().isascii()):
+                    add(element, f"loopMaximum must be a whole number (at most {MAX_CARDINALITY})")
+        elif qname.namespace == SPIFF_NS:
+            kind = qname.localname
+            if kind == "property" and (element.get("name") is None or element.get("value") is None):
+                add(element, "a spiffworkflow:property needs both a name and a value")
+            elif kind == "serviceTaskOperator" and not element.get("id"):
+                add(element, "the service task names no handler (the id of spiffworkflow:serviceTaskOperator)")
+            elif kind == "parameter" and "value" in element.attrib and (
+                    not element.get("id") or element.get("type") is None):
+                add(element, "a service task parameter needs an id, a type and a value")
+            elif kind == "retry":
+                for attr in ("retries", "backoff_base"):
+                    value = element.get(attr)
+                    if value is not None and not (value.strip().isdigit() and value.strip().isascii()):
+                        add(element, f"retry {attr} must be a whole number")
+    return problems
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
+def _either(words: Iterable[str]) -> str:
+    words = sorted(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _check_event(element, kind: str, add) -> None:
+    allowed, may_be_empty = _EVENT_DEFINITIONS[kind]
+    definitions = []
+    for child in element:
+        if not isinstance(child.tag, str) or etree.QName(child).namespace != BPMN_NS:
+            continue
+        child_kind = _localname(child)
+        if child_kind == "eventDefinitionRef":
+            add(element, "event definitions given by reference (eventDefinitionRef) are not supported; "
+                         "put the definition inside the event")
+        elif child_kind.endswith("EventDefinition"):
+            definitions.append(child_kind[: -len("EventDefinition")])
+    event = _human(kind)
+    for definition in definitions:
+        if definition not in allowed:
+            add(element, f"this element is not supported by the engine ({event} with {_a(definition)} "
+                         f"definition); {_a(event)} may have {_a(_either(allowed))} definition")
+    if not definitions and not may_be_empty:
+        add(element, f"{_a(event)} needs {_a(_either(allowed))} definition")
+
+
+def _is_empty_process(node) -> bool:
+    return not any(isinstance(child.tag, str) and etree.QName(child).namespace == BPMN_NS
+                   and _localname(child) in _FLOW_ELEMENTS for child in node)
+
+
+# --------------------------------------------------------------------------------------------
+# The library
 
 class ParsedLibrary:
-    """The result of parsing a set of documents: the Spiff parser and the lxml trees."""
+    """The result of parsing a set of documents: the Spiff parser, the lxml trees and one index
+    per tree. ``check_schema`` (default on) runs the BPMN 2.0 XSD and the structure checks."""
 
-    def __init__(self, documents: Mapping[str, bytes | str]):
+    def __init__(self, documents: Mapping[str, bytes | str], *, check_schema: bool = True):
         self.trees: dict[str, etree._ElementTree] = {}
+        self.indexes: dict[str, TreeIndex] = {}
         self.parser = SpiffBpmnParser()
         problems: list[Problem] = []
         for name, content in documents.items():
@@ -116,27 +423,64 @@ class ParsedLibrary:
                 problems.extend(exc.problems)
                 continue
             self.trees[name] = tree
-            duplicates = _duplicate_ids(tree)
-            if duplicates:
+            index = self.indexes[name] = index_tree(tree)
+            if index.duplicates:
                 problems.extend(Problem(name, line, element_id,
                                         f"the id '{element_id}' is used more than once (an element id may "
                                         "not equal another element's id or a handler name)")
-                                for element_id, line in duplicates)
+                                for element_id, line in index.duplicates)
                 continue
+            is_dmn = name.endswith(".dmn")
+            if check_schema and not is_dmn:
+                found = _schema_problems(tree, name) or _structure_problems(tree, name)
+                if found:
+                    problems.extend(found)
+                    continue
             try:
-                if name.endswith(".dmn"):
+                if is_dmn:
                     self.parser.add_dmn_xml(tree.getroot(), filename=name)
                 else:
                     self.parser.add_bpmn_xml(tree.getroot(), filename=name)
-            except ValidationException as exc:
-                problems.append(_from_spiff(exc, name))
-            except SpiffWorkflowException as exc:
-                problems.append(Problem(name, None, None, str(exc)))
+            except Exception as exc:  # noqa: BLE001 - any parser failure becomes a Problem
+                problems.append(self.problem_from(exc, name))
         if problems:
             raise DiagramError(problems)
 
+    def locate(self, file: str, element_id: str | None) -> tuple[str, int | None]:
+        """(file, line) of an element: looked up in ``file`` first, then in the other files."""
+        if not element_id:
+            return file, None
+        index = self.indexes.get(file)
+        if index is not None and element_id in index.elements:
+            return file, index.line(element_id)
+        for name, other in self.indexes.items():
+            if element_id in other.elements:
+                return name, other.line(element_id)
+        return file, None
+
+    def flow_id(self, file: str, source_id: str, target_id: str) -> str | None:
+        index = self.indexes.get(file)
+        return index.flows.get((source_id, target_id)) if index is not None else None
+
+    def problem_from(self, exc: BaseException, file: str, element_id: str | None = None) -> Problem:
+        """A Problem for any exception raised by SpiffWorkflow while reading ``file``."""
+        if isinstance(exc, ValidationException):
+            file = exc.file_name or file
+            element_id = exc.id or element_id
+        file, line = self.locate(file, element_id)
+        if line is None and isinstance(getattr(exc, "line_number", None), int) and exc.line_number > 0:
+            line = exc.line_number
+        return Problem(file, line, element_id or None, spiff_message(exc))
+
     def process_ids(self) -> list[str]:
-        return sorted(self.parser.get_process_ids())
+        """The executable processes; pools without a process or with an empty one (black-box
+        pools, drawn only to show who else takes part) are left out."""
+        ids = []
+        for process_id in self.parser.get_process_ids():
+            node = self.parser.get_process_parser(process_id).node
+            if _localname(node) == "process" and not _is_empty_process(node):
+                ids.append(process_id)
+        return sorted(ids)
 
     def file_of(self, process_id: str) -> str:
         return self.parser.get_process_parser(process_id).filename
@@ -149,10 +493,10 @@ class ParsedLibrary:
         try:
             spec = self.parser.get_spec(process_id)
             subprocess_specs = self.parser.get_subprocess_specs(process_id)
-        except ValidationException as exc:
-            raise DiagramError([_from_spiff(exc, self.file_of(process_id))]) from None
-        except SpiffWorkflowException as exc:
-            raise DiagramError([Problem(self.file_of(process_id), None, None, str(exc))]) from None
+        except Exception as exc:  # noqa: BLE001 - any parser failure becomes a Problem
+            parser = self.parser.get_process_parser(process_id)
+            file = parser.filename if parser is not None else next(iter(self.trees), "?")
+            raise DiagramError([self.problem_from(exc, file, process_id)]) from None
         return spec, subprocess_specs
 
     def files_for(self, process_id: str) -> list[str]:
@@ -164,12 +508,6 @@ class ParsedLibrary:
                 needed.add(pp.filename)
         needed.update(n for n in self.trees if n.endswith(".dmn"))
         return sorted(needed)
-
-
-def _from_spiff(exc: ValidationException, default_file: str) -> Problem:
-    line = exc.line_number if isinstance(exc.line_number, int) and exc.line_number else None
-    message = exc.args[0] if exc.args else str(exc)
-    return Problem(exc.file_name or default_file, line, exc.id or None, str(message))
 
 
 def iter_task_specs(spec, subprocess_specs) -> Iterable:
@@ -193,88 +531,216 @@ def check_form_schema(schema: object) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------------------------
+# Validation of one process
+
 def validate_process(
     library: ParsedLibrary,
     process_id: str,
     forms: Mapping[str, object],
     handler_names: Iterable[str],
     provider_names: Mapping[str, Iterable[str]] | None = None,
+    limits: ValidationLimits | None = None,
 ) -> list[Problem]:
     """Deploy-time checks of one process; an empty list means deployable. ``provider_names``
-    lists the known ``defaults``/``context``/``options`` providers of the web layer."""
-    provider_names = {k: set(v) for k, v in (provider_names or {}).items()}
+    lists the known ``defaults``/``context``/``options`` providers of the web layer. Never
+    raises: whatever goes wrong becomes a Problem."""
     try:
         spec, subprocess_specs = library.specs(process_id)
     except DiagramError as exc:
         return exc.problems
-    handlers = set(handler_names)
-    problems: list[Problem] = []
-
-    def problem(element_id: str, message: str) -> None:
-        file, line = _line_of(library.trees, element_id)
-        problems.append(Problem(file, line, element_id, message))
-
-    def check(element_id: str, source: str | None, what: str, script: bool = False) -> None:
-        if not source:
-            return
-        try:
-            (sandbox.check_script if script else sandbox.check_expression)(source)
-        except sandbox.SandboxError as exc:
-            problem(element_id, f"{what}: {exc.message}")
-
-    for ts in iter_task_specs(spec, subprocess_specs):
-        bpmn_id = getattr(ts, "bpmn_id", None)
-        if not bpmn_id:
+    checker = _ProcessChecker(library, forms, set(handler_names),
+                              {k: set(v) for k, v in (provider_names or {}).items()},
+                              limits or DEFAULT_LIMITS)
+    default_file = library.file_of(process_id)
+    for workflow_spec in [spec, *subprocess_specs.values()]:
+        if workflow_spec is None:
             continue
+        file = getattr(workflow_spec, "file", None) or default_file
+        for ts in workflow_spec.task_specs.values():
+            bpmn_id = getattr(ts, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            try:
+                checker.check_task(file, bpmn_id, ts)
+            except Exception:  # noqa: BLE001 - a check must never crash validation
+                checker.problem(file, bpmn_id, "this element could not be checked; check that it "
+                                "is complete and that its references point to existing elements")
+    return checker.problems
+
+
+class _ProcessChecker:
+    def __init__(self, library: ParsedLibrary, forms, handlers: set[str],
+                 provider_names: dict[str, set[str]], limits: ValidationLimits):
+        self.library = library
+        self.forms = forms
+        self.handlers = handlers
+        self.provider_names = provider_names
+        self.limits = limits
+        self.problems: list[Problem] = []
+
+    def problem(self, file: str, element_id: str, message: str) -> None:
+        file, line = self.library.locate(file, element_id)
+        self.problems.append(Problem(file, line, element_id, message))
+
+    def expression(self, file: str, element_id: str, source: object, what: str) -> bool:
+        """Check an expression; True if it is usable (or absent)."""
+        if source is None or (isinstance(source, str) and not source.strip()):
+            return True
+        try:
+            expressions.check(str(source), self.limits.expressions)
+        except expressions.ExpressionError as exc:
+            self.problem(file, element_id, f"{what}: {_expression_message(exc)}")
+            return False
+        return True
+
+    def constant(self, source: str):
+        """(True, value) if the expression needs no process data, else (False, None)."""
+        try:
+            return True, expressions.evaluate(str(source), {}, self.limits.expressions)
+        except expressions.ExpressionError:
+            return False, None
+
+    def check_task(self, file: str, bpmn_id: str, ts) -> None:
+        props = (getattr(ts, "extensions", None) or {}).get("properties", {}) or {}
         kind = type(ts).__name__
         if kind == "UserTask":
-            name = form_name(ts)
-            if not name:
-                problem(bpmn_id, f"user task has no {FORM_PROPERTY} property")
-            elif name not in forms:
-                problem(bpmn_id, f"form '{name}' does not exist")
-            else:
-                error = check_form_schema(forms[name])
-                if error:
-                    problem(bpmn_id, f"form '{name}': {error}")
-                known_options = provider_names.get("options")
-                for option_name in _option_names(forms[name]):
-                    if known_options is not None and option_name not in known_options:
-                        problem(bpmn_id, f"form '{name}': unknown x-options provider '{option_name}'")
-            if not ts.lane:
-                problem(bpmn_id, "user task is not in a lane (the lane names the role that does it)")
+            self.check_user_task(file, bpmn_id, ts)
         if kind == "ServiceTask":
-            if ts.operation_name not in handlers:
-                problem(bpmn_id, f"unknown handler '{ts.operation_name}'")
+            if ts.operation_name not in self.handlers:
+                self.problem(file, bpmn_id, f"unknown handler '{ts.operation_name}'")
             for pname, param in (ts.operation_params or {}).items():
-                check(bpmn_id, param.get("value"), f"parameter '{pname}'")
-        if kind == "ScriptTask":
-            check(bpmn_id, ts.script, "script", script=True)
-        for attr in ("prescript", "postscript"):
-            check(bpmn_id, getattr(ts, attr, None), attr, script=True)
-        for condition, _target in getattr(ts, "cond_task_specs", []):
+                self.expression(file, bpmn_id, param.get("value"), f"parameter '{pname}'")
+        if isinstance(ts, ScriptTask):
+            self.problem(file, bpmn_id, SCRIPTS_NOT_SUPPORTED)
+        for attr, label in (("prescript", "pre-script"), ("postscript", "post-script")):
+            script = getattr(ts, attr, None)
+            if script and str(script).strip():
+                self.problem(file, bpmn_id, f"{label}s are not supported; use a service task with a "
+                             "registered handler, or an expression")
+        for condition, target in getattr(ts, "cond_task_specs", None) or []:
             if condition is not None:
-                check(bpmn_id, condition.args[0], "condition")
+                target_id = str(target).removesuffix(".BoundaryEventSplit")
+                flow = self.library.flow_id(file, bpmn_id, target_id) or bpmn_id
+                self.expression(file, flow, condition.args[0], "condition")
         event_definition = getattr(ts, "event_definition", None)
-        if isinstance(event_definition, TimerEventDefinition):
-            _check_timer(bpmn_id, event_definition, problem)
+        if event_definition is not None:
+            self.check_event_definition(file, bpmn_id, event_definition)
+        if isinstance(ts, MultiInstanceTask):
+            self.check_multi_instance(file, bpmn_id, ts)
+        if isinstance(ts, StandardLoopTask):
+            self.check_standard_loop(file, bpmn_id, ts)
+        if getattr(ts, "dmnEngine", None) is not None:
+            self.check_decision_table(file, bpmn_id, ts.dmnEngine)
         for prop in ("assignee", "titleDetail", "dueDate"):
-            check(bpmn_id, (getattr(ts, "extensions", None) or {}).get("properties", {}).get(prop), prop)
-        for prop, known in (("formDefaults", provider_names.get("defaults")), ("context", provider_names.get("context"))):
-            name = (getattr(ts, "extensions", None) or {}).get("properties", {}).get(prop)
+            self.expression(file, bpmn_id, props.get(prop), prop)
+        for prop, known in (("formDefaults", self.provider_names.get("defaults")),
+                            ("context", self.provider_names.get("context"))):
+            name = props.get(prop)
             if name is not None and known is not None and name not in known:
-                problem(bpmn_id, f"unknown {prop} provider '{name}'")
+                self.problem(file, bpmn_id, f"unknown {prop} provider '{name}'")
         for prop in ("formDataKey", "formDataFrom"):
-            name = (getattr(ts, "extensions", None) or {}).get("properties", {}).get(prop)
+            name = props.get(prop)
             if name is not None and not str(name).isidentifier():
-                problem(bpmn_id, f"{prop} '{name}' must be a plain variable name")
-        due = (getattr(ts, "extensions", None) or {}).get("properties", {}).get("dueIn")
+                self.problem(file, bpmn_id, f"{prop} '{name}' must be a plain variable name")
+        due = props.get("dueIn")
         if due:
             try:
-                TimerEventDefinition.parse_iso_duration(due)
-            except Exception:
-                problem(bpmn_id, f"dueIn '{due}' is not an ISO 8601 duration such as P14D")
-    return problems
+                durations.parse_duration(due, self.limits.timers)
+            except durations.DurationError as exc:
+                self.problem(file, bpmn_id, f"dueIn: {exc.message}")
+
+    def check_user_task(self, file: str, bpmn_id: str, ts) -> None:
+        name = form_name(ts)
+        if not name:
+            self.problem(file, bpmn_id, f"user task has no {FORM_PROPERTY} property")
+        elif name not in self.forms:
+            self.problem(file, bpmn_id, f"form '{name}' does not exist")
+        else:
+            error = check_form_schema(self.forms[name])
+            if error:
+                self.problem(file, bpmn_id, f"form '{name}': {error}")
+            known_options = self.provider_names.get("options")
+            for option_name in sorted(_option_names(self.forms[name])):
+                if known_options is not None and option_name not in known_options:
+                    self.problem(file, bpmn_id, f"form '{name}': unknown x-options provider '{option_name}'")
+        if not ts.lane:
+            self.problem(file, bpmn_id, "user task is not in a lane (the lane names the role that does it)")
+
+    def check_event_definition(self, file: str, bpmn_id: str, definition) -> None:
+        if isinstance(definition, MultipleEventDefinition):
+            for inner in definition.event_definitions or []:
+                self.check_event_definition(file, bpmn_id, inner)
+        elif isinstance(definition, TimerEventDefinition):
+            self.check_timer(file, bpmn_id, definition)
+        elif isinstance(definition, ConditionalEventDefinition):
+            self.expression(file, bpmn_id, definition.expression, "condition")
+        elif isinstance(definition, MessageEventDefinition):
+            self.expression(file, bpmn_id, getattr(definition, "expression", None), "message payload")
+            for prop in [*(definition.correlation_properties or []),
+                         *(getattr(definition, "process_correlations", None) or [])]:
+                self.expression(file, bpmn_id, getattr(prop, "retrieval_expression", None),
+                                f"correlation '{getattr(prop, 'name', '')}'")
+
+    def check_timer(self, file: str, bpmn_id: str, definition: TimerEventDefinition) -> None:
+        if not self.expression(file, bpmn_id, definition.expression, "timer expression"):
+            return
+        if not definition.expression or not str(definition.expression).strip():
+            self.problem(file, bpmn_id, "the timer has no value; write for example \"P14D\"")
+            return
+        known, value = self.constant(definition.expression)
+        if not known:
+            return  # depends on process data; checked when the timer starts
+        if isinstance(definition, CycleTimerEventDefinition):
+            kind = "cycle"
+        elif isinstance(definition, DurationTimerEventDefinition):
+            kind = "duration"
+        else:
+            kind = "date"
+        message = durations.timer_value_problem(kind, value, self.limits.timers)
+        if message:
+            self.problem(file, bpmn_id, f"timer: {message}")
+
+    def check_multi_instance(self, file: str, bpmn_id: str, ts) -> None:
+        cardinality = ts.cardinality
+        if cardinality is not None and self.expression(file, bpmn_id, cardinality, "loopCardinality"):
+            known, value = self.constant(cardinality)
+            if known:
+                bound = self.limits.max_cardinality
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    self.problem(file, bpmn_id, "loopCardinality must be a whole number of at least 0")
+                elif value > bound:
+                    self.problem(file, bpmn_id, f"loopCardinality {value} is more than the allowed {bound}")
+        self.expression(file, bpmn_id, ts.condition, "completionCondition")
+
+    def check_standard_loop(self, file: str, bpmn_id: str, ts) -> None:
+        bound = self.limits.max_cardinality
+        if ts.maximum is None:
+            self.problem(file, bpmn_id, f"a loop needs a loopMaximum (at most {bound}) so it cannot run forever")
+        elif ts.maximum > bound:
+            self.problem(file, bpmn_id, f"loopMaximum {ts.maximum} is more than the allowed {bound}")
+        self.expression(file, bpmn_id, ts.condition, "loopCondition")
+
+    def check_decision_table(self, file: str, bpmn_id: str, engine) -> None:
+        table = getattr(engine, "decision_table", None)
+        if table is None:
+            return
+        for item in getattr(table, "inputs", None) or []:
+            self.expression(file, bpmn_id, getattr(item, "expression", None),
+                            f"decision table input '{getattr(item, 'label', None) or getattr(item, 'id', '')}'")
+        for rule in getattr(table, "rules", None) or []:
+            for entry in getattr(rule, "outputEntries", None) or []:
+                self.expression(file, bpmn_id, getattr(entry, "text", None),
+                                f"decision table rule {getattr(rule, 'row_number', '')} output")
+
+
+def _expression_message(exc: Exception) -> str:
+    message = getattr(exc, "message", None) or "the expression could not be read"
+    line = getattr(exc, "line", None)
+    message = str(message)
+    if isinstance(line, int) and line > 1 and f"line {line}" not in message:
+        message += f" (line {line} of the expression)"
+    return message
 
 
 def _option_names(schema) -> set[str]:
@@ -291,31 +757,15 @@ def _option_names(schema) -> set[str]:
     return found
 
 
-def _check_timer(bpmn_id: str, definition: TimerEventDefinition, problem) -> None:
-    try:
-        sandbox.check_expression(definition.expression)
-    except sandbox.SandboxError as exc:
-        problem(bpmn_id, f"timer expression: {exc.message}")
-        return
-    try:
-        value = sandbox.evaluate(definition.expression, {})
-    except sandbox.SandboxError:
-        return  # depends on process data; checked when the timer starts
-    try:
-        kind = type(definition).__name__
-        if kind == "CycleTimerEventDefinition":
-            TimerEventDefinition.parse_iso_recurring_interval(str(value))
-        elif kind == "DurationTimerEventDefinition":
-            TimerEventDefinition.parse_iso_duration(str(value))
-        else:
-            TimerEventDefinition.parse_time_or_duration(str(value))
-    except Exception:
-        problem(bpmn_id, f"timer value {value!r} is not a valid ISO 8601 date, duration or cycle")
-
-
 def load_form_file(name: str, data: bytes) -> dict:
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DiagramError([Problem(name, getattr(exc, "lineno", None), None,
-                                    f"form is not valid JSON: {exc}")]) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DiagramError([Problem(name, None, None, "form is not UTF-8 text")]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DiagramError([Problem(name, exc.lineno, None,
+                                    f"form is not valid JSON: {exc.msg} (column {exc.colno})")]) from None
+    except RecursionError:
+        raise DiagramError([Problem(name, None, None, "form is nested too deeply")]) from None

@@ -1,7 +1,7 @@
 """Running process instances durably.
 
 Every operation here is one database transaction: lock the instance, restore the workflow with
-the sandboxed script engine, act, run engine steps, then write the state, the open-task
+our script engine, act, run engine steps, then write the state, the open-task
 projection, the next due time and the audit events together. An exception inside a step rolls
 the step back and records an incident (with what to redo) in a fresh transaction.
 """
@@ -9,35 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Callable, Mapping
+import json
+from typing import Callable
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from handlers.context import HandlerContext
 from webapp.audit.models import AuditEvent
 from webapp.audit.operations import record
-from webapp.auth.models import User
-from webapp.cases.models import Case
-from webapp.cases.roles import resolve_role
 from webapp.clock import OSLO, Clock
 from webapp.db import Database
+from webapp.engine import durations, expressions
+from webapp.engine.hooks import EngineHooks, StepContext
 from webapp.engine.library import SpecCache, latest_definition
-from webapp.engine.models import Incident, OpenTask, ProcessInstance
+from webapp.engine.models import Incident, OpenTask, ProcessInstance, ScheduledStart
 from webapp.engine.parsing import form_name
-from webapp.engine import sandbox
-from webapp.engine.sandbox import SandboxError
-from webapp.engine.scripting import EngineScriptEngine
-from webapp.engine.serialization import dump_state, load_state
-from webapp.engine.timers import next_due, using_clock
-from webapp.outbox.operations import Outbox
+from webapp.engine.scripting import EngineScriptEngine, RunLimits
+from webapp.engine.serialization import DataError, dump_state, load_state
+from webapp.engine.timers import next_due
 
 
 class EngineError(Exception):
@@ -51,9 +46,9 @@ class NotFound(EngineError):
 class Conflict(EngineError):
     """The task was already completed (or the instance changed state) by someone else."""
 
-    def __init__(self, message: str, done_by: str | None = None, done_at=None):
+    def __init__(self, message: str, done_by_id: int | None = None, done_at=None):
         super().__init__(message)
-        self.done_by = done_by
+        self.done_by_id = done_by_id
         self.done_at = done_at
 
 
@@ -72,70 +67,91 @@ class StepResult:
     status: str
 
 
+@dataclass
+class TaskView:
+    """What a task page shows, read through the engine (views never touch SpiffWorkflow)."""
+
+    form: str | None
+    schema: dict
+    properties: dict
+    documentation: str | None
+    data: dict
+
+
+_INTERNAL = ("0x", "Traceback", "object at", "<")
+
+
 def _describe(exc: BaseException) -> tuple[str, str | None]:
-    """A message for supervisors and the BPMN id of the failing element, if known."""
+    """A message for supervisors and the BPMN id of the failing element, if known. Messages are
+    ours or the handler's; internal exception text is replaced by its kind in plain words."""
     task = getattr(exc, "task", None)
     spec_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task is not None else None
-    message = str(exc) or type(exc).__name__
-    cause = exc.__cause__ or getattr(exc, "exception", None)
-    if isinstance(cause, SandboxError):
-        message = f"{message} ({cause.message})"
+    if isinstance(exc, (SpiffWorkflowException, DataError, expressions.ExpressionError,
+                        durations.DurationError)):
+        message = getattr(exc, "message", None) or (exc.args[0] if exc.args else "")
+        message = str(message)
+    else:
+        message = str(exc)
+    if not message or any(marker in message for marker in _INTERNAL):
+        message = "the step failed in the engine"
     return message[:2000], spec_id
 
 
+def _data_size_ok(state: dict, limit: int) -> bool:
+    return len(json.dumps(state, separators=(",", ":"))) <= limit
+
+
 class WorkflowEngine:
-    def __init__(self, db: Database, clock: Clock, handlers: Mapping[str, Callable],
-                 specs: SpecCache | None = None, script_time_limit: float = 1.0):
+    def __init__(self, db: Database, clock: Clock, hooks: EngineHooks, specs: SpecCache | None = None,
+                 *, limits: RunLimits | None = None):
         self.db = db
         self.clock = clock
-        self.handlers = handlers
+        self.hooks = hooks
         self.specs = specs or SpecCache()
-        self.script_time_limit = script_time_limit
+        self.limits = limits or RunLimits()
 
-    # ----------------------------------------------------------------- public operations
+    @property
+    def handlers(self):
+        return self.hooks.handlers
+
+    # ----------------------------------------------------------------- starting episodes
     def start(self, case_id: int, process_id: str, *, actor_id: int | None = None,
               data: dict | None = None) -> StepResult:
         """Start the latest version of ``process_id`` for a case, in its own transaction. If the
         first engine steps fail, the instance is kept with an incident (retry runs them again)."""
-        pending_state: dict = {}
         try:
             with self.db.transaction(serialised=True) as s:
-                return self.start_in(s, case_id, process_id, actor_id=actor_id, data=data,
-                                     initial_state=pending_state)
+                return self.start_in(s, case_id, process_id, actor_id=actor_id, data=data)
         except (EngineError, StaleDataError, OperationalError):
             raise
         except Exception as exc:
             message, spec_id = _describe(exc)
-            incident_id = self._create_failed_instance(case_id, process_id, pending_state, actor_id,
+            incident_id = self._create_failed_instance(case_id, process_id, data or {}, actor_id,
                                                        message, spec_id)
             raise StepFailed(incident_id, message) from exc
 
     def start_in(self, s: Session, case_id: int, process_id: str, *, actor_id: int | None = None,
-                 data: dict | None = None, initial_state: dict | None = None) -> StepResult:
+                 data: dict | None = None) -> StepResult:
         """Start an instance inside the caller's transaction (so a domain change and the start of
         its episode commit together); exceptions propagate and roll back the whole transaction."""
-        with using_clock(self.clock):
-            definition = latest_definition(s, process_id)
-            case = s.get(Case, case_id)
-            if definition is None or case is None:
-                raise NotFound(f"no process '{process_id}' or case {case_id}")
-            now = self.clock.now()
-            instance = ProcessInstance(case_id=case.id, definition=definition, state={},
-                                       created_at=now, updated_at=now)
-            s.add(instance)
-            s.flush()
-            spec, subs = self.specs.get(definition)
-            workflow = BpmnWorkflow(spec, subs, script_engine=self._script_engine(s, instance, case, actor_id))
-            for task in workflow.get_tasks(state=TaskState.READY):
-                task.set_data(**(data or {}))
-            if initial_state is not None:
-                initial_state.update(dump_state(workflow))
-            record(s, "instance_started", at=now, actor_id=actor_id, case_id=case.id,
-                   instance_id=instance.id, process=process_id, version=definition.version,
-                   title=f"Startet: {definition.name}")
-            workflow.do_engine_steps()
-            self._persist(s, instance, workflow, case)
-            return StepResult(instance.id, case.id, instance.status)
+        definition = latest_definition(s, process_id)
+        if definition is None:
+            raise NotFound(f"no process '{process_id}'")
+        now = self.clock.now()
+        instance = ProcessInstance(case_id=case_id, definition=definition, state={},
+                                   created_at=now, updated_at=now)
+        s.add(instance)
+        s.flush()
+        spec, subs = self.specs.get(definition)
+        workflow = BpmnWorkflow(spec, subs, script_engine=self._script_engine(s, instance, actor_id))
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.set_data(**(data or {}))
+        record(s, "instance_started", at=now, actor_id=actor_id, case_id=case_id,
+               instance_id=instance.id, process=process_id, version=definition.version,
+               title=f"Startet: {definition.name}")
+        workflow.do_engine_steps()
+        self._persist(s, instance, workflow)
+        return StepResult(instance.id, case_id, instance.status)
 
     def episode_starter(self, s: Session, case_id: int, *, actor_id: int | None) -> Callable[[str, dict], int]:
         """``start_episode(process_id, data) -> instance id`` for a domain operation called outside
@@ -144,13 +160,122 @@ class WorkflowEngine:
             return self.start_in(s, case_id, process_id, actor_id=actor_id, data=data).instance_id
         return start_episode
 
+    # ----------------------------------------------------------------- scheduled starts
+    def schedule_in(self, s: Session, case_id: int, process_id: str, due_at: datetime, data: dict, *,
+                    key: str | None = None, actor_id: int | None = None) -> int:
+        """Start ``process_id`` for the case when ``due_at`` comes (the version current then).
+        Joins the caller's transaction; returns the scheduled start's id."""
+        if due_at.tzinfo is None:
+            raise ValueError("due_at must be timezone-aware")
+        if latest_definition(s, process_id) is None:
+            raise NotFound(f"no process '{process_id}'")
+        try:  # plain JSON only: refused now rather than when it falls due
+            encoded = json.dumps(data)
+        except (TypeError, ValueError):
+            raise DataError("start data may only hold text, numbers, true/false, lists and records") from None
+        if len(encoded) > self.limits.max_state_bytes:
+            raise DataError("the start data is too large")
+        now = self.clock.now()
+        row = ScheduledStart(case_id=case_id, process_id=process_id, due_at=due_at, data=data, key=key,
+                             status="pending", created_at=now)
+        s.add(row)
+        s.flush()
+        record(s, "episode_scheduled", at=now, actor_id=actor_id, case_id=case_id, process=process_id,
+               scheduled_start_id=row.id, due_at=due_at.isoformat(), key=key)
+        return row.id
+
+    def episode_scheduler(self, s: Session, case_id: int, *, actor_id: int | None) -> Callable[..., int]:
+        """``schedule_episode(process_id, due_at, data, key=None) -> id`` bound to ``s``."""
+        def schedule_episode(process_id: str, due_at: datetime, data: dict, key: str | None = None) -> int:
+            return self.schedule_in(s, case_id, process_id, due_at, data, key=key, actor_id=actor_id)
+        return schedule_episode
+
+    def cancel_scheduled_in(self, s: Session, case_id: int, *, process_id: str | None = None,
+                            key: str | None = None, reason: str, actor_id: int | None = None,
+                            keep: tuple[str, ...] = ()) -> int:
+        """Cancel the case's pending scheduled starts (of one process, or with one key)."""
+        query = select(ScheduledStart).where(ScheduledStart.case_id == case_id,
+                                             ScheduledStart.status == "pending")
+        if process_id is not None:
+            query = query.where(ScheduledStart.process_id == process_id)
+        if key is not None:
+            query = query.where(ScheduledStart.key == key)
+        if keep:
+            query = query.where(ScheduledStart.process_id.notin_(keep))
+        if self.db.dialect == "postgresql":
+            query = query.with_for_update()
+        now, count = self.clock.now(), 0
+        for row in s.scalars(query):
+            row.status, row.reason = "cancelled", reason[:2000]
+            record(s, "scheduled_start_cancelled", at=now, actor_id=actor_id, case_id=case_id,
+                   process=row.process_id, scheduled_start_id=row.id, reason=reason)
+            count += 1
+        return count
+
+    def start_due_scheduled(self, limit: int = 50) -> int:
+        """Start the scheduled episodes that are due, each exactly once even with several workers
+        (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers). A start that fails
+        keeps its instance with an incident, like any other start."""
+        started, seen = 0, set()
+        now = self.clock.now()
+        while started < limit:
+            with self.db.session() as s:
+                query = (select(ScheduledStart.id)
+                         .where(ScheduledStart.status == "pending", ScheduledStart.due_at <= now,
+                                ScheduledStart.id.notin_(seen) if seen else True)
+                         .order_by(ScheduledStart.due_at).limit(1))
+                candidate = s.scalar(query)
+            if candidate is None:
+                break
+            seen.add(candidate)
+            try:
+                if self._start_scheduled(candidate, now):
+                    started += 1
+            except Exception:  # never stops the loop: the failure is an incident on that instance
+                self._start_scheduled_failed(candidate, now)
+                started += 1
+        return started
+
+    def _claim_scheduled(self, s: Session, row_id: int, now) -> ScheduledStart | None:
+        query = select(ScheduledStart).where(ScheduledStart.id == row_id, ScheduledStart.status == "pending",
+                                             ScheduledStart.due_at <= now)
+        if self.db.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return s.scalar(query.execution_options(populate_existing=True))
+
+    def _start_scheduled(self, row_id: int, now) -> bool:
+        with self.db.transaction(serialised=True) as s:
+            row = self._claim_scheduled(s, row_id, now)
+            if row is None:
+                return False
+            result = self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}))
+            row.status, row.instance_id, row.started_at = "started", result.instance_id, self.clock.now()
+            return True
+
+    def _start_scheduled_failed(self, row_id: int, now) -> None:
+        try:
+            with self.db.transaction(serialised=True) as s:
+                row = self._claim_scheduled(s, row_id, now)
+                if row is None:
+                    return
+                definition = latest_definition(s, row.process_id)
+                if definition is None:
+                    row.status, row.reason = "cancelled", "the process no longer exists"
+                    return
+                instance = self._failed_instance(s, row.case_id, definition, dict(row.data or {}), None,
+                                                 "the episode could not start", None)
+                row.status, row.instance_id, row.started_at = "started", instance.id, self.clock.now()
+        except Exception:  # the row stays pending and is tried again next round
+            return
+
+    # ----------------------------------------------------------------- steps
     def complete_task(self, instance_id: int, task_id: str, data: dict, *,
                       actor_id: int | None) -> StepResult:
         """Complete a ready user task with (validated) form data and run on."""
 
-        def act(s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, case: Case) -> None:
+        def act(s: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
             task = self._ready_task(s, instance, workflow, task_id)
-            properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
+            properties = _properties(task.task_spec)
             key = properties.get("formDataKey")
             if key:  # the form's data as one record, e.g. a multi-instance's output item
                 base = task.data.get(properties.get("formDataFrom", ""))
@@ -158,7 +283,7 @@ class WorkflowEngine:
             else:
                 task.data.update(data)
             task.run()
-            record(s, "task_completed", at=self.clock.now(), actor_id=actor_id, case_id=case.id,
+            record(s, "task_completed", at=self.clock.now(), actor_id=actor_id, case_id=instance.case_id,
                    instance_id=instance.id, task_id=task_id, task=task.task_spec.bpmn_id,
                    title=task.task_spec.bpmn_name or task.task_spec.bpmn_id)
 
@@ -177,12 +302,16 @@ class WorkflowEngine:
         if pending.get("action") == "complete":
             return self.complete_task(instance_id, pending["task_id"], pending.get("data") or {},
                                       actor_id=pending.get("actor_id"))
+        if pending.get("action") == "start":
+            return self._step(instance_id, self._restart, actor_id, pending)
         return self._step(instance_id, self._fire_timers, actor_id, pending, allow_incident=True)
 
     def fire_due_timers(self, limit: int = 50) -> int:
-        """Fire what is due now. Safe to run in several workers at once: on PostgreSQL each
-        instance is claimed with ``FOR UPDATE SKIP LOCKED``; on SQLite writers are serialised."""
-        fired, seen = 0, set()
+        """Start the scheduled episodes that are due, then fire due timers. Safe to run in several
+        workers at once: on PostgreSQL each row is claimed with ``FOR UPDATE SKIP LOCKED``; on
+        SQLite writers are serialised. A failing instance becomes an incident; the loop goes on."""
+        fired = self.start_due_scheduled(limit)
+        seen = set()
         now = self.clock.now()
         while fired < limit:
             with self.db.session() as s:
@@ -199,7 +328,7 @@ class WorkflowEngine:
                 if self._step(candidate, self._fire_timers, None, {"action": "fire"},
                               claim=True, due_before=now) is not None:
                     fired += 1
-            except (StepFailed, Conflict, NotFound):
+            except Exception:  # an incident was recorded (or another worker holds it): go on
                 continue
         return fired
 
@@ -234,35 +363,117 @@ class WorkflowEngine:
             query = query.with_for_update(of=ProcessInstance)
         return list(s.scalars(query.execution_options(populate_existing=True)))
 
+    def reassign(self, s: Session, case_id: int, *, lane: str, from_user_id: int) -> int:
+        """Give the open steps of ``lane`` that were assigned to ``from_user_id`` to whoever holds
+        the lane now (one holder: assigned; several: any of them; none: orphaned). Joins the
+        caller's transaction; returns how many steps moved."""
+        s.flush()
+        holders = self.hooks.resolve_role(s, case_id, lane)
+        if from_user_id in holders:
+            return 0
+        rows = s.scalars(select(OpenTask).where(OpenTask.case_id == case_id, OpenTask.lane == lane,
+                                                OpenTask.assignee_id == from_user_id)).all()
+        for row in rows:
+            row.assignee_id = holders[0] if len(holders) == 1 else None
+            row.orphaned = not holders
+        return len(rows)
+
+    # ----------------------------------------------------------------- versions
+    def migrate(self, instance_ids: list[int], process_id: str, to_version: int, *, dry_run: bool = True,
+                actor_id: int | None = None):
+        """Check (``dry_run``) or move instances of ``process_id`` to ``to_version``; one
+        ``MigrationCheck`` per instance saying whether it can move and why not (see ``migration``)."""
+        from webapp.engine.migration import check_or_move
+
+        return check_or_move(self, instance_ids, process_id, to_version, dry_run=dry_run, actor_id=actor_id)
+
+    def lock_for_migration(self, s: Session, instance_id: int) -> ProcessInstance | None:
+        try:
+            return self._lock(s, instance_id)
+        except NotFound:
+            return None
+
+    def persist_migrated(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, target) -> None:
+        """Store a migrated workflow on its new version and run on from where it stands."""
+        instance.definition = target
+        for row in s.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)):
+            s.delete(row)  # projected again from the new version (titles, forms, lanes)
+        s.flush()
+        workflow.refresh_waiting_tasks()
+        workflow.do_engine_steps()
+        self._persist(s, instance, workflow)
+
+    # ----------------------------------------------------------------- reading
     def load_workflow(self, s: Session, instance: ProcessInstance, actor_id: int | None = None) -> BpmnWorkflow:
-        """Restore an instance's workflow (read-only use, e.g. to show a task's data)."""
+        """Restore an instance's workflow with the cached spec and our script engine."""
         spec, subs = self.specs.get(instance.definition)
-        case = s.get(Case, instance.case_id)
-        return load_state(instance.state, spec, subs, self._script_engine(s, instance, case, actor_id))
+        return load_state(instance.state, spec, subs, self._script_engine(s, instance, actor_id))
 
     def task_data(self, s: Session, instance: ProcessInstance, task_id: str) -> dict:
         """The data a task sees (to pre-fill its form)."""
-        workflow = self.load_workflow(s, instance)
         try:
+            workflow = self.load_workflow(s, instance)
             return dict(workflow.get_task_from_id(UUID(task_id)).data)
-        except (ValueError, SpiffWorkflowException, KeyError):
+        except (ValueError, SpiffWorkflowException, KeyError, DataError):
             return {}
 
-    # ----------------------------------------------------------------- internals
-    def _script_engine(self, s: Session, instance: ProcessInstance, case: Case,
-                       actor_id: int | None) -> EngineScriptEngine:
-        def context_for(task) -> HandlerContext:
-            def cancel_other_episodes(reason: str, keep: tuple[str, ...] = ()) -> int:
-                return sum(self.cancel_in(s, other, reason, actor_id=actor_id)
-                           for other in self.lock_running(s, case.id, exclude=instance.id)
-                           if other.definition.process_id not in keep)
+    def task_view(self, s: Session, instance: ProcessInstance, task_spec_id: str, task_id: str) -> TaskView:
+        """The form, its properties, the guideline text and the data of one open user task."""
+        spec, _subs = self.specs.get(instance.definition)
+        candidates = [ts for ts in spec.task_specs.values() if getattr(ts, "bpmn_id", None) == task_spec_id]
+        task_spec = next((ts for ts in candidates if getattr(ts, "manual", False)),
+                         candidates[0] if candidates else None)
+        name = form_name(task_spec) if task_spec is not None else None
+        schema = instance.definition.forms.get(name) if name else None
+        return TaskView(form=name, schema=schema or {"type": "object", "properties": {}},
+                        properties=dict(_properties(task_spec)) if task_spec is not None else {},
+                        documentation=getattr(task_spec, "documentation", None),
+                        data=self.task_data(s, instance, task_id))
 
-            return HandlerContext(session=s, case=case, actor_id=actor_id, clock=self.clock,
-                                  outbox=Outbox(s, self.clock, case.id), instance_id=instance.id,
-                                  task_spec=task.task_spec.bpmn_id, data=task.data,
-                                  start_episode=self.episode_starter(s, case.id, actor_id=actor_id),
-                                  cancel_other_episodes=cancel_other_episodes)
-        return EngineScriptEngine(self.handlers, context_for, time_limit=self.script_time_limit)
+    def episode_steps(self, s: Session, instance: ProcessInstance):
+        """The episode's user tasks as done / now / next (see ``progress``)."""
+        from webapp.engine.progress import episode_steps
+
+        spec, _subs = self.specs.get(instance.definition)
+        return episode_steps(s, spec, instance)
+
+    def completion_of(self, s: Session, instance_id: int, task_id: str):
+        """(actor id, when) of the completion of a task, or None."""
+        events = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id,
+                                                    AuditEvent.kind == "task_completed")
+                           .order_by(AuditEvent.id.desc()))
+        for event in events:
+            if event.detail.get("task_id") == task_id:
+                return event.actor_id, event.created_at
+        return None
+
+    # ----------------------------------------------------------------- internals
+    def _script_engine(self, s: Session, instance: ProcessInstance, actor_id: int | None) -> EngineScriptEngine:
+        case_id = instance.case_id
+
+        def cancel_other_episodes(reason: str, keep: tuple[str, ...] = ()) -> int:
+            cancelled = sum(self.cancel_in(s, other, reason, actor_id=actor_id)
+                            for other in self.lock_running(s, case_id, exclude=instance.id)
+                            if other.definition.process_id not in keep)
+            return cancelled + self.cancel_scheduled_in(s, case_id, reason=reason, actor_id=actor_id,
+                                                        keep=keep)
+
+        def cancel_scheduled(process_id: str | None = None, key: str | None = None, reason: str = "") -> int:
+            return self.cancel_scheduled_in(s, case_id, process_id=process_id, key=key, reason=reason,
+                                            actor_id=actor_id)
+
+        def context_for(task):
+            return self.hooks.handler_context(StepContext(
+                session=s, case_id=case_id, instance_id=instance.id, actor_id=actor_id,
+                now=self.clock.now(), task_spec=task.task_spec.bpmn_id, data=task.data,
+                start_episode=self.episode_starter(s, case_id, actor_id=actor_id),
+                schedule_episode=self.episode_scheduler(s, case_id, actor_id=actor_id),
+                cancel_scheduled=cancel_scheduled, cancel_other_episodes=cancel_other_episodes))
+
+        return EngineScriptEngine(self.hooks.handlers, context_for, now=self.clock.now, limits=self.limits)
+
+    def _evaluate(self, source: str, data: dict):
+        return expressions.evaluate(source, data, self.limits.expressions)
 
     def _lock(self, s: Session, instance_id: int) -> ProcessInstance:
         query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
@@ -281,9 +492,12 @@ class WorkflowEngine:
             query = query.with_for_update(skip_locked=True, of=ProcessInstance)
         return s.scalar(query.execution_options(populate_existing=True))
 
-    def _fire_timers(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, case: Case) -> None:
+    def _fire_timers(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
         workflow.refresh_timers()
-        record(s, "timers_checked", at=self.clock.now(), case_id=case.id, instance_id=instance.id)
+        record(s, "timers_checked", at=self.clock.now(), case_id=instance.case_id, instance_id=instance.id)
+
+    def _restart(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        """Retry of a start whose first steps failed: run them again from the start data."""
 
     def _ready_task(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, task_id: str):
         try:
@@ -295,24 +509,14 @@ class WorkflowEngine:
         if task.state != TaskState.READY or not task.task_spec.manual:
             done = self.completion_of(s, instance.id, task_id)
             if done is not None:
-                raise Conflict("already done", done_by=done[0], done_at=done[1])
+                raise Conflict("already done", done_by_id=done[0], done_at=done[1])
             raise Conflict("the task is no longer open")
         return task
-
-    def completion_of(self, s: Session, instance_id: int, task_id: str):
-        events = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id,
-                                                    AuditEvent.kind == "task_completed")
-                           .order_by(AuditEvent.id.desc()))
-        for event in events:
-            if event.detail.get("task_id") == task_id:
-                user = s.get(User, event.actor_id) if event.actor_id else None
-                return (user.full_name if user else None), event.created_at
-        return None
 
     def _step(self, instance_id: int, act, actor_id: int | None, pending: dict, *,
               claim: bool = False, due_before=None, allow_incident: bool = True) -> StepResult | None:
         try:
-            with self.db.transaction(serialised=True) as s, using_clock(self.clock):
+            with self.db.transaction(serialised=True) as s:
                 if claim:
                     instance = self._claim(s, instance_id, due_before)
                     if instance is None:
@@ -322,14 +526,13 @@ class WorkflowEngine:
                 if instance.status not in ("running", "incident"):
                     raise Conflict(f"the process is {instance.status}")
                 had_incident = instance.status == "incident"
-                case = s.get(Case, instance.case_id)
-                workflow = self.load_workflow(s, instance, actor_id)
-                act(s, instance, workflow, case)
+                workflow = self._restore_for_step(s, instance, actor_id, pending)
+                act(s, instance, workflow)
                 workflow.do_engine_steps()
-                self._persist(s, instance, workflow, case)
+                self._persist(s, instance, workflow)
                 if had_incident:
                     self._resolve_incidents(s, instance)
-                return StepResult(instance.id, case.id, instance.status)
+                return StepResult(instance.id, instance.case_id, instance.status)
         except StaleDataError:
             raise Conflict("the process was changed by someone else at the same time") from None
         except EngineError:
@@ -343,19 +546,31 @@ class WorkflowEngine:
             incident_id = self._open_incident(instance_id, message, spec_id, pending, actor_id)
             raise StepFailed(incident_id, message) from exc
 
-    def _persist(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, case: Case) -> None:
+    def _restore_for_step(self, s: Session, instance: ProcessInstance, actor_id, pending) -> BpmnWorkflow:
+        if pending.get("action") == "start" and not instance.state:
+            spec, subs = self.specs.get(instance.definition)
+            workflow = BpmnWorkflow(spec, subs, script_engine=self._script_engine(s, instance, actor_id))
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.set_data(**(pending.get("data") or {}))
+            return workflow
+        return self.load_workflow(s, instance, actor_id)
+
+    def _persist(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
         now = self.clock.now()
-        instance.state = dump_state(workflow)
+        state = dump_state(workflow, self.limits.max_state_nodes)
+        if not _data_size_ok(state, self.limits.max_state_bytes):
+            raise DataError(f"the process data is larger than {self.limits.max_state_bytes // 1000} kB")
+        instance.state = state
         instance.next_due_at = next_due(workflow)
         instance.updated_at = now
         if workflow.is_completed():
             instance.status, instance.completed_at, instance.next_due_at = "completed", now, None
-            record(s, "instance_completed", at=now, case_id=case.id, instance_id=instance.id)
+            record(s, "instance_completed", at=now, case_id=instance.case_id, instance_id=instance.id)
         else:
             instance.status = "running"
-        self._project(s, instance, workflow, case, now)
+        self._project(s, instance, workflow, now)
 
-    def _project(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, case: Case, now) -> None:
+    def _project(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now) -> None:
         """Write the open human tasks of this instance (insert new, delete finished)."""
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         existing = {row.task_id: row for row in
@@ -368,20 +583,39 @@ class WorkflowEngine:
                 continue
             spec = task.task_spec
             lane = spec.lane
-            properties = (getattr(spec, "extensions", None) or {}).get("properties", {})
-            holders = resolve_role(s, case.id, lane) if lane else []
+            properties = _properties(spec)
+            holders = self.hooks.resolve_role(s, instance.case_id, lane) if lane else []
             assignee = holders[0] if len(holders) == 1 else None
             if properties.get("assignee"):  # a per-task person, e.g. one member of a multi-instance
-                assignee = _as_user_id(sandbox.evaluate(properties["assignee"], dict(task.data)))
+                assignee = _as_user_id(self._evaluate(properties["assignee"], task.data))
             title = spec.bpmn_name or spec.bpmn_id
             if properties.get("titleDetail"):
-                title = f"{title} – {sandbox.evaluate(properties['titleDetail'], dict(task.data))}"
+                title = f"{title} – {_as_text(self._evaluate(properties['titleDetail'], task.data))}"
             s.add(OpenTask(
-                case_id=case.id, instance_id=instance.id, task_id=task_id, task_spec=spec.bpmn_id,
+                case_id=instance.case_id, instance_id=instance.id, task_id=task_id, task_spec=spec.bpmn_id,
                 title=title[:255], lane=lane, form=form_name(spec), assignee_id=assignee,
                 orphaned=assignee is None and not holders, created_at=now,
-                due_at=_due_date(properties.get("dueDate"), task.data) or _due_at(spec, now),
+                due_at=self._due_date(properties.get("dueDate"), task.data) or self._due_in(properties, now),
             ))
+
+    def _due_date(self, expression: str | None, data: dict):
+        """``dueDate``: an expression giving an ISO date (end of that day, Oslo) or datetime."""
+        if not expression:
+            return None
+        value = self._evaluate(expression, data)
+        if not value:
+            return None
+        try:
+            if len(str(value)) == 10:
+                return datetime.combine(date.fromisoformat(str(value)), time(23, 59), OSLO)
+            moment = datetime.fromisoformat(str(value))
+            return moment if moment.tzinfo else moment.replace(tzinfo=OSLO)
+        except ValueError:
+            return None
+
+    def _due_in(self, properties: dict, now):
+        due = properties.get("dueIn")
+        return durations.add_duration(now, due, self.limits.timers) if due else None
 
     def _resolve_incidents(self, s: Session, instance: ProcessInstance) -> None:
         for incident in s.scalars(select(Incident).where(Incident.instance_id == instance.id,
@@ -399,6 +633,7 @@ class WorkflowEngine:
     def _write_incident(self, s: Session, instance: ProcessInstance, message: str, spec_id: str | None,
                         pending: dict, actor_id: int | None) -> int:
         now = self.clock.now()
+        pending = _storable(pending)
         incident = s.scalar(select(Incident).where(Incident.instance_id == instance.id,
                                                    Incident.status == "open"))
         if incident is None:
@@ -413,46 +648,47 @@ class WorkflowEngine:
                instance_id=instance.id, incident_id=incident.id, message=message[:500], task=spec_id)
         return incident.id
 
-    def _create_failed_instance(self, case_id: int, process_id: str, state: dict,
+    def _failed_instance(self, s: Session, case_id: int, definition, data: dict, actor_id: int | None,
+                         message: str, spec_id: str | None) -> ProcessInstance:
+        """An instance whose first steps failed: no state yet; retry starts it from ``data``."""
+        now = self.clock.now()
+        instance = ProcessInstance(case_id=case_id, definition=definition, state={},
+                                   status="incident", created_at=now, updated_at=now)
+        s.add(instance)
+        s.flush()
+        record(s, "instance_started", at=now, actor_id=actor_id, case_id=case_id,
+               instance_id=instance.id, process=definition.process_id, version=definition.version)
+        self._write_incident(s, instance, message, spec_id, {"action": "start", "data": data}, actor_id)
+        return instance
+
+    def _create_failed_instance(self, case_id: int, process_id: str, data: dict,
                                 actor_id: int | None, message: str, spec_id: str | None) -> int:
         with self.db.transaction(serialised=True) as s:
             definition = latest_definition(s, process_id)
-            now = self.clock.now()
-            instance = ProcessInstance(case_id=case_id, definition=definition, state=state,
-                                       status="incident", created_at=now, updated_at=now)
-            s.add(instance)
-            s.flush()
-            record(s, "instance_started", at=now, actor_id=actor_id, case_id=case_id,
-                   instance_id=instance.id, process=process_id, version=definition.version)
-            return self._write_incident(s, instance, message, spec_id, {"action": "advance"}, actor_id)
+            instance = self._failed_instance(s, case_id, definition, data, actor_id, message, spec_id)
+            return s.scalar(select(Incident.id).where(Incident.instance_id == instance.id,
+                                                      Incident.status == "open"))
+
+
+def _properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def _storable(pending: dict) -> dict:
+    """What to redo, as JSON; data that cannot be stored is dropped (a retry could not use it)."""
+    try:
+        json.dumps(pending, allow_nan=False)
+        return pending
+    except (TypeError, ValueError):
+        return {**pending, "data": None}
 
 
 def _as_user_id(value) -> int | None:
     try:
-        return int(value) if value is not None else None
+        return int(value) if value is not None and not isinstance(value, bool) else None
     except (TypeError, ValueError):
         return None
 
 
-def _due_date(expression: str | None, data: dict):
-    """``dueDate``: a sandboxed expression giving an ISO date (end of that day, Oslo) or datetime."""
-    if not expression:
-        return None
-    value = sandbox.evaluate(expression, dict(data))
-    if not value:
-        return None
-    try:
-        if len(str(value)) == 10:
-            return datetime.combine(date.fromisoformat(str(value)), time(23, 59), OSLO)
-        moment = datetime.fromisoformat(str(value))
-        return moment if moment.tzinfo else moment.replace(tzinfo=OSLO)
-    except ValueError:
-        return None
-
-
-def _due_at(spec, now):
-    due = (getattr(spec, "extensions", None) or {}).get("properties", {}).get("dueIn")
-    if not due:
-        return None
-    parsed = TimerEventDefinition.parse_iso_duration(due)
-    return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+def _as_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)[:200]

@@ -1,57 +1,123 @@
-"""Timers: SpiffWorkflow reads the time with ``datetime.now``; we point that at the engine's
-Clock for the duration of a step (so tests and the demo can move time), interpret naive diagram
-dates in Europe/Oslo, and compute an instance's next due time for the worker."""
+"""Timers on the engine's clock, with bounded values.
+
+SpiffWorkflow's timer event definitions read the wall clock (``datetime.now``) and compute
+durations month by month, so ``P99999999Y`` would hang a step. We replace the three timer
+definitions in every parsed spec with subclasses that ask the workflow's script engine for the
+time (the engine's movable Clock) and parse values with ``durations`` (bounded by settings).
+Nothing is patched process-wide. ``next_due`` gives an instance's earliest pending timer for the
+worker.
+"""
 from __future__ import annotations
 
-import contextvars
-from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
+)
 
-from webapp.clock import OSLO, Clock
-
-_current_clock: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("clock", default=None)
-_real_datetime = datetime
-
-
-class _ClockedDatetime(datetime):
-    @classmethod
-    def now(cls, tz=None):
-        clock = _current_clock.get()
-        moment = clock.now() if clock is not None else _real_datetime.now(timezone.utc)
-        return moment.astimezone(tz) if tz is not None else moment.astimezone(OSLO).replace(tzinfo=None)
+from webapp.engine import durations
 
 
-spiff_timer.datetime = _ClockedDatetime
-spiff_timer.LOCALTZ = OSLO
+def _engine(my_task):
+    return my_task.workflow.top_workflow.script_engine
 
 
-@contextmanager
-def using_clock(clock: Clock):
-    token = _current_clock.set(clock)
-    try:
-        yield
-    finally:
-        _current_clock.reset(token)
+def _value(my_task, expression) -> str:
+    value = _engine(my_task).evaluate(my_task, expression)
+    if not isinstance(value, (str, datetime)):
+        raise durations.DurationError("a timer expression must give an ISO 8601 text")
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
-TIMER_TYPES = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+class ClockedTimeDate(TimeDateEventDefinition):
+    """A timer at a date/time (naive values are Oslo time)."""
+
+    def has_fired(self, my_task):
+        engine = _engine(my_task)
+        due = my_task._get_internal_data("event_value")
+        if due is None:
+            due = durations.parse_moment(_value(my_task, self.expression), engine.timer_limits).isoformat()
+            my_task._set_internal_data(event_value=due)
+        if datetime.fromisoformat(due) <= engine.now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
 
 
-def _as_datetime(value) -> datetime | None:
-    try:
-        if isinstance(value, dict):  # cycle timer
-            value = value.get("next")
-        if isinstance(value, datetime):
-            moment = value
+class ClockedDuration(DurationTimerEventDefinition):
+    """A timer a duration after the task was reached."""
+
+    def has_fired(self, my_task):
+        engine = _engine(my_task)
+        due = my_task._get_internal_data("event_value")
+        if due is None:
+            moment = durations.add_duration(engine.now(), _value(my_task, self.expression), engine.timer_limits)
+            due = moment.astimezone(timezone.utc).isoformat()
+            my_task._set_internal_data(event_value=due)
+        if datetime.fromisoformat(due) <= engine.now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedCycle(CycleTimerEventDefinition):
+    """A repeating timer (a bounded number of repetitions, a bounded interval)."""
+
+    def cycle_complete(self, my_task):
+        engine = _engine(my_task)
+        now = engine.now()
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            cycles, first, interval = durations.parse_cycle(_value(my_task, self.expression), now,
+                                                            engine.timer_limits)
+            value = {"cycles": cycles, "next": first.isoformat(), "duration": interval.total_seconds()}
+        ready = False
+        if value["cycles"] != 0:
+            following = datetime.fromisoformat(value["next"])
+            if following <= now:
+                value["next"] = (following + timedelta(seconds=value["duration"])).isoformat()
+                value["cycles"] -= 1
+                ready = True
         else:
-            moment = spiff_timer.TimerEventDefinition.get_datetime(str(value))
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=OSLO)
-    return _real_datetime.fromtimestamp(moment.timestamp(), timezone.utc)
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=value)
+        return ready
+
+
+_REPLACEMENTS = {
+    TimeDateEventDefinition: ClockedTimeDate,
+    DurationTimerEventDefinition: ClockedDuration,
+    CycleTimerEventDefinition: ClockedCycle,
+}
+
+#: serializer converters for our classes (the diff used by migration converts task specs)
+CONVERTERS = {cls: TimerConditionalEventDefinitionConverter for cls in _REPLACEMENTS.values()}
+
+
+def _replaced(definition):
+    if isinstance(definition, MultipleEventDefinition):
+        definition.event_definitions = [_replaced(d) for d in definition.event_definitions]
+        return definition
+    cls = _REPLACEMENTS.get(type(definition))
+    if cls is None:
+        return definition
+    clocked = cls.__new__(cls)
+    clocked.__dict__.update(definition.__dict__)
+    return clocked
+
+
+def install(spec, subprocess_specs) -> None:
+    """Swap SpiffWorkflow's timer definitions for ours in freshly parsed specs."""
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in process.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            if definition is not None:
+                task_spec.event_definition = _replaced(definition)
+
+
+TIMER_TYPES = {cls.__name__ for cls in _REPLACEMENTS.values()} | {
+    "TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
 
 def next_due(workflow) -> datetime | None:
@@ -60,7 +126,17 @@ def next_due(workflow) -> datetime | None:
     for event in workflow.waiting_events():
         if event.event_type not in TIMER_TYPES:
             continue
-        moment = _as_datetime(event.value)
-        if moment is not None and (due is None or moment < due):
+        value = event.value
+        if isinstance(value, dict):  # a cycle that has no more repetitions
+            continue
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except (TypeError, ValueError):
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc)
+        if due is None or moment < due:
             due = moment
     return due
+

@@ -1,9 +1,13 @@
 """Scheduling and recording evaluations. Each episode of processes/evaluation.bpmn holds one
-Evaluation row: the next one is scheduled when the previous one is recorded, so the cycle
-follows the municipality's interval setting as it is at that time."""
+Evaluation row. The domain computes the due day (``next_due``), creates the row and has the engine
+keep a *scheduled start* of the episode at midnight (Oslo) of that day: no instance waits months
+for it, and the then-current version of the diagram runs when it falls due. The next one is
+scheduled when the previous one is recorded, so the cycle follows the municipality's interval
+setting as it is at that time."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
+from typing import Callable
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
@@ -17,6 +21,9 @@ from webapp.evaluations.models import DECISIONS, Evaluation
 from webapp.settings.operations import get_setting
 
 EVALUATION_PROCESS = "evaluation"
+#: ``schedule_episode(process_id, due_at, data, key=None) -> scheduled start id``, bound to the
+#: caller's transaction (``HandlerContext.schedule_episode`` or ``engine.episode_scheduler``).
+ScheduleEpisode = Callable[..., int]
 #: A yearly need check between full evaluations (guideline 002: the need is assessed yearly).
 NEED_CHECK_MONTHS = 12
 
@@ -45,14 +52,42 @@ def next_due(session: Session, case: Case, today: date) -> tuple[str, date]:
     return "evaluation", full_due
 
 
-def schedule(session: Session, case: Case, *, instance_id: int, at: datetime, today: date) -> Evaluation:
+def start_data(evaluation: Evaluation) -> dict:
+    """Start data of the evaluation episode (the diagram reads ``evaluation["kind"]``)."""
+    return {"evaluation": {"evaluation_id": evaluation.id, "kind": evaluation.kind,
+                           "due_on": evaluation.due_on.isoformat()}}
+
+
+def scheduled_key(evaluation_id: int) -> str:
+    """The scheduled start's reference to its evaluation."""
+    return f"evaluation:{evaluation_id}"
+
+
+def schedule(session: Session, case: Case, *, at: datetime, today: date, actor_id: int | None = None,
+             schedule_episode: ScheduleEpisode) -> Evaluation:
+    """The case's next evaluation (or need check) and the scheduled start of its episode at the
+    start of its due day, in the caller's transaction."""
     kind, due_on = next_due(session, case, today)
-    evaluation = Evaluation(case_id=case.id, instance_id=instance_id, kind=kind, due_on=due_on, created_at=at)
+    evaluation = Evaluation(case_id=case.id, instance_id=None, kind=kind, due_on=due_on, status="scheduled",
+                            created_at=at)
     session.add(evaluation)
     session.flush()
-    record(session, "evaluation_scheduled", at=at, actor_id=None, case_id=case.id,
+    record(session, "evaluation_scheduled", at=at, actor_id=actor_id, case_id=case.id,
            title=("Evaluering planlagt" if kind == "evaluation" else "Årlig vurdering av behovet planlagt")
            + f" {due_on:%d.%m.%Y}", evaluation_id=evaluation.id, kind=kind, due_on=due_on.isoformat())
+    schedule_episode(EVALUATION_PROCESS, datetime.combine(due_on, time(0, 0), OSLO), start_data(evaluation),
+                     key=scheduled_key(evaluation.id))
+    return evaluation
+
+
+def begin(session: Session, evaluation: Evaluation, *, instance_id: int, at: datetime) -> Evaluation:
+    """The evaluation fell due and its episode started: link the row to the episode."""
+    if evaluation.status != "scheduled":
+        raise DomainError("Evalueringen er ikke lenger planlagt.")
+    evaluation.instance_id = instance_id
+    record(session, "evaluation_due", at=at, actor_id=None, case_id=evaluation.case_id, instance_id=instance_id,
+           title=("Tid for evaluering" if evaluation.kind == "evaluation" else "Tid for årlig vurdering av behovet"),
+           evaluation_id=evaluation.id, kind=evaluation.kind)
     return evaluation
 
 
@@ -88,6 +123,8 @@ def record_evaluation(session: Session, evaluation: Evaluation, answers: dict, *
 
 
 def cancel_scheduled(session: Session, case_id: int, *, at: datetime, actor_id: int | None, reason: str) -> int:
+    """Mark the case's scheduled evaluations cancelled (closing; the engine cancels their
+    scheduled starts with the other episodes)."""
     rows = session.scalars(select(Evaluation).where(Evaluation.case_id == case_id,
                                                     Evaluation.status == "scheduled")).all()
     for evaluation in rows:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +18,9 @@ from webapp.clock import OSLO
 
 #: members who can take part in a meeting's work (not the person, guardians or relatives)
 SERVICE_ROLES = ("koordinator", "medlem")
+
+#: The process each meeting runs in (planning, invitation, the meeting, the minutes).
+MEETING_PROCESS = "meeting"
 
 
 def local_start(day: date, at: time) -> datetime:
@@ -34,6 +38,45 @@ def create_meeting(session: Session, case: Case, *, at: datetime, actor_id: int 
     record(session, "meeting_created", at=at, actor_id=actor_id, case_id=case.id,
            title=f"Møte {number} opprettet", meeting_id=meeting.id, number=number)
     return meeting
+
+
+def planning_starts_at(session: Session, meeting: Meeting) -> datetime | None:
+    """When the meeting's episode starts: midnight (Oslo) the notice period (``notice_days``) plus
+    the planning lead time (``meeting_planning_days``) before the meeting's day; None without a day."""
+    if meeting.starts_at is None:
+        return None
+    days = int(get_setting(session, "notice_days")) + int(get_setting(session, "meeting_planning_days"))
+    return datetime.combine(meeting.starts_at.astimezone(OSLO).date() - timedelta(days=days), time(0, 0), OSLO)
+
+
+def scheduled_key(meeting_id: int) -> str:
+    """The scheduled start's reference to its meeting."""
+    return f"meeting:{meeting_id}"
+
+
+def start_planning(session: Session, meeting: Meeting, data: dict, *, at: datetime, actor_id: int | None,
+                   start_episode: Callable[[str, dict], int], schedule_episode: Callable[..., int]) -> datetime:
+    """The meeting's episode: a scheduled start a lead time before the meeting, or started at once
+    when that moment has passed (the episode's first step links it to the meeting). Returns when
+    it starts."""
+    due_at = planning_starts_at(session, meeting)
+    if due_at is None or due_at <= at:
+        start_episode(MEETING_PROCESS, data)
+        return at
+    schedule_episode(MEETING_PROCESS, due_at, data, key=scheduled_key(meeting.id))
+    record(session, "meeting_planning_scheduled", at=at, actor_id=actor_id, case_id=meeting.case_id,
+           title=f"Planleggingen av møte {meeting.number} starter {due_at.astimezone(OSLO):%d.%m.%Y}",
+           meeting_id=meeting.id, starts_at=due_at.isoformat())
+    return due_at
+
+
+def begin_planning(session: Session, meeting: Meeting, *, instance_id: int, at: datetime) -> None:
+    """The meeting's episode has started (its first step)."""
+    if meeting.status != "planned":
+        raise DomainError("Møtet er ikke lenger planlagt.")
+    meeting.instance_id = instance_id
+    record(session, "meeting_planning_started", at=at, case_id=meeting.case_id, instance_id=instance_id,
+           title=f"Planleggingen av møte {meeting.number} er startet", meeting_id=meeting.id)
 
 
 def current_meeting(session: Session, case_id: int) -> Meeting | None:

@@ -59,9 +59,10 @@ def send_due(db: Database, clock: Clock, host: str | None, port: int, sender: st
                     break
                 message.attempts += 1
                 try:
+                    email = build_email(message, sender)
                     smtp = smtp or smtplib.SMTP(host, port, timeout=20)
-                    smtp.send_message(build_email(message, sender))
-                except (OSError, smtplib.SMTPException) as exc:
+                    smtp.send_message(email)
+                except Exception as exc:  # one bad message never holds back the others
                     _close(smtp)
                     smtp = None
                     message.last_error = f"{type(exc).__name__}: {exc}"[:1000]

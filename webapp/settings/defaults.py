@@ -37,6 +37,10 @@ DEFINITIONS: dict[str, SettingDefinition] = {d.key: d for d in [
                       "002 (Salangen): samtykket gjelder inntil annen beskjed blir gitt"),
     SettingDefinition("notice_days", 14, "int", "Innkalling sendes minst så mange dager før møtet",
                       "002 (Salangen) og 003 (Lund): minimum 14 dager"),
+    SettingDefinition("meeting_planning_days", 14, "int",
+                      "Planleggingen av neste møte starter så mange dager før fristen for innkallingen",
+                      "Kommunens valg: 000 (Østre Toten) og 001: saker meldes inn og møtene avtales i god tid; "
+                      "001: personens behov og ønsker avklares i forkant av møtet"),
     SettingDefinition("meeting_minutes_default", 90, "int", "Standard møtelengde (minutter)",
                       "002 (Salangen): 1,5 timer"),
     SettingDefinition("coordinator_may_take_minutes", True, "bool",

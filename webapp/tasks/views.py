@@ -6,8 +6,8 @@ from webapp.audit.operations import log_access
 from webapp.auth.access import login_required
 from webapp.cases.access import Access, case_access
 from webapp.cases.models import Case
+from webapp.auth.models import User
 from webapp.engine.models import ProcessInstance
-from webapp.engine.progress import episode_steps
 from webapp.engine.runtime import Conflict, NotFound, StepFailed
 from webapp.services import db_session, services
 from webapp.taskforms.options import option_source
@@ -45,12 +45,12 @@ def task(instance_id: int, task_id: str):
         done = engine.completion_of(session, instance_id, task_id)
         if done is None:
             abort(404)
-        return render_template("tasks/conflict.html", done_by=done[0], done_at=done[1],
-                               case_id=instance.case_id), 409
+        return _conflict(session, instance.case_id, *done)
     case = session.get(Case, instance.case_id)
     now, today = services().clock.now(), services().clock.today()
     options = option_source(session, case, today)
-    schema = instance.definition.forms.get(open_task.form, {"type": "object", "properties": {}})
+    view = engine.task_view(session, instance, open_task.task_spec, task_id)
+    schema, properties, data = view.schema, view.properties, view.data
     values, errors, status = {}, {}, 200
     if request.method == "POST":
         submission = read_submission(schema, request.form, today=today, options=options)
@@ -58,8 +58,7 @@ def task(instance_id: int, task_id: str):
             try:
                 result = engine.complete_task(instance_id, task_id, submission.data, actor_id=g.user.id)
             except Conflict as exc:
-                return render_template("tasks/conflict.html", done_by=exc.done_by, done_at=exc.done_at,
-                                       case_id=instance.case_id), 409
+                return _conflict(session, instance.case_id, exc.done_by_id, exc.done_at)
             except NotFound:
                 abort(404)
             except StepFailed as exc:
@@ -72,10 +71,6 @@ def task(instance_id: int, task_id: str):
                                         task_id=following.task_id))
             return redirect(url_for("cases.show", case_id=result.case_id))
         values, errors, status = submission.values, submission.errors, 400
-    spec, _subs = engine.specs.get(instance.definition)
-    task_spec = _task_spec(spec, open_task.task_spec)
-    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
-    data = engine.task_data(session, instance, task_id)
     if request.method == "GET":
         defaults = DEFAULTS.get(properties.get("formDefaults"))
         values = defaults(session, case, data, today) if defaults else {}
@@ -86,11 +81,12 @@ def task(instance_id: int, task_id: str):
     return render_template(
         "tasks/task.html", open_task=open_task, instance=instance, case=case, schema=schema,
         fields=fields_of(schema, options), values=values, errors=errors,
-        steps=episode_steps(session, spec, instance), panel=panel,
-        guideline=getattr(task_spec, "documentation", None)), status
+        steps=engine.episode_steps(session, instance), panel=panel,
+        guideline=view.documentation), status
 
 
-def _task_spec(spec, bpmn_id: str):
-    """The user task's spec (a multi-instance's inner task carries the properties)."""
-    candidates = [ts for ts in spec.task_specs.values() if getattr(ts, "bpmn_id", None) == bpmn_id]
-    return next((ts for ts in candidates if getattr(ts, "manual", False)), candidates[0] if candidates else None)
+def _conflict(session, case_id: int, done_by_id: int | None, done_at):
+    """Someone else did this step first (HTTP 409), named."""
+    user = session.get(User, done_by_id) if done_by_id else None
+    return render_template("tasks/conflict.html", done_by=user.full_name if user else None,
+                           done_at=done_at, case_id=case_id), 409

@@ -1,12 +1,13 @@
 """State changes of transitions and their reviews; each writes its audit event.
 
-A transition is planned with its own ``transition_review`` episode, which waits until
-``review_from`` and then guides the coordinator through the review of the composition. A changed
-composition takes effect only when the person is informed and the consent renewed
-(guideline 002 Salangen)."""
+A transition is planned with a *scheduled start* of its ``transition_review`` episode at midnight
+(Oslo) of ``review_from`` (at once when that moment has passed): no instance waits years for the
+day, and the version of the diagram current on that day runs. The episode guides the coordinator
+through the review of the composition. A changed composition takes effect only when the person is
+informed and the consent renewed (guideline 002 Salangen)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Callable
 
 from dateutil.relativedelta import relativedelta
@@ -19,7 +20,7 @@ from webapp.cases import operations as case_ops
 from webapp.cases.models import Case, CaseMember, Consent
 from webapp.cases.roles import resolve_role
 from webapp.cases.operations import DomainError
-from webapp.clock import OSLO, start_of_day
+from webapp.clock import OSLO
 from webapp.engine.models import OpenTask
 from webapp.meetings.models import Matter, Meeting
 from webapp.meetings.operations import submit_matter
@@ -42,6 +43,9 @@ CONSENT_STATEMENTS = ("statement_composition", "statement_confidential", "statem
 
 #: ``start_episode(process_id, data) -> instance id``, bound to the caller's transaction.
 StartEpisode = Callable[[str, dict], int]
+#: ``schedule_episode(process_id, due_at, data, key=None) -> scheduled start id``, bound to the
+#: caller's transaction.
+ScheduleEpisode = Callable[..., int]
 
 
 def _today(at: datetime) -> date:
@@ -55,16 +59,27 @@ def review_start(session: Session, on_date: date, today: date) -> date:
 
 
 def review_start_data(transition: Transition) -> dict:
-    """Start data of a review episode: its timer fires at the start of ``review_from``."""
+    """Start data of a review episode."""
     return {"transition_id": transition.id,
-            "transition_title": f"{transition.label} {transition.on_date:%d.%m.%Y}",
-            "review_at": start_of_day(transition.review_from)}
+            "transition_title": f"{transition.label} {transition.on_date:%d.%m.%Y}"}
+
+
+def review_key(transition_id: int) -> str:
+    """The scheduled start's reference to its transition (to cancel it with the transition)."""
+    return f"transition:{transition_id}"
+
+
+def review_starts_at(transition: Transition) -> datetime:
+    """Midnight in Oslo at the start of ``review_from``."""
+    return datetime.combine(transition.review_from, time(0, 0), OSLO)
 
 
 def plan_transition(session: Session, case: Case, *, kind: str, on_date: date, source: str, at: datetime,
-                    actor_id: int | None, start_episode: StartEpisode, description: str | None = None,
-                    review_from: date | None = None) -> Transition:
-    """A transition and the start of its review episode, in the caller's transaction."""
+                    actor_id: int | None, start_episode: StartEpisode, schedule_episode: ScheduleEpisode,
+                    description: str | None = None, review_from: date | None = None) -> Transition:
+    """A transition and its review episode, in the caller's transaction: a scheduled start at the
+    start of ``review_from``, or started at once when that moment has passed (the episode's first
+    step links it to the transition)."""
     if kind not in TRANSITION_KINDS:
         raise DomainError("Ukjent type overgang.")
     today = _today(at)
@@ -79,12 +94,16 @@ def plan_transition(session: Session, case: Case, *, kind: str, on_date: date, s
     record(session, "transition_planned", at=at, actor_id=actor_id, case_id=case.id,
            title=f"Overgang planlagt: {transition.label} {on_date:%d.%m.%Y}", transition_id=transition.id,
            kind=kind, on_date=on_date.isoformat(), review_from=transition.review_from.isoformat(), source=source)
-    transition.instance_id = start_episode(REVIEW_PROCESS, review_start_data(transition))
+    due_at = review_starts_at(transition)
+    if due_at <= at:
+        start_episode(REVIEW_PROCESS, review_start_data(transition))
+    else:
+        schedule_episode(REVIEW_PROCESS, due_at, review_start_data(transition), key=review_key(transition.id))
     return transition
 
 
 def plan_from_birth_date(session: Session, case: Case, *, today: date, at: datetime, actor_id: int | None,
-                         start_episode: StartEpisode) -> int:
+                         start_episode: StartEpisode, schedule_episode: ScheduleEpisode) -> int:
     """The school stages and adulthood still ahead of the person, each with its review episode;
     kinds already planned (or reviewed) are skipped, so it is safe to call again."""
     person = case.person
@@ -97,26 +116,30 @@ def plan_from_birth_date(session: Session, case: Case, *, today: date, at: datet
         if on_date <= today or kind in known:
             continue
         plan_transition(session, case, kind=kind, on_date=on_date, source="birth_date", at=at,
-                        actor_id=actor_id, start_episode=start_episode)
+                        actor_id=actor_id, start_episode=start_episode, schedule_episode=schedule_episode)
         planned += 1
     return planned
 
 
 def start_composition_review(session: Session, case: Case, *, at: datetime, actor_id: int | None,
-                             start_episode: StartEpisode, reason: str) -> Transition:
+                             start_episode: StartEpisode, schedule_episode: ScheduleEpisode,
+                             reason: str) -> Transition:
     """A review of the composition that starts at once (an evaluation decided to change it)."""
     today = _today(at)
     return plan_transition(session, case, kind="composition_change", on_date=today, review_from=today,
                            source="evaluation", description=reason, at=at, actor_id=actor_id,
-                           start_episode=start_episode)
+                           start_episode=start_episode, schedule_episode=schedule_episode)
 
 
-def begin_review(session: Session, transition: Transition, *, at: datetime, actor_id: int | None) -> None:
+def begin_review(session: Session, transition: Transition, *, instance_id: int, at: datetime,
+                 actor_id: int | None) -> None:
+    """The review episode has started (the first step of ``instance_id``)."""
     if transition.status != "planned":
         raise DomainError("Overgangen er ikke lenger planlagt.")
-    transition.status = "under_review"
+    transition.status, transition.instance_id = "under_review", instance_id
     record(session, "transition_review_started", at=at, actor_id=actor_id, case_id=transition.case_id,
-           title=f"Gjennomgang før overgangen startet: {transition.label}", transition_id=transition.id)
+           instance_id=instance_id, title=f"Gjennomgang før overgangen startet: {transition.label}",
+           transition_id=transition.id)
 
 
 def record_review(session: Session, transition: Transition, *, composition_changed: bool, handover: list[dict],
@@ -291,7 +314,8 @@ def reassign_coordinator_tasks(session: Session, case_id: int, from_user_id: int
 
 def cancel_transition(session: Session, transition: Transition, *, reason: str, at: datetime,
                       actor_id: int | None) -> None:
-    """Mark a planned or ongoing review cancelled (the caller cancels its episode)."""
+    """Mark a planned or ongoing review cancelled (the caller cancels its scheduled start or its
+    running episode)."""
     if transition.status not in OPEN_STATUSES:
         raise DomainError("Overgangen er allerede gjennomgått eller avbrutt.")
     transition.status = "cancelled"
@@ -300,7 +324,8 @@ def cancel_transition(session: Session, transition: Transition, *, reason: str, 
 
 
 def cancel_open(session: Session, case_id: int, *, at: datetime, actor_id: int | None, reason: str) -> int:
-    """Cancel every planned or ongoing transition review of a case (closing cancels the episodes)."""
+    """Cancel every planned or ongoing transition review of a case (closing cancels the episodes
+    and the scheduled starts)."""
     open_ones = session.scalars(select(Transition).where(Transition.case_id == case_id,
                                                          Transition.status.in_(OPEN_STATUSES))).all()
     for transition in open_ones:

@@ -33,7 +33,8 @@ def test_change_settings(admin, services):
     assert 'id="s-notice_days"' in page.text and 'value="14"' in page.text and "002 (Salangen)" in page.text
     token = csrf_token(page.text)
     form = {"csrf_token": token, "notice_days": "10", "child_coordinator_below_age": "18", "relay_log_max_age": "18",
-            "consent_valid_months": "0", "meeting_minutes_default": "90", "evaluation_interval_months": "24",
+            "consent_valid_months": "0", "meeting_planning_days": "14", "meeting_minutes_default": "90",
+            "evaluation_interval_months": "24",
             "coordinating_unit_appoints": "on", "uses_relay_log": "on", "minutes_approval": "members",
             "minutes_approval_days": "7", "reminder_days_before": "2", "measure_reminder_days": "7",
             "coordinator_may_take_minutes": "on", "minute_taker_rotates": "on", "need_check_yearly": "on",

@@ -1,7 +1,7 @@
 """A small municipality for establishment tests: the real process library, users per persona."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -65,8 +65,15 @@ CONSENT = {"consent_decision": "gitt", "statement_composition": True, "statement
            "signed_how": "paper", "signed_on": date.today().isoformat()}
 
 
-def establish(services, users, *, until: str = "active", born: str = "2019-05-20") -> int:
-    """Walk a case through establishment up to ``until`` (appointed, consented, proposed, active)."""
+#: The first meeting three weeks ahead: within the notice period plus the planning lead time
+#: (14 + 14 days by default), so its episode starts at once and its planning step is open.
+FIRST_MEETING_IN = timedelta(days=21)
+
+
+def establish(services, users, *, until: str = "active", born: str = "2019-05-20",
+              first_meeting: date | None = None) -> int:
+    """Walk a case through establishment up to ``until`` (appointed, consented, proposed, active);
+    the first meeting is ``first_meeting`` (default: three weeks ahead)."""
     case_id = wish(services, users, born=born)
     complete(services, case_id, "appoint", {**APPOINT, "coordinator_user_id": str(users["kari"])}, users["ke"])
     if until == "appointed":
@@ -82,5 +89,6 @@ def establish(services, users, *, until: str = "active", born: str = "2019-05-20
     complete(services, case_id, "confirm", {"participates": "ja", "mandate": "Skolen"}, users["siri"], users["siri"])
     complete(services, case_id, "confirm", {"participates": "ja", "mandate": "Lege"}, users["kari"], users["kari"])
     complete(services, case_id, "plan_need", {"plan_need": "yes"}, users["kari"])
-    complete(services, case_id, "first_meeting", {"first_meeting_date": "2030-01-15"}, users["kari"])
+    first_meeting = first_meeting or services.clock.today() + FIRST_MEETING_IN
+    complete(services, case_id, "first_meeting", {"first_meeting_date": first_meeting.isoformat()}, users["kari"])
     return case_id

@@ -11,7 +11,7 @@ def test_deploy_creates_versions_only_on_change(services, tmp_path):
     folder = tmp_path / "processes"
     shutil.copytree(DIAGRAMS, folder, ignore=shutil.ignore_patterns("bad_*"))
     first = deploy_test_diagrams(services, folder)
-    assert {d.process_id for d in first} == {"two_steps", "timers", "failing"}
+    assert {d.process_id for d in first} == {"two_steps", "timers", "failing", "data_driven"}
     assert all(d.version == 1 for d in first)
 
     assert deploy_test_diagrams(services, folder) == []  # same content: nothing new

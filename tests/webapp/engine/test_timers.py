@@ -56,7 +56,7 @@ def test_two_workers_fire_each_timer_exactly_once(deployed, db_url):
     case_id, user_id = make_case(services)
     ids = [services.engine.start(case_id, "timers", actor_id=user_id).instance_id for _ in range(6)]
     services.clock.advance(timedelta(days=2))
-    workers = [WorkflowEngine(services.db, services.clock, services.engine.handlers) for _ in range(2)]
+    workers = [WorkflowEngine(services.db, services.clock, services.engine.hooks) for _ in range(2)]
     barrier = threading.Barrier(2)
     counts = []
 

@@ -1,0 +1,101 @@
+"""Episodes start when they fall due: a scheduled start becomes an instance of the version
+current then, exactly once, also with two workers at the same time."""
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from tests.conftest import DIAGRAMS, deploy_test_diagrams
+from tests.webapp.engine.helpers import make_case
+from webapp.engine.models import OpenTask, ProcessInstance, ScheduledStart
+from webapp.engine.runtime import WorkflowEngine
+
+
+def schedule(services, case_id, process_id, due_in: timedelta, data=None, key=None) -> int:
+    with services.db.transaction() as s:
+        return services.engine.schedule_in(s, case_id, process_id, services.clock.now() + due_in,
+                                           data or {}, key=key)
+
+
+def test_nothing_runs_before_it_is_due_and_the_then_current_version_starts(services, tmp_path):
+    deploy_test_diagrams(services)
+    case_id, user_id = make_case(services, roles=("koordinator", "medlem"))
+    row_id = schedule(services, case_id, "two_steps", timedelta(days=400), {"x": 3}, key="review:1")
+    assert services.engine.fire_due_timers() == 0
+    with services.db.session() as s:
+        assert s.scalar(select(func.count(ProcessInstance.id))) == 0
+
+    # a new version is deployed while the start waits
+    changed = tmp_path / "v2"
+    shutil.copytree(DIAGRAMS, changed)
+    path = changed / "two_steps.bpmn"
+    path.write_text(path.read_text().replace('name="Første steg"', 'name="Første steg (ny)"'))
+    deploy_test_diagrams(services, changed, DIAGRAMS / "forms")
+
+    services.clock.advance(timedelta(days=401))
+    assert services.engine.fire_due_timers() == 1
+    with services.db.session() as s:
+        row = s.get(ScheduledStart, row_id)
+        instance = s.get(ProcessInstance, row.instance_id)
+        assert (row.status, instance.definition.version) == ("started", 2)
+        assert [t.title for t in s.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))] == [
+            "Første steg (ny)"]
+        assert services.engine.task_data(s, instance, s.scalar(select(OpenTask.task_id)))["x"] == 3
+    assert services.engine.fire_due_timers() == 0  # exactly once
+
+
+def test_cancelled_starts_never_run(services):
+    deploy_test_diagrams(services)
+    case_id, _user_id = make_case(services)
+    schedule(services, case_id, "two_steps", timedelta(days=1), key="a")
+    schedule(services, case_id, "two_steps", timedelta(days=1), key="b")
+    with services.db.transaction() as s:
+        assert services.engine.cancel_scheduled_in(s, case_id, key="a", reason="Overgangen er avbrutt") == 1
+    services.clock.advance(timedelta(days=2))
+    assert services.engine.fire_due_timers() == 1
+    with services.db.session() as s:
+        statuses = dict(s.execute(select(ScheduledStart.key, ScheduledStart.status)).all())
+    assert statuses == {"a": "cancelled", "b": "started"}
+
+
+def test_two_workers_start_each_scheduled_episode_exactly_once(services):
+    deploy_test_diagrams(services)
+    case_id, _user_id = make_case(services)
+    ids = [schedule(services, case_id, "two_steps", timedelta(hours=1), {"x": i}) for i in range(8)]
+    services.clock.advance(timedelta(hours=2))
+    workers = [WorkflowEngine(services.db, services.clock, services.engine.hooks) for _ in range(2)]
+    barrier, counts = threading.Barrier(2), []
+
+    def work(engine):
+        barrier.wait()
+        counts.append(engine.fire_due_timers())
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(counts) == 8
+    with services.db.session() as s:
+        rows = s.scalars(select(ScheduledStart).where(ScheduledStart.id.in_(ids))).all()
+        assert {r.status for r in rows} == {"started"}
+        assert len({r.instance_id for r in rows}) == 8
+        assert s.scalar(select(func.count(ProcessInstance.id))) == 8
+
+
+def test_a_start_that_fails_keeps_its_instance_with_an_incident(services):
+    deploy_test_diagrams(services)
+    case_id, _user_id = make_case(services)
+    schedule(services, case_id, "data_driven", timedelta(minutes=5), {"wait_for": "P99999999Y", "how_many": None})
+    schedule(services, case_id, "two_steps", timedelta(minutes=5), {"x": 1})
+    services.clock.advance(timedelta(minutes=10))
+    assert services.engine.fire_due_timers() == 2
+    with services.db.session() as s:
+        statuses = sorted(s.scalars(select(ProcessInstance.status)).all())
+        assert statuses == ["incident", "running"]
+        assert s.scalar(select(func.count(ScheduledStart.id)).where(ScheduledStart.status == "pending")) == 0
+        incident_instance = s.scalar(select(ProcessInstance).where(ProcessInstance.status == "incident"))
+        assert incident_instance.definition.process_id == "data_driven"
