@@ -1,5 +1,6 @@
-"""Consent withdrawal: one transaction that records it, stops the case's running episodes, starts
-the closing (guideline: the group cannot go on without consent) and tells the coordinating unit."""
+"""Consent withdrawal: one transaction that records it, stops the case's running and scheduled
+episodes, starts the closing (guideline: the group cannot go on without consent) and tells the
+coordinating unit."""
 from __future__ import annotations
 
 
@@ -20,6 +21,8 @@ def withdraw(services, case_id: int, *, stated_by: str, reason: str, actor_id: i
             if instance.definition.process_id in OUTLIVES_GROUP:
                 continue
             services.engine.cancel_in(s, instance, "Samtykket er trukket tilbake", actor_id=actor_id)
+        services.engine.cancel_scheduled_in(s, case_id, reason="Samtykket er trukket tilbake", actor_id=actor_id,
+                                            keep=OUTLIVES_GROUP)
         start_closing(s, case, initiated_by="consent_withdrawal", requested_by_name=stated_by,
                       request_reason=reason, at=now, actor_id=actor_id,
                       start_episode=services.engine.episode_starter(s, case.id, actor_id=actor_id))

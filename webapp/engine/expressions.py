@@ -407,7 +407,7 @@ class _Evaluator:
 
     def number(self, value: Any) -> Any:
         if type(value) is int and not -self.int_bound < value < self.int_bound:
-            raise ExpressionError(f"a number would have more than {self.limits.max_int_digits} digits")
+            raise self.digits()
         if type(value) is float and not math.isfinite(value):
             raise ExpressionError("a number is too large")
         return value
@@ -473,8 +473,7 @@ class _Evaluator:
         if _is_number(a) and _is_number(b):
             for value in (a, b):
                 if type(value) is int and value.bit_length() > self.int_bits:
-                    raise ExpressionError(
-                        f"a number has more than {self.limits.max_int_digits} digits")
+                    raise self.digits()
             if op in (ast.Div, ast.FloorDiv, ast.Mod) and b == 0:
                 raise ExpressionError("division by zero")
             return self.number(_ARITHMETIC[op](a, b))
@@ -651,40 +650,32 @@ class _Evaluator:
         self.alloc(1 + len(result))
         return result
 
+    def digits(self) -> ExpressionError:
+        return ExpressionError(f"a number would have more than {self.limits.max_int_digits} digits")
+
     def _fn_len(self, value: Any) -> int:
         if type(value) in (str, list, dict):
             return len(value)
         raise ExpressionError(f"cannot take the length of {_kind(value)}")
 
-    def _fn_str(self, value: Any) -> str:
-        return self.text(value)
-
     def _fn_int(self, value: Any) -> int:
         kind = type(value)
-        if kind is bool:
-            return int(value)
-        if kind is int:
-            return self.number(value)
-        if kind is float:
-            if not abs(value) < self.int_bound:   # also refuses inf and nan
-                raise ExpressionError(f"a number would have more than {self.limits.max_int_digits} digits")
-            return int(value)
+        if kind is float and not abs(value) < self.int_bound:   # also refuses inf and nan
+            raise self.digits()
         if kind is str:
-            if len(value) > self.limits.max_int_digits + 100:
-                raise ExpressionError(f"a number has more than {self.limits.max_int_digits} digits")
-            digits = value.strip().lstrip("+-")
-            if len(digits) > self.limits.max_int_digits:
-                raise ExpressionError(f"a number has more than {self.limits.max_int_digits} digits")
+            if len(value) > self.limits.max_size or \
+                    len(value.strip().lstrip("+-")) > self.limits.max_int_digits:
+                raise self.digits()       # checked before int() does quadratic work
             try:
                 return int(value)
             except ValueError:
                 raise ExpressionError(f"cannot turn {_quote(value)} into a whole number") from None
+        if kind in (bool, int, float):
+            return self.number(int(value))
         raise ExpressionError(f"cannot turn {_kind(value)} into a whole number")
 
     def _fn_float(self, value: Any) -> float:
         kind = type(value)
-        if kind is int:
-            self.number(value)
         if kind is str and len(value) <= 1000:
             try:
                 return self.number(float(value))
@@ -692,27 +683,20 @@ class _Evaluator:
                 raise ExpressionError(f"cannot turn {_quote(value)} into a number") from None
         if kind not in (bool, int, float):
             raise ExpressionError(f"cannot turn {_kind(value)} into a number")
-        return self.number(float(value))
-
-    def _fn_bool(self, value: Any) -> bool:
-        return self.truth(value)
+        return self.number(float(self.number(value)))
 
     def _fn_abs(self, value: Any) -> int | float:
         if not _is_number(value):
             raise ExpressionError(f"cannot take abs() of {_kind(value)}")
         return self.number(abs(value))
 
-    def _extreme(self, pick: Any, args: list) -> Any:
+    def _extreme(self, pick: Any, args: tuple) -> Any:
+        """min() and max() of one list or of several values, all of one orderable kind."""
         name = pick.__name__
-        if len(args) == 1:
-            if type(args[0]) is not list:
-                raise ExpressionError(f"{name}() needs a list or several values")
-            items = args[0]
-            self.measure(items)
-        else:
-            items, size = args, 0
-            for item in items:
-                size += self.measure(item, self.limits.max_size - size)
+        if len(args) == 1 and type(args[0]) is not list:
+            raise ExpressionError(f"{name}() needs a list or several values")
+        items = args[0] if len(args) == 1 else args
+        self.measure(list(items) if len(args) > 1 else items)
         if not items:
             raise ExpressionError(f"{name}() of an empty list")
         kinds = {_order_kind(item) for item in items}
@@ -721,18 +705,12 @@ class _Evaluator:
         self.spend(len(items) >> 3)
         return pick(items)
 
-    def _fn_min(self, *args: Any) -> Any:
-        return self._extreme(min, list(args))
-
-    def _fn_max(self, *args: Any) -> Any:
-        return self._extreme(max, list(args))
-
     def _fn_round(self, value: Any, places: Any = None) -> int | float:
         if not _is_number(value):
             raise ExpressionError(f"cannot round {_kind(value)}")
         if places is None:
             if not abs(value) < self.int_bound:
-                raise ExpressionError(f"a number would have more than {self.limits.max_int_digits} digits")
+                raise self.digits()
             return round(value)
         if type(places) is not int or not 0 <= places <= 15:
             raise ExpressionError("round() takes a number of decimals from 0 to 15")
@@ -746,42 +724,22 @@ class _Evaluator:
         self.alloc(1 + grows * len(value))
         return change(value)
 
-    def _fn_lower(self, value: Any) -> str:
-        return self._string_op(value, "lower", str.lower)
-
-    def _fn_upper(self, value: Any) -> str:
-        return self._string_op(value, "upper", str.upper)
-
-    def _fn_strip(self, value: Any) -> str:
-        return self._string_op(value, "strip", str.strip)
-
-    def _fn_date(self, value: Any) -> date:
-        if type(value) is datetime:
-            return value.date()
-        if type(value) is date:
-            return value
-        if type(value) is str and len(value) <= 64:
-            for parse in (date.fromisoformat, lambda text: datetime.fromisoformat(text).date()):
-                try:
-                    return parse(value)
-                except ValueError:
-                    pass
-        shown = _quote(value) if type(value) is str else _kind(value)
-        raise ExpressionError(f"cannot turn {shown} into a date (expected YYYY-MM-DD)")
-
-    def _fn_datetime(self, value: Any) -> datetime:
-        if type(value) is datetime:
-            return value
-        if type(value) is date:
-            return datetime(value.year, value.month, value.day)
+    def _fn_date(self, value: Any, with_time: bool = False) -> date:
+        """date(x) and datetime(x): from ISO text, or from the other kind of date."""
         if type(value) is str and len(value) <= 64:
             try:
-                return datetime.fromisoformat(value)
+                moment = datetime.fromisoformat(value)     # also reads plain dates
+                return moment if with_time else moment.date()
             except ValueError:
                 pass
+        elif type(value) in (date, datetime):
+            if with_time:
+                return value if type(value) is datetime else datetime(value.year, value.month, value.day)
+            return value.date() if type(value) is datetime else value
         shown = _quote(value) if type(value) is str else _kind(value)
-        raise ExpressionError(
-            f"cannot turn {shown} into a date and time (expected YYYY-MM-DDTHH:MM)")
+        expected = "YYYY-MM-DDTHH:MM" if with_time else "YYYY-MM-DD"
+        raise ExpressionError(f"cannot turn {shown} into a date{' and time' * with_time} "
+                              f"(expected {expected})")
 
     def _fn_isoformat(self, value: Any) -> str:
         if type(value) in (date, datetime):
@@ -792,7 +750,11 @@ class _Evaluator:
               ast.UnaryOp: _unary_op, ast.BinOp: _bin_op, ast.Compare: _compare,
               ast.Subscript: _subscript, ast.List: _list, ast.Tuple: _list, ast.Dict: _dict,
               ast.JoinedStr: _joined_str, ast.FormattedValue: _formatted_value, ast.Call: _call}
-    _CALLS = {"len": _fn_len, "str": _fn_str, "int": _fn_int, "float": _fn_float, "bool": _fn_bool,
-              "abs": _fn_abs, "min": _fn_min, "max": _fn_max, "round": _fn_round,
-              "lower": _fn_lower, "upper": _fn_upper, "strip": _fn_strip, "date": _fn_date,
-              "datetime": _fn_datetime, "isoformat": _fn_isoformat}
+    _CALLS = {"len": _fn_len, "str": text, "int": _fn_int, "float": _fn_float, "bool": truth,
+              "abs": _fn_abs, "round": _fn_round, "isoformat": _fn_isoformat, "date": _fn_date,
+              "datetime": lambda self, value: self._fn_date(value, with_time=True),
+              "min": lambda self, *args: self._extreme(min, args),
+              "max": lambda self, *args: self._extreme(max, args),
+              "lower": lambda self, value: self._string_op(value, "lower", str.lower),
+              "upper": lambda self, value: self._string_op(value, "upper", str.upper),
+              "strip": lambda self, value: self._string_op(value, "strip", str.strip)}

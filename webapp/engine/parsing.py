@@ -143,20 +143,24 @@ def _prefixed(match: re.Match) -> str:
     return f"{prefix}:{match.group(2)}" if prefix else match.group(2)
 
 
-def clean_message(text: object) -> str:
+def clean_message(text: object, *, from_python: bool = True) -> str:
     """A message from SpiffWorkflow or lxml, fit to show a process owner: namespace URIs become
-    prefixes (``{…/MODEL}task`` → ``bpmn:task``), element reprs become tag names, addresses and
-    byte dumps disappear; a message that is really an internal exception becomes a plain one."""
+    prefixes (``{…/MODEL}task`` → ``bpmn:task``), element reprs become tag names, addresses
+    disappear. With ``from_python`` (messages built by Python code, i.e. SpiffWorkflow), byte
+    dumps are dropped too, and a message that is really an internal exception, or still shows
+    Python internals, becomes a plain one. (libxml2's own messages are plain already; they may
+    quote author text such as ``b'x'`` that must not be touched.)"""
     text = str(text or "")
-    if _EXCEPTION_REPR.match(text):
+    if from_python and _EXCEPTION_REPR.match(text):
         return _UNREADABLE
     text = _ELEMENT_REPR.sub(lambda m: _NAMESPACED.sub(_prefixed, m.group(1)), text)
     text = _ANY_REPR.sub("", text)
     text = _NAMESPACED.sub(_prefixed, text)
-    text = _BYTES_REPR.sub("", text)
+    if from_python:
+        text = _BYTES_REPR.sub("", text)
     text = _ADDRESS.sub("", text)
     text = " ".join(text.split()).strip(" .:") if text.strip() else ""
-    if not text or _PYTHON_WORDS.search(text):
+    if not text or (from_python and _PYTHON_WORDS.search(text)):
         return _UNREADABLE
     if len(text) > MAX_MESSAGE:
         text = text[:MAX_MESSAGE].rstrip() + "…"
@@ -182,7 +186,7 @@ def spiff_message(exc: BaseException) -> str:
         return _UNREADABLE
     raw = str(exc.args[0]) if exc.args else ""
     tag = clean_message(getattr(exc, "tag", "") or "") if getattr(exc, "tag", "") else "this element"
-    if raw.startswith("RecursionError"):
+    if "RecursionError" in raw:
         return spiff_message(RecursionError())
     if "Unsupported Catch Event" in raw:
         return ("this element is not supported by the engine (boundary event without a supported "
@@ -230,7 +234,7 @@ def parse_xml(data: bytes, filename: str) -> etree._ElementTree:
             raise DiagramError([Problem(filename, line or 1, None,
                                         "DOCTYPE/DTD is not allowed in diagrams")]) from None
         raise DiagramError([Problem(filename, line, None,
-                                    f"broken XML: {clean_message(exc.msg)}")]) from None
+                                    f"broken XML: {clean_message(exc.msg, from_python=False)}")]) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise DiagramError([Problem(filename, 1, None, "DOCTYPE/DTD is not allowed in diagrams")])
     return tree
@@ -320,7 +324,8 @@ def _schema_problems(tree: etree._ElementTree, name: str) -> list[Problem]:
         element = by_line.get(line)
         element_id = _nearest_id(element) if element is not None else None
         problems.append(Problem(name, line or None, element_id,
-                                f"does not follow the BPMN 2.0 schema: {clean_message(message)}"))
+                                f"does not follow the BPMN 2.0 schema: "
+                                f"{clean_message(message, from_python=False)}"))
     if len(errors) > MAX_SCHEMA_PROBLEMS:
         problems.append(Problem(name, None, None, f"does not follow the BPMN 2.0 schema: "
                                 f"{len(errors) - MAX_SCHEMA_PROBLEMS} more schema problems not shown"))

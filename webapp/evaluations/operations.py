@@ -41,7 +41,9 @@ def next_due(session: Session, case: Case, today: date) -> tuple[str, date]:
 
     A full evaluation falls due ``evaluation_interval_months`` after the last full one (or after
     activation); with ``need_check_yearly`` a need check comes a year after the last evaluation
-    of either kind when that is earlier."""
+    of either kind when that is earlier. Counts what the caller's transaction recorded (an
+    evaluation just answered), so it flushes first."""
+    session.flush()
     started = case.activated_at.astimezone(OSLO).date() if case.activated_at else today
     interval = int(get_setting(session, "evaluation_interval_months"))
     full_due = (_last_done(session, case.id, "evaluation") or started) + relativedelta(months=interval)

@@ -11,8 +11,9 @@ from webapp.auth.operations import create_user
 from webapp.cases.models import Case, CaseMember, Unit
 from webapp.cases.operations import add_member
 from webapp.clock import OSLO
-from webapp.engine.models import OpenTask
+from webapp.engine.models import OpenTask, ScheduledStart
 from webapp.transitions.models import Transition
+from webapp.transitions.operations import review_key
 
 BORN = "2021-03-10"
 ACTIVE_ON = date(2026, 1, 12)
@@ -60,8 +61,16 @@ def review_task(services, transition: Transition, spec: str = "review") -> OpenT
                                                OpenTask.task_spec == spec))
 
 
+def scheduled_start(services, transition: Transition) -> ScheduledStart | None:
+    """The scheduled start of a transition's review episode."""
+    with services.db.session() as s:
+        return s.scalar(select(ScheduledStart).where(ScheduledStart.case_id == transition.case_id,
+                                                     ScheduledStart.key == review_key(transition.id)))
+
+
 def start_review(services, case_id, kind: str = "school_start") -> Transition:
-    """Move the clock to the morning the review of ``kind`` starts and fire the timers."""
+    """Move the clock to the morning the review of ``kind`` starts and let the worker start what
+    is due."""
     transition = transitions(services, case_id)[kind]
     services.clock.set(oslo(transition.review_from, 8))
     services.engine.fire_due_timers()
