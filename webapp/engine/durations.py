@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -60,7 +60,7 @@ _DAYS_PER_UNIT = {
 _EXAMPLES = "such as P14D, PT2H or P1Y2M"
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     """The author's value for a message: quoted, cut short, without control characters."""
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     return "'" + text[:40] + ("…" if len(text) > 40 else "") + "'"
@@ -68,10 +68,11 @@ def _quote(text: str) -> str:
 
 def _text(value: object, what: str) -> str:
     if not isinstance(value, str):
-        raise DurationError(f"a timer {what} must be text, {_EXAMPLES if what == 'duration' else 'such as 2026-03-01T09:00'}")
+        example = {"duration": _EXAMPLES, "cycle": "such as R5/PT1H"}.get(what, "such as 2026-03-01T09:00")
+        raise DurationError(f"a timer {what} must be text, {example}")
     text = value.strip()
     if len(text) > MAX_TEXT:
-        raise DurationError(f"{_quote(text)} is too long to be a timer {what} (at most {MAX_TEXT} characters)")
+        raise DurationError(f"{quote(text)} is too long to be a timer {what} (at most {MAX_TEXT} characters)")
     return text
 
 
@@ -85,24 +86,24 @@ def _describe_days(days: int) -> str:
 def _components(text: str, limits: TimerLimits) -> dict[str, Decimal]:
     """The bounded numeric components of an ISO 8601 duration (no arithmetic on dates yet)."""
     if text.startswith("-"):
-        raise DurationError(f"{_quote(text)} is negative; a duration must be zero or more")
+        raise DurationError(f"{quote(text)} is negative; a duration must be zero or more")
     match = _DURATION_RE.fullmatch(text)
     if match is None:
-        raise DurationError(f"{_quote(text)} is not an ISO 8601 duration {_EXAMPLES}")
+        raise DurationError(f"{quote(text)} is not an ISO 8601 duration {_EXAMPLES}")
     groups = match.groups()
     has_t = groups[4] is not None
     raw = dict(zip(_UNITS, groups[:4] + groups[5:]))
     values = {unit: Decimal(v.replace(",", ".")) for unit, v in raw.items() if v is not None}
     if not values:
-        raise DurationError(f"{_quote(text)} has no amount; write for example P14D or PT2H")
+        raise DurationError(f"{quote(text)} has no amount; write for example P14D or PT2H")
     if has_t and not any(unit in values for unit in ("hours", "minutes", "seconds")):
-        raise DurationError(f"{_quote(text)} has a T without hours, minutes or seconds after it")
+        raise DurationError(f"{quote(text)} has a T without hours, minutes or seconds after it")
     for unit in ("years", "months"):
         if unit in values and values[unit] != values[unit].to_integral_value():
-            raise DurationError(f"{_quote(text)}: {unit} must be whole numbers (use days or hours for parts)")
+            raise DurationError(f"{quote(text)}: {unit} must be whole numbers (use days or hours for parts)")
     fractions = [unit for unit, v in values.items() if v != v.to_integral_value()]
     if fractions and (len(fractions) > 1 or fractions[0] != [u for u in _UNITS if u in values][-1]):
-        raise DurationError(f"{_quote(text)}: only the last part of a duration may have decimals")
+        raise DurationError(f"{quote(text)}: only the last part of a duration may have decimals")
     limit = Decimal(limits.max_duration_days)
     total = Decimal(0)
     for unit, value in values.items():
@@ -114,7 +115,7 @@ def _components(text: str, limits: TimerLimits) -> dict[str, Decimal]:
     else:
         if total <= limit:
             return values
-    raise DurationError(f"{_quote(text)} is longer than the allowed {_describe_days(limits.max_duration_days)}")
+    raise DurationError(f"{quote(text)} is longer than the allowed {_describe_days(limits.max_duration_days)}")
 
 
 def _relativedelta(values: dict[str, Decimal]) -> relativedelta:
@@ -166,16 +167,16 @@ def parse_moment(text: str, limits: TimerLimits = DEFAULT_TIMER_LIMITS) -> datet
     datetime. Naive values are Oslo time; a plain date means midnight in Oslo."""
     text = _text(text, "date")
     if text[:1] in "+-" or not re.match(r"\d{4}", text):
-        raise DurationError(f"{_quote(text)} is not an ISO 8601 date such as 2026-03-01 or 2026-03-01T09:00")
+        raise DurationError(f"{quote(text)} is not an ISO 8601 date such as 2026-03-01 or 2026-03-01T09:00")
     year = int(text[:4])
     if year > limits.max_year:
-        raise DurationError(f"{_quote(text)} is after the year {limits.max_year}, the latest allowed")
+        raise DurationError(f"{quote(text)} is after the year {limits.max_year}, the latest allowed")
     if year < 1900:
-        raise DurationError(f"{_quote(text)} is before the year 1900")
+        raise DurationError(f"{quote(text)} is before the year 1900")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise DurationError(f"{_quote(text)} is not an ISO 8601 date such as 2026-03-01 or 2026-03-01T09:00") from None
+        raise DurationError(f"{quote(text)} is not an ISO 8601 date such as 2026-03-01 or 2026-03-01T09:00") from None
     return _aware(moment).astimezone(timezone.utc)
 
 
@@ -189,21 +190,21 @@ def parse_cycle(text: str, now: datetime,
     example = "such as R5/PT1H or R3/2026-03-01T09:00/P1D"
     parts = text.split("/")
     if not parts[0][:1] in ("R", "r") or len(parts) not in (2, 3):
-        raise DurationError(f"{_quote(text)} is not an ISO 8601 cycle {example}")
+        raise DurationError(f"{quote(text)} is not an ISO 8601 cycle {example}")
     count = parts[0][1:]
     if count in ("", "-1"):
-        raise DurationError(f"{_quote(text)} repeats forever; give a number of repetitions "
+        raise DurationError(f"{quote(text)} repeats forever; give a number of repetitions "
                             f"(at most {limits.max_cycle_repetitions}), e.g. R5/P1D")
     if not count.isdigit() or not count.isascii():
-        raise DurationError(f"{_quote(text)} is not an ISO 8601 cycle {example}")
+        raise DurationError(f"{quote(text)} is not an ISO 8601 cycle {example}")
     if len(count) > 9 or int(count) > limits.max_cycle_repetitions:
-        raise DurationError(f"{_quote(text)} repeats more than the allowed {limits.max_cycle_repetitions} times")
+        raise DurationError(f"{quote(text)} repeats more than the allowed {limits.max_cycle_repetitions} times")
     repetitions = int(count)
     if repetitions < 1:
-        raise DurationError(f"{_quote(text)} never repeats; use R1 or more")
+        raise DurationError(f"{quote(text)} never repeats; use R1 or more")
     if len(parts) == 3:
         if parts[1][:1] in ("P", "p"):
-            raise DurationError(f"{_quote(text)}: write the start before the duration, {example}")
+            raise DurationError(f"{quote(text)}: write the start before the duration, {example}")
         start = parse_moment(parts[1], limits)
         duration = parts[2]
     else:
@@ -214,7 +215,7 @@ def parse_cycle(text: str, now: datetime,
     next_time = _add(base, values).astimezone(timezone.utc)
     interval = next_time - base
     if interval.total_seconds() < limits.min_cycle_interval_seconds:
-        raise DurationError(f"{_quote(text)} repeats more often than the allowed once every "
+        raise DurationError(f"{quote(text)} repeats more often than the allowed once every "
                             f"{_describe_seconds(limits.min_cycle_interval_seconds)}")
     first = start if start is not None else next_time
     try:
@@ -222,7 +223,7 @@ def parse_cycle(text: str, now: datetime,
     except OverflowError:
         last = None
     if last is None or last.year > limits.max_year:
-        raise DurationError(f"{_quote(text)} would still repeat after the year {limits.max_year}")
+        raise DurationError(f"{quote(text)} would still repeat after the year {limits.max_year}")
     return repetitions, first, interval
 
 

@@ -107,7 +107,8 @@ _REFUSED = {
 _REFUSED_OPERATORS = {
     ast.Pow: "power (**) is not allowed",
     ast.MatMult: "matrix multiplication (@) is not allowed",
-    ast.LShift: "bit shifts (<<, >>) are not allowed", ast.RShift: "bit shifts (<<, >>) are not allowed",
+    ast.LShift: "bit shifts (<<, >>) are not allowed",
+    ast.RShift: "bit shifts (<<, >>) are not allowed",
     ast.BitAnd: "bitwise operators (&, |, ^) are not allowed",
     ast.BitOr: "bitwise operators (&, |, ^) are not allowed",
     ast.BitXor: "bitwise operators (&, |, ^) are not allowed",
@@ -160,7 +161,8 @@ def _problem(node: ast.AST, max_int_digits: int) -> str | None:
             return "format specifications such as {x:>10} are not allowed in f-strings"
     elif kind is ast.Call:
         if not isinstance(node.func, ast.Name):
-            return _REFUSED.get(type(node.func), "only the listed functions can be called, as in len(x)")
+            return _REFUSED.get(type(node.func),
+                                "only the listed functions can be called, as in len(x)")
         name = node.func.id
         if name not in _FUNCTIONS:
             return f"unknown function {_quote(name)}"
@@ -215,7 +217,7 @@ def _parse(source: str, max_depth: int, max_int_digits: int) -> ast.Expression:
         raise ExpressionError("the expression is nested too deeply") from None
     except MemoryError:
         raise ExpressionError("the expression is too complex") from None
-    except ValueError:
+    except (ValueError, OverflowError):      # e.g. lone surrogates
         raise ExpressionError("the expression contains characters that are not allowed") from None
     stack = [(tree.body, 1)]
     while stack:
@@ -522,7 +524,7 @@ class _Evaluator:
             try:
                 return _ORDER[op](a, b)
             except TypeError:
-                raise ExpressionError("cannot order these lists: their items differ in kind") from None
+                raise ExpressionError("cannot order lists whose items differ in kind") from None
         if kind_a is None or kind_a != kind_b:
             if {kind_a, kind_b} == {"aware", "naive"}:
                 raise ExpressionError(
@@ -732,10 +734,10 @@ class _Evaluator:
                 return moment if with_time else moment.date()
             except ValueError:
                 pass
-        elif type(value) in (date, datetime):
-            if with_time:
-                return value if type(value) is datetime else datetime(value.year, value.month, value.day)
-            return value.date() if type(value) is datetime else value
+        elif type(value) is datetime:
+            return value if with_time else value.date()
+        elif type(value) is date:
+            return datetime(value.year, value.month, value.day) if with_time else value
         shown = _quote(value) if type(value) is str else _kind(value)
         expected = "YYYY-MM-DDTHH:MM" if with_time else "YYYY-MM-DD"
         raise ExpressionError(f"cannot turn {shown} into a date{' and time' * with_time} "

@@ -133,7 +133,8 @@ class SpecCache:
         key = (definition.process_id, definition.content_hash)
         found = self._specs.get(key)
         if found is None:
-            parsed = ParsedLibrary(definition.documents)
+            # deployed definitions passed validation when deployed; the newer checks are not re-run
+            parsed = ParsedLibrary(definition.documents, check_schema=False)
             found = parsed.specs(definition.process_id)
             timers.install(*found)
             with self._lock:

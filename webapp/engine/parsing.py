@@ -150,7 +150,7 @@ def clean_message(text: object, *, from_python: bool = True) -> str:
     dumps are dropped too, and a message that is really an internal exception, or still shows
     Python internals, becomes a plain one. (libxml2's own messages are plain already; they may
     quote author text such as ``b'x'`` that must not be touched.)"""
-    text = str(text or "")
+    text = str(text or "")[: 8 * MAX_MESSAGE]  # bounded work for every pattern below
     if from_python and _EXCEPTION_REPR.match(text):
         return _UNREADABLE
     text = _ELEMENT_REPR.sub(lambda m: _NAMESPACED.sub(_prefixed, m.group(1)), text)
@@ -418,6 +418,7 @@ class ParsedLibrary:
     def __init__(self, documents: Mapping[str, bytes | str], *, check_schema: bool = True):
         self.trees: dict[str, etree._ElementTree] = {}
         self.indexes: dict[str, TreeIndex] = {}
+        self._files_by_id: dict[str, str] | None = None
         self.parser = SpiffBpmnParser()
         problems: list[Problem] = []
         for name, content in documents.items():
@@ -429,6 +430,7 @@ class ParsedLibrary:
                 continue
             self.trees[name] = tree
             index = self.indexes[name] = index_tree(tree)
+            self._files_by_id = None  # the cross-file map is rebuilt when next needed
             if index.duplicates:
                 problems.extend(Problem(name, line, element_id,
                                         f"the id '{element_id}' is used more than once (an element id may "
@@ -458,10 +460,13 @@ class ParsedLibrary:
         index = self.indexes.get(file)
         if index is not None and element_id in index.elements:
             return file, index.line(element_id)
-        for name, other in self.indexes.items():
-            if element_id in other.elements:
-                return name, other.line(element_id)
-        return file, None
+        if self._files_by_id is None:  # built once, on the first look-up outside ``file``
+            self._files_by_id = {}
+            for name, other in self.indexes.items():
+                for known in other.elements:
+                    self._files_by_id.setdefault(known, name)
+        name = self._files_by_id.get(element_id)
+        return (name, self.indexes[name].line(element_id)) if name else (file, None)
 
     def flow_id(self, file: str, source_id: str, target_id: str) -> str | None:
         index = self.indexes.get(file)
@@ -583,6 +588,7 @@ class _ProcessChecker:
         self.provider_names = provider_names
         self.limits = limits
         self.problems: list[Problem] = []
+        self._form_errors: dict[str, str | None] = {}  # each form's schema is checked once
 
     def problem(self, file: str, element_id: str, message: str) -> None:
         file, line = self.library.locate(file, element_id)
@@ -662,7 +668,9 @@ class _ProcessChecker:
         elif name not in self.forms:
             self.problem(file, bpmn_id, f"form '{name}' does not exist")
         else:
-            error = check_form_schema(self.forms[name])
+            if name not in self._form_errors:
+                self._form_errors[name] = check_form_schema(self.forms[name])
+            error = self._form_errors[name]
             if error:
                 self.problem(file, bpmn_id, f"form '{name}': {error}")
             known_options = self.provider_names.get("options")
@@ -727,15 +735,20 @@ class _ProcessChecker:
         self.expression(file, bpmn_id, ts.condition, "loopCondition")
 
     def check_decision_table(self, file: str, bpmn_id: str, engine) -> None:
+        """Input expressions and output entries of the DMN table the task calls; reported at
+        the DMN element (``locate`` finds it in the DMN file). Input entries (``< 18`` …) are
+        fragments, not expressions; they are bounded by the evaluator at run time."""
         table = getattr(engine, "decision_table", None)
         if table is None:
             return
         for item in getattr(table, "inputs", None) or []:
-            self.expression(file, bpmn_id, getattr(item, "expression", None),
-                            f"decision table input '{getattr(item, 'label', None) or getattr(item, 'id', '')}'")
+            label = getattr(item, "label", None) or getattr(item, "name", None) or ""
+            self.expression(file, getattr(item, "id", None) or bpmn_id, getattr(item, "expression", None),
+                            f"decision table input '{label}'")
         for rule in getattr(table, "rules", None) or []:
             for entry in getattr(rule, "outputEntries", None) or []:
-                self.expression(file, bpmn_id, getattr(entry, "text", None),
+                self.expression(file, getattr(entry, "id", None) or getattr(rule, "id", None) or bpmn_id,
+                                getattr(entry, "text", None),
                                 f"decision table rule {getattr(rule, 'row_number', '')} output")
 
 

@@ -8,6 +8,7 @@ default engine runs plain ``eval``/``exec``; nothing here does.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Mapping
@@ -51,6 +52,12 @@ class ExpressionEnvironment(BasePythonScriptEngineEnvironment):
         raise expressions.ExpressionError("service tasks are run by the engine")
 
 
+def _without_values(message: str) -> str:
+    """The evaluator quotes values in its messages (good for authors at deploy time); at run time
+    those values may be task data, and incident messages never carry data."""
+    return re.sub(r"'[^']*'…?", "…", message)
+
+
 def _plain_message(exc: Exception) -> str:
     return str(getattr(exc, "message", None) or exc)[:500] or "the step failed"
 
@@ -69,7 +76,7 @@ class EngineScriptEngine(PythonScriptEngine):
         try:
             value = self.environment.evaluate(expression, task.data, external_context)
         except expressions.ExpressionError as exc:
-            raise WorkflowTaskException(f"expression '{expression[:200]}' failed: {exc.message}",
+            raise WorkflowTaskException(f"expression '{expression[:200]}' failed: {_without_values(exc.message)}",
                                         task=task) from None
         spec = task.task_spec
         if isinstance(spec, LoopTask) and expression in (getattr(spec, "cardinality", None),):

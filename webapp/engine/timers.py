@@ -24,6 +24,15 @@ def _engine(my_task):
     return my_task.workflow.top_workflow.script_engine
 
 
+def _without_value(parse, text: str, *args):
+    """Parse a timer value; a refusal does not quote it (it may come from task data, and
+    incident messages never carry data values)."""
+    try:
+        return parse(text, *args)
+    except durations.DurationError as exc:
+        raise durations.DurationError(exc.message.replace(durations.quote(text), "the timer value")) from None
+
+
 def _value(my_task, expression) -> str:
     value = _engine(my_task).evaluate(my_task, expression)
     if not isinstance(value, (str, datetime)):
@@ -38,7 +47,8 @@ class ClockedTimeDate(TimeDateEventDefinition):
         engine = _engine(my_task)
         due = my_task._get_internal_data("event_value")
         if due is None:
-            due = durations.parse_moment(_value(my_task, self.expression), engine.timer_limits).isoformat()
+            due = _without_value(durations.parse_moment, _value(my_task, self.expression),
+                                 engine.timer_limits).isoformat()
             my_task._set_internal_data(event_value=due)
         if datetime.fromisoformat(due) <= engine.now():
             my_task._set_internal_data(event_fired=True)
@@ -52,7 +62,8 @@ class ClockedDuration(DurationTimerEventDefinition):
         engine = _engine(my_task)
         due = my_task._get_internal_data("event_value")
         if due is None:
-            moment = durations.add_duration(engine.now(), _value(my_task, self.expression), engine.timer_limits)
+            moment = _without_value(lambda text, limits: durations.add_duration(engine.now(), text, limits),
+                                    _value(my_task, self.expression), engine.timer_limits)
             due = moment.astimezone(timezone.utc).isoformat()
             my_task._set_internal_data(event_value=due)
         if datetime.fromisoformat(due) <= engine.now():
@@ -68,8 +79,9 @@ class ClockedCycle(CycleTimerEventDefinition):
         now = engine.now()
         value = my_task._get_internal_data("event_value")
         if value is None:
-            cycles, first, interval = durations.parse_cycle(_value(my_task, self.expression), now,
-                                                            engine.timer_limits)
+            cycles, first, interval = _without_value(
+                lambda text, limits: durations.parse_cycle(text, now, limits),
+                _value(my_task, self.expression), engine.timer_limits)
             value = {"cycles": cycles, "next": first.isoformat(), "duration": interval.total_seconds()}
         ready = False
         if value["cycles"] != 0:

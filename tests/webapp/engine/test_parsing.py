@@ -512,3 +512,28 @@ def test_parsing_no_longer_uses_the_sandbox():
     assert roots <= {"__future__", "json", "re", "threading", "dataclasses", "typing", "jsonschema",
                      "lxml", "SpiffWorkflow", "webapp"}
     assert all(n.startswith("webapp.engine") for n in names if n.startswith("webapp"))
+
+
+DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="dmn_defs" name="D" namespace="http://example.org/dmn">
+  <decision id="pick" name="Pick">
+    <decisionTable id="table">
+      <input id="in1" label="Alder"><inputExpression id="ie1" typeRef="integer"><text>{input}</text></inputExpression></input>
+      <output id="out1" label="Gruppe" name="group" typeRef="string"/>
+      <rule id="r1"><inputEntry id="e1"><text>&lt; 18</text></inputEntry><outputEntry id="o1"><text>"barn"</text></outputEntry></rule>
+      <rule id="r2"><inputEntry id="e2"><text>&gt;= 18</text></inputEntry><outputEntry id="o2"><text>{output}</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>"""
+
+
+def test_decision_table_expressions_are_checked_where_they_are_written():
+    task = _task('<bpmn:extensionElements><spiffworkflow:calledDecisionId>pick</spiffworkflow:calledDecisionId>'
+                 '</bpmn:extensionElements>', tag="businessRuleTask")
+    good = {"t.bpmn": _doc(task), "d.dmn": DMN.format(input="age", output='"voksen"')}
+    assert check_library(LibrarySource(good), []).problems == []
+    bad = {"t.bpmn": _doc(task), "d.dmn": DMN.format(input="age.__class__", output="import os")}
+    problems = check_library(LibrarySource(bad), []).problems
+    assert [(p.file, p.line, p.element_id) for p in problems] == [("d.dmn", 5, "in1"), ("d.dmn", 8, "o2")]
+    assert problems[0].message.startswith("decision table input 'Alder': ")
+    assert problems[1].message.startswith("decision table rule 2 output: ")

@@ -4,9 +4,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import login_client
 from tests.webapp.cases.helpers import PASSWORD, establish
-from tests.webapp.transitions.helpers import review_task, transitions
+from tests.webapp.transitions.helpers import review_task, scheduled_start, transitions
 from webapp.audit.models import AccessLogEntry, AuditEvent
-from webapp.engine.models import ProcessInstance
+from webapp.engine.models import ProcessInstance, ScheduledStart
 from webapp.transitions.models import Transition
 
 LONG = "x" * 2500
@@ -19,6 +19,7 @@ def url(case_id):
 def counts(services):
     with services.db.session() as s:
         return (s.scalar(select(func.count(Transition.id))), s.scalar(select(func.count(ProcessInstance.id))),
+                s.scalar(select(func.count(ScheduledStart.id)).where(ScheduledStart.status == "pending")),
                 s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.kind != "login")))
 
 
@@ -64,9 +65,10 @@ def test_the_coordinator_adds_a_transition_and_its_review_episode(app, services,
     assert (own_home.on_date.isoformat(), own_home.review_from.isoformat(), own_home.source, own_home.status) == (
         "2030-06-01", "2029-06-01", "coordinator", "planned")
     assert own_home.created_by_id == users["kari"] and own_home.description == "Flytter til egen bolig i Sentrum"
-    with services.db.session() as s:
-        instance = s.get(ProcessInstance, own_home.instance_id)
-        assert (instance.definition.process_id, instance.status) == ("transition_review", "running")
+    start = scheduled_start(services, own_home)  # the review starts on 1 June 2029
+    assert (start.process_id, start.status, start.due_at.isoformat()) == (
+        "transition_review", "pending", "2029-05-31T22:00:00+00:00")
+    assert own_home.instance_id is None
     assert "Flytter til egen bolig i Sentrum" in kari.get(url(case_id)).text
 
 
@@ -85,13 +87,30 @@ def test_the_coordinator_cancels_a_planned_transition(app, services, users, case
                                              "csrf_token": kari.token})
     assert response.status_code == 302
     assert transitions(services, case_id)["school_start"].status == "cancelled"
+    start = scheduled_start(services, school)  # the review had not started: its scheduled start goes
+    assert start.status == "cancelled" and "privatskole" in start.reason
+    assert scheduled_start(services, transitions(services, case_id)["lower_secondary"]).status == "pending"
     with services.db.session() as s:
-        instance = s.get(ProcessInstance, school.instance_id)
-        assert instance.status == "cancelled" and "privatskole" in instance.status_reason
         event = s.scalar(select(AuditEvent).where(AuditEvent.kind == "transition_cancelled"))
         assert event.detail["reason"] == "Emma begynner på privatskole" and event.actor_id == users["kari"]
     again = kari.post(url(case_id), data={"transition_id": str(school.id), "reason": "Igjen", "csrf_token": kari.token})
     assert again.status_code == 400 and "kan ikke avbrytes" in again.text
+
+
+def test_cancelling_a_review_under_way_stops_its_episode(app, services, users, case_id):
+    kari = login_client(app, "kari", PASSWORD)
+    kari.post(url(case_id), data={"kind": "school_change", "description": "Bytter skole",
+                                  "on_date": "2026-03-01", "csrf_token": kari.token})
+    change = transitions(services, case_id)["school_change"]
+    assert change.status == "under_review" and change.instance_id is not None
+    response = kari.post(url(case_id), data={"transition_id": str(change.id), "reason": "Blir på skolen",
+                                             "csrf_token": kari.token})
+    assert response.status_code == 302
+    assert transitions(services, case_id)["school_change"].status == "cancelled"
+    assert review_task(services, change) is None
+    with services.db.session() as s:
+        instance = s.get(ProcessInstance, change.instance_id)
+        assert instance.status == "cancelled" and "Blir på skolen" in instance.status_reason
 
 
 @pytest.mark.parametrize("data, field", [
