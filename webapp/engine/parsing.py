@@ -125,7 +125,7 @@ class DiagramError(Exception):
 # --------------------------------------------------------------------------------------------
 # Messages from SpiffWorkflow and lxml
 
-_NAMESPACED = re.compile(r"\{([^{}\s]*)\}([A-Za-z_][\w.-]*)")
+_NAMESPACED = re.compile(r"\{([^{}\s]*)\}([A-Za-z_][\w.-]*|\*)")
 _ELEMENT_REPR = re.compile(r"<Element\s+(\S+)\s+at\s+0x[0-9a-fA-F]+>")
 _ANY_REPR = re.compile(r"<[^<>]*\bat 0x[0-9a-fA-F]+>")
 _ADDRESS = re.compile(r"\s*\b0x[0-9a-fA-F]+\b")
@@ -140,7 +140,8 @@ _UNREADABLE = ("this element could not be read by the engine; check that it is c
 
 def _prefixed(match: re.Match) -> str:
     prefix = _PREFIXES.get(match.group(1))
-    return f"{prefix}:{match.group(2)}" if prefix else match.group(2)
+    name = "any element" if match.group(2) == "*" and not prefix else match.group(2)
+    return f"{prefix}:{name}" if prefix else name
 
 
 def clean_message(text: object, *, from_python: bool = True) -> str:
