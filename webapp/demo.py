@@ -47,7 +47,7 @@ def _member_ids(services, case_id: int) -> dict[str, str]:
 
 def _demo_meeting(services, case_id: int, users: dict, today) -> None:
     """The active case's first meeting: held, minutes approved and sent, measures running, the
-    next meeting being planned."""
+    next meeting set (its planning starts a lead time before it)."""
     ids = _member_ids(services, case_id)
     day = today + timedelta(days=21)
     while day.weekday() >= 5:
@@ -99,8 +99,9 @@ def _establish_quickly(services, case_id: int, users: dict, units: dict, appoint
 
 
 def _demo_year_old_group(services, users: dict, units: dict, appoint: dict, consent: dict, wish) -> None:
-    """Two groups established 13 months ago: one whose yearly evaluation is now due, and one the
-    guardians asked to close (closed, so the coordinating unit can re-establish it)."""
+    """Two groups established 13 months ago: one whose yearly evaluation is now due (the worker
+    starts its scheduled episode), and one the guardians asked to close (closed, so the
+    coordinating unit can re-establish it)."""
     back = timedelta(days=396)
     services.clock.advance(-back)
     try:

@@ -2,7 +2,7 @@
 import pytest
 
 from tests.browser.conftest import assert_accessible, login
-from tests.webapp.cases.helpers import PASSWORD, municipality
+from tests.webapp.cases.helpers import FIRST_MEETING_IN, PASSWORD, municipality
 
 pytestmark = pytest.mark.browser
 
@@ -96,11 +96,13 @@ def test_establishment_from_wish_to_active_group(page, live_server, services, us
     page.check("label:has-text('Ja, individuell plan utarbeides')")
     page.click("button:has-text('Fullfør steget')")
     assert page.locator("h1").inner_text() == "Sett dato for første møte"
-    page.fill("#f-first_meeting_date", "2030-01-15")
+    first_meeting = (services.clock.today() + FIRST_MEETING_IN).isoformat()
+    page.fill("#f-first_meeting_date", first_meeting)
     page.click("button:has-text('Fullfør steget')")
-    # the group is active and its first meeting episode opens directly for the coordinator
+    # the group is active; the first meeting is within the notice period plus the planning lead
+    # time, so its episode starts at once and opens directly for the coordinator
     assert page.locator("h1").inner_text() == "Planlegg møtet"
-    assert page.input_value("#f-meeting_date") == "2030-01-15"
+    assert page.input_value("#f-meeting_date") == first_meeting
     page.click("text=Ansvarsgruppe for Emma Berg")
     assert page.locator("h1").inner_text() == "Ansvarsgruppe for Emma Berg"
     assert "Aktiv" in page.locator(".ds-tag").first.inner_text()

@@ -2,12 +2,14 @@
 date (an evaluation at ``wait_due``, a transition review at ``wait_review``, a meeting whose
 planning has not begun) is upgraded; the waiting instances become pending scheduled starts and
 are cancelled, the others are left as they were. The stored states have the shape SpiffWorkflow
-3 writes (root data plus per-task changes), as the release before 0003 stored them."""
+3 writes (root data plus per-task changes), as the release before 0003 stored them. When they
+fall due, the moved episodes start in the diagrams deployed then and link their domain rows."""
 from __future__ import annotations
 
 import os
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,10 +17,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from tests.conftest import IN_CI, _pg_ready, _pg_state
-from webapp.clock import OSLO
+from webapp import create_app
+from webapp.clock import OSLO, Clock
 from webapp.db import UTCDateTime
+from webapp.engine.models import ProcessInstance, ScheduledStart
+from webapp.engine.operations import deploy_library
 from webapp.migrate import upgrade
 from webapp.models import Base
+
+ROOT = Path(__file__).resolve().parents[2]
 
 UTC = UTCDateTime(timezone=True)
 T = sa.table
@@ -235,6 +242,30 @@ def test_waiting_instances_become_scheduled_starts(url_at_0002):
     # the new episode links itself when it starts
     assert evaluation_links[ids["evaluation"]] is None and transition_links[ids["transition"]] is None
     assert meeting_links[ids["far"]] is None and meeting_links[ids["near"]] == ids["near_instance"]
+
+
+def test_moved_episodes_start_in_the_current_diagrams_when_due(url_at_0002):
+    ids = seed(url_at_0002)
+    upgrade(url_at_0002)
+    clock = Clock()
+    app = create_app({"TESTING": True, "DATABASE_URL": url_at_0002, "SECRET_KEY": "test"}, clock=clock)
+    services = app.extensions["ansvarsgruppe"]
+    try:
+        deploy_library(services.db, clock, ROOT / "processes", ROOT / "forms", services.engine.handlers.keys())
+        clock.set(oslo(date(2042, 3, 10), 9))  # everything moved is due by now
+        services.engine.fire_due_timers()
+        with services.db.session() as s:
+            starts = s.scalars(sa.select(ScheduledStart).order_by(ScheduledStart.id)).all()
+            assert [r.status for r in starts] == ["started"] * 3
+            started = {r.process_id: s.get(ProcessInstance, r.instance_id) for r in starts}
+            assert {p: (i.status, i.definition.version) for p, i in started.items()} == {
+                "evaluation": ("running", 2), "transition_review": ("running", 2), "meeting": ("running", 2)}
+        _starts, _by_id, _owners, _events, evaluation_links, transition_links, meeting_links = read(url_at_0002)
+        assert evaluation_links[ids["evaluation"]] == started["evaluation"].id
+        assert transition_links[ids["transition"]] == started["transition_review"].id
+        assert meeting_links[ids["far"]] == started["meeting"].id
+    finally:
+        services.db.dispose()
 
 
 def test_the_table_matches_the_model(url_at_0002):

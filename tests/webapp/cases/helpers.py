@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from tests.snapshots import seeded
 from webapp.auth.operations import create_user
 from webapp.cases.models import Unit
 from webapp.cases.registration import register
@@ -25,11 +26,19 @@ PEOPLE = {
 
 
 def municipality(services) -> dict[str, int]:
-    deploy_library(services.db, services.clock, ROOT / "processes", ROOT / "forms", services.engine.handlers.keys())
+    """The real process library, the users of PEOPLE and a school, in an empty database: seeded once
+    per session and copied in (tests/snapshots.py); returns the ids."""
+    handler_names = sorted(services.engine.handlers.keys())
+    return seeded(services, ("municipality", *handler_names),
+                  lambda db, clock: _seed_municipality(db, clock, handler_names))
+
+
+def _seed_municipality(db, clock, handler_names) -> dict[str, int]:
+    deploy_library(db, clock, ROOT / "processes", ROOT / "forms", handler_names)
     ids = {}
-    with services.db.transaction() as s:
+    with db.transaction() as s:
         for username, (name, roles) in PEOPLE.items():
-            ids[username] = create_user(s, username, name, PASSWORD, roles=roles, at=services.clock.now(),
+            ids[username] = create_user(s, username, name, PASSWORD, roles=roles, at=clock.now(),
                                         email=f"{username}@example.org").id
         unit = Unit(name="Solbakken skole", kind="school")
         s.add(unit)

@@ -1,11 +1,15 @@
 """The establishment process end to end through the engine, on SQLite and PostgreSQL."""
+from datetime import date, datetime, time
+
 import pytest
 from sqlalchemy import func, select
 
 from tests.webapp.cases.helpers import CONSENT, complete, establish, municipality, open_task, wish
 from webapp.cases.consent import withdraw
 from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment
-from webapp.engine.models import OpenTask, ProcessInstance
+from webapp.clock import OSLO
+from webapp.engine.models import OpenTask, ProcessInstance, ScheduledStart
+from webapp.meetings.models import Meeting
 from webapp.outbox.models import OutboxMessage
 
 
@@ -63,10 +67,19 @@ def test_full_establishment(services, users):
         assert changes == ["requested", "awaiting_consent", "establishing", "active"]
         episodes = {i.definition.process_id: i.status for i in
                     s.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case_id))}
-        # the first meeting is next; the evaluation cycle and the review before lower secondary
-        # school (Emma, born 2019) wait on their timers
-        assert episodes == {"establishment": "completed", "meeting": "running", "evaluation": "running",
-                            "transition_review": "running"}
+        # nothing waits in a running instance: the first meeting (years ahead), the first evaluation
+        # and the reviews before lower and upper secondary school and adulthood (Emma, born 2019)
+        # are scheduled starts
+        assert episodes == {"establishment": "completed"}
+        starts = s.scalars(select(ScheduledStart).where(ScheduledStart.case_id == case_id)).all()
+        assert sorted((r.process_id, r.status) for r in starts) == [
+            ("evaluation", "pending"), ("meeting", "pending"), ("transition_review", "pending"),
+            ("transition_review", "pending"), ("transition_review", "pending")]
+        first = s.scalar(select(Meeting).where(Meeting.case_id == case_id))
+        assert first.number == 1 and first.starts_at == datetime.combine(date(2030, 1, 15), time(9, 0), OSLO)
+        # planning starts the notice period plus the planning lead time (14 + 14 days) before
+        assert [r.due_at for r in starts if r.process_id == "meeting"] == [
+            datetime.combine(date(2029, 12, 18), time(0, 0), OSLO)]
         recipients = set(s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.case_id == case_id)))
     assert {"kari@example.org", "siri@example.org", "per@example.org", "anne@example.org"} <= recipients
 

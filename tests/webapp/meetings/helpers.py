@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from tests.webapp.cases.helpers import complete
 from webapp.cases.models import CaseMember
+from webapp.engine.models import ScheduledStart
 from webapp.meetings.models import Meeting
+from webapp.meetings.operations import scheduled_key
 
 
 def members(services, case_id) -> dict[str, int]:
@@ -18,6 +20,17 @@ def members(services, case_id) -> dict[str, int]:
 def meeting(services, case_id, number=1) -> Meeting:
     with services.db.session() as s:
         return s.scalar(select(Meeting).where(Meeting.case_id == case_id, Meeting.number == number))
+
+
+def begin_planning(services, case_id, number: int) -> None:
+    """Move the clock to the morning the planning of meeting ``number`` is due to start and let the
+    worker start its episode."""
+    planned = meeting(services, case_id, number)
+    with services.db.session() as s:
+        start = s.scalar(select(ScheduledStart).where(ScheduledStart.key == scheduled_key(planned.id)))
+    assert start is not None and start.status == "pending", "the meeting's episode is not scheduled"
+    services.clock.set(start.due_at + timedelta(hours=8))
+    services.engine.fire_due_timers()
 
 
 def weekday_after(services, days: int) -> date:

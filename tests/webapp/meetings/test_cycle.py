@@ -1,11 +1,14 @@
 """A whole meeting cycle through the engine, with the clock moved, on SQLite and PostgreSQL."""
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from tests.webapp.cases.helpers import complete, open_task
-from tests.webapp.meetings.helpers import hold_data, meeting, members, plan, prepare, weekday_after
-from webapp.engine.models import OpenTask, ProcessInstance
+from tests.webapp.meetings.helpers import (
+    begin_planning, hold_data, meeting, members, plan, prepare, weekday_after,
+)
+from webapp.clock import OSLO
+from webapp.engine.models import OpenTask, ProcessInstance, ScheduledStart
 from webapp.meetings.models import Attendance, Measure, Meeting, Minutes, MinutesApproval
 from webapp.outbox.models import OutboxMessage
 
@@ -71,7 +74,25 @@ def test_whole_cycle(services, users, case_id):
     sent = [o for o in outbox(services) if o.subject.startswith("Referat")]
     assert {o.recipient for o in sent if o.channel == "email"} >= {"siri@example.org", "anne@example.org"}
     assert all(a["content_type"] == "application/pdf" for o in sent for a in o.attachments)
-    assert open_task(services, case_id, "plan") is not None  # the next meeting is being planned
+    # the next meeting is on its day; its planning starts the notice period (14 days) plus the
+    # planning lead time (14 days) before it, at midnight in Oslo
+    assert open_task(services, case_id, "plan") is None and nxt.instance_id is None
+    with services.db.session() as s:
+        start = s.scalar(select(ScheduledStart).where(ScheduledStart.key == f"meeting:{nxt.id}"))
+    planning_day = day + timedelta(days=120 - 28)
+    assert (start.process_id, start.status) == ("meeting", "pending")
+    assert start.due_at == datetime.combine(planning_day, time(0, 0), OSLO)
+    services.clock.set(start.due_at - timedelta(minutes=1))
+    services.engine.fire_due_timers()
+    assert open_task(services, case_id, "plan") is None
+    services.clock.set(start.due_at + timedelta(hours=7))
+    services.engine.fire_due_timers()
+    task = open_task(services, case_id, "plan")
+    assert task is not None and task.assignee_id == users["kari"]
+    with services.db.session() as s:
+        assert s.get(Meeting, nxt.id).instance_id == task.instance_id
+        data = services.engine.task_data(s, s.get(ProcessInstance, task.instance_id), task.task_id)
+    assert data["meeting_id"] == nxt.id and data["meeting_date"] == (day + timedelta(days=120)).isoformat()
 
 
 def test_notice_too_short_requires_new_date_or_reason(services, users, case_id):
@@ -175,7 +196,8 @@ def test_approval_at_the_next_meeting(services, users, case_id):
         first = s.scalar(select(Minutes))
         assert first.status == "awaiting_approval" and first.approval_rule == "next_meeting"
     # meeting 2 approves meeting 1's minutes, which are then archived and sent
-    prepare(services, users, case_id, days=70)
+    begin_planning(services, case_id, 2)
+    prepare(services, users, case_id, days=28)
     services.clock.set(meeting(services, case_id, 2).starts_at + timedelta(hours=2))
     data = hold_data(services, case_id, first=False, measures=[])
     data.update({"previous_minutes_approved": "ja", "previous_minutes_comments": "Ingen merknader"})

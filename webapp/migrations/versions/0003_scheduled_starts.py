@@ -205,7 +205,7 @@ def _meeting(bind, row, lead: timedelta, now: datetime) -> tuple | None:
     tasks = [t for t in (row.state.get('tasks') or {}).values() if isinstance(t, dict)]
     plan = _tasks(row.state, 'plan', READY)
     done = {t.get('task_spec') for t in tasks if _is(t, COMPLETED)}
-    if len(plan) != 1 or not done <= {'Start', 'start'}:
+    if len(plan) != 1 or not done <= {'Start', 'start', 'begin'}:
         return None  # planning has begun (or the state is not the shape we know)
     started = task_data(row.state, plan[0])
     meeting_id = _int(started.get('meeting_id'))
