@@ -109,7 +109,7 @@ def apply_transition_consent(ctx: HandlerContext) -> dict:
     previous = ops.change_composition(
         ctx.session, ctx.case, transition, leaving=_leaving(ctx), joining=joining, new_coordinator=new_coordinator,
         coordinator_kind=ctx.data.get("coordinator_kind"), overlap_until=date.fromisoformat(overlap) if overlap else None,
-        at=now, actor_id=ctx.actor_id, added=added)
+        at=now, actor_id=ctx.actor_id, reassign=ctx.reassign, added=added)
     ops.renew_consent(ctx.session, ctx.case, transition, signed_by=ctx.data["signed_by"],
                       signed_how=ctx.data["signed_how"], signed_on=date.fromisoformat(ctx.data["signed_on"]),
                       statements={n: ctx.data.get(n) for n in ops.CONSENT_STATEMENTS}, informed_on=informed_on,
@@ -150,4 +150,5 @@ def end_coordinator_overlap(ctx: HandlerContext) -> int:
     user_id = _id((ctx.data.get("applied") or {}).get("previous_coordinator_user_id"))
     if user_id is None:
         return 0
-    return ops.end_coordinator_overlap(ctx.session, transition, user_id, at=ctx.clock.now(), actor_id=ctx.actor_id)
+    return ops.end_coordinator_overlap(ctx.session, transition, user_id, at=ctx.clock.now(), actor_id=ctx.actor_id,
+                                       reassign=ctx.reassign)

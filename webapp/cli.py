@@ -121,7 +121,7 @@ def _deploy(app) -> None:
         click.echo(f"deployed {definition.process_id} version {definition.version}")
     started = start_missing_cycles(services)
     if started:
-        click.echo(f"started {started} evaluation or transition review episode(s) for active groups")
+        click.echo(f"scheduled {started} evaluation or transition review episode(s) for active groups")
 
 
 @main.command()

@@ -22,7 +22,7 @@ import contextvars
 import math
 import threading
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 
 from SpiffWorkflow.bpmn.serializer.default.process_spec import BpmnProcessSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter

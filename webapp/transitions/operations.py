@@ -18,10 +18,8 @@ from webapp.audit.operations import record
 from webapp.auth.models import User
 from webapp.cases import operations as case_ops
 from webapp.cases.models import Case, CaseMember, Consent
-from webapp.cases.roles import resolve_role
 from webapp.cases.operations import DomainError
 from webapp.clock import OSLO
-from webapp.engine.models import OpenTask
 from webapp.meetings.models import Matter, Meeting
 from webapp.meetings.operations import submit_matter
 from webapp.settings.operations import get_setting
@@ -46,6 +44,8 @@ StartEpisode = Callable[[str, dict], int]
 #: ``schedule_episode(process_id, due_at, data, key=None) -> scheduled start id``, bound to the
 #: caller's transaction.
 ScheduleEpisode = Callable[..., int]
+#: ``reassign(lane, from_user_id) -> count``: the engine hands a lane's open steps to its holders now
+Reassign = Callable[[str, int], int]
 
 
 def _today(at: datetime) -> date:
@@ -154,7 +154,7 @@ def record_review(session: Session, transition: Transition, *, composition_chang
 def change_composition(session: Session, case: Case, transition: Transition, *, leaving: list[tuple[CaseMember, str]],
                        joining: list[dict], new_coordinator: User | None, coordinator_kind: str | None,
                        overlap_until: date | None, at: datetime, actor_id: int | None,
-                       added: list[CaseMember] | None = None) -> int | None:
+                       reassign: Reassign, added: list[CaseMember] | None = None) -> int | None:
     """Who leaves, who joins and a new coordinator, once the consent covers it. With an overlap the
     previous coordinator stays a member until ``overlap_until``; returns that coordinator's user id.
     The members who joined are appended to ``added`` (they clarify their mandate next)."""
@@ -176,7 +176,7 @@ def change_composition(session: Session, case: Case, transition: Transition, *, 
                                  keep_previous_member=keep)
     if not keep:
         if previous is not None:
-            reassign_coordinator_tasks(session, case.id, previous.user_id, at=at, actor_id=actor_id)
+            reassign_coordinator_tasks(session, case.id, previous.user_id, reassign, at=at, actor_id=actor_id)
         return None
     transition.overlap_until = overlap_until
     record(session, "coordinator_overlap_started", at=at, actor_id=actor_id, case_id=case.id,
@@ -275,7 +275,7 @@ def finish_review(session: Session, transition: Transition, *, at: datetime, act
 
 
 def end_coordinator_overlap(session: Session, transition: Transition, user_id: int, *, at: datetime,
-                            actor_id: int | None) -> int:
+                            actor_id: int | None, reassign: Reassign) -> int:
     """The previous coordinator leaves the group when the overlap ends (unless appointed again)."""
     current = case_ops.current_coordinator(session, transition.case_id)
     if current is not None and current.user_id == user_id:
@@ -285,31 +285,24 @@ def end_coordinator_overlap(session: Session, transition: Transition, user_id: i
         CaseMember.role == "koordinator", CaseMember.active.is_(True))).all()
     for member in members:
         case_ops.remove_member(session, member, "Overlapp med ny koordinator er avsluttet", at=at, actor_id=actor_id)
-    reassign_coordinator_tasks(session, transition.case_id, user_id, at=at, actor_id=actor_id)
+    reassign_coordinator_tasks(session, transition.case_id, user_id, reassign, at=at, actor_id=actor_id)
     record(session, "coordinator_overlap_ended", at=at, actor_id=actor_id, case_id=transition.case_id,
            title="Overlappen mellom forrige og ny koordinator er avsluttet", transition_id=transition.id,
            user_id=user_id)
     return len(members)
 
 
-def reassign_coordinator_tasks(session: Session, case_id: int, from_user_id: int, *, at: datetime,
-                               actor_id: int | None) -> int:
+def reassign_coordinator_tasks(session: Session, case_id: int, from_user_id: int, reassign: Reassign, *,
+                               at: datetime, actor_id: int | None) -> int:
     """Open steps of the coordinator's lane that were assigned to a coordinator who has left go
-    to whoever holds the lane now (the open-task projection fixes the assignee when a step opens)."""
-    session.flush()
-    holders = resolve_role(session, case_id, "koordinator")
-    if from_user_id in holders:
-        return 0
-    tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case_id, OpenTask.lane == "koordinator",
-                                                   OpenTask.assignee_id == from_user_id)).all()
-    for task in tasks:
-        task.assignee_id = holders[0] if len(holders) == 1 else None
-        task.orphaned = not holders
-    if tasks:
+    to whoever holds the lane now (the engine owns the open-task projection: ``reassign`` is
+    ``engine.reassign`` bound to this transaction and case)."""
+    count = reassign("koordinator", from_user_id)
+    if count:
         record(session, "coordinator_tasks_reassigned", at=at, actor_id=actor_id, case_id=case_id,
                title="Koordinators åpne oppgaver er overført til ny koordinator", from_user_id=from_user_id,
-               count=len(tasks))
-    return len(tasks)
+               count=count)
+    return count
 
 
 def cancel_transition(session: Session, transition: Transition, *, reason: str, at: datetime,
