@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from webapp import config as config_module
+from webapp.auth import passwords
 from webapp.clock import Clock
 from webapp.db import Database
 from webapp.services import Services, build_engine, close_session
@@ -47,6 +48,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         Path(app.config["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
 
+    passwords.configure(app.config)
     db = Database(app.config["DATABASE_URL"])
     the_clock = clock or Clock()
     from handlers import REGISTRY

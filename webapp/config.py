@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import argon2
+
 if TYPE_CHECKING:
     from webapp.engine.scripting import RunLimits
 
@@ -32,6 +34,10 @@ def default_config(instance_path: Path) -> dict:
         "ENGINE_MAX_CYCLE_REPETITIONS": 1000,
         "ENGINE_MAX_CARDINALITY": 1000,      # instances of one multi-instance activity
         "ENGINE_MAX_STATE_BYTES": 2_000_000, # serialized size of one instance's state
+        # argon2id cost of password hashes (argon2-cffi's defaults; the tests use the minimum)
+        "PASSWORD_HASH_TIME_COST": argon2.DEFAULT_TIME_COST,
+        "PASSWORD_HASH_MEMORY_COST": argon2.DEFAULT_MEMORY_COST,  # KiB
+        "PASSWORD_HASH_PARALLELISM": argon2.DEFAULT_PARALLELISM,
         "WORKER_INTERVAL": 5.0,
         "SMTP_HOST": None,
         "SMTP_PORT": 25,

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record
 from webapp.auth.models import ROLES, LoginAttempt, User
-from webapp.auth.passwords import check_password, hash_password
+from webapp.auth.passwords import check_password, hash_password, needs_rehash
 
 
 def create_user(session: Session, username: str, full_name: str, password: str, *, roles=("staff",),
@@ -24,9 +24,15 @@ def create_user(session: Session, username: str, full_name: str, password: str, 
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None. A hash made with another cost
+    than the configured one is replaced by a new hash, in a transaction of its own (``session`` may
+    be a request's read session)."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active or not check_password(user.password_hash, password):
         return None
+    if needs_rehash(user.password_hash):
+        with Session(session.get_bind()) as writer, writer.begin():
+            writer.execute(update(User).where(User.id == user.id).values(password_hash=hash_password(password)))
     return user
 
 

@@ -1,9 +1,12 @@
 from datetime import timedelta
 
 import pytest
+from argon2 import extract_parameters
 
-from tests.conftest import csrf_token
+from tests.conftest import CHEAP_PASSWORD_HASHING, csrf_token
 from tests.webapp.cases.helpers import PASSWORD, municipality
+from webapp.auth.models import User
+from webapp.auth.passwords import check_password
 
 
 @pytest.fixture
@@ -71,3 +74,22 @@ def test_session_cookie_is_secure_by_default(make_app, users):
     response = client.get("/logg-inn")
     cookie = response.headers.get("Set-Cookie", "")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_password_hashed_with_another_cost_is_rehashed_at_login(make_app, services, users):
+    def stored() -> str:
+        with services.db.session() as s:
+            return s.get(User, users["kari"]).password_hash
+
+    old = stored()
+    app = make_app(PASSWORD_HASH_TIME_COST=2, PASSWORD_HASH_MEMORY_COST=16)  # the cost is raised
+    assert attempt(app.test_client(), "kari", "feil").status_code == 401
+    assert stored() == old  # a failed login changes nothing
+    assert attempt(app.test_client(), "kari", PASSWORD).status_code == 302  # the old hash still verifies
+    new = stored()
+    assert (extract_parameters(old).time_cost, extract_parameters(old).memory_cost) == (
+        CHEAP_PASSWORD_HASHING["PASSWORD_HASH_TIME_COST"], CHEAP_PASSWORD_HASHING["PASSWORD_HASH_MEMORY_COST"])
+    assert (extract_parameters(new).time_cost, extract_parameters(new).memory_cost) == (2, 16)
+    assert check_password(new, PASSWORD)
+    assert attempt(app.test_client(), "kari", PASSWORD).status_code == 302
+    assert stored() == new  # the same cost again: left alone

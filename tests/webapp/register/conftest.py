@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from tests.snapshots import seeded
 from webapp.auth.operations import create_user
 from webapp.cases.models import Case, CaseMember
 from webapp.cases.operations import (
@@ -136,8 +137,13 @@ def _content(s, users, case_a: Case, case_b: Case) -> None:
 
 @pytest.fixture
 def seed(services, clock) -> Seed:
+    """The groups above, built once per session at fixed times and copied in (tests/snapshots.py)."""
     clock.set(NOW)
-    with services.db.transaction() as s:
+    return seeded(services, ("register",), lambda db, _clock: _seed(db), at_now=False)
+
+
+def _seed(db) -> Seed:
+    with db.transaction() as s:
         users = {u: create_user(s, u, name, PASSWORD, roles=roles, at=oslo(2023, 1, 1), email=f"{u}@example.org")
                  for u, (name, roles) in PEOPLE.items()}
         g = {}
