@@ -14,7 +14,7 @@ from typing import Callable
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -86,6 +86,8 @@ def _describe(exc: BaseException) -> tuple[str, str | None]:
     ours or the handler's; internal exception text is replaced by its kind in plain words."""
     task = getattr(exc, "task", None)
     spec_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task is not None else None
+    if isinstance(exc, SQLAlchemyError):  # its text carries the statement's parameters: content
+        return "the database refused the step's changes", spec_id
     if isinstance(exc, (SpiffWorkflowException, DataError, expressions.ExpressionError,
                         durations.DurationError)):
         message = getattr(exc, "message", None) or (exc.args[0] if exc.args else "")
@@ -399,7 +401,7 @@ class WorkflowEngine:
         for row in s.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)):
             s.delete(row)  # projected again from the new version (titles, forms, lanes)
         s.flush()
-        workflow.refresh_waiting_tasks()
+        workflow.refresh_timers()
         workflow.do_engine_steps()
         self._persist(s, instance, workflow)
 

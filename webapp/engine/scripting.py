@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Mapping
 
+from sqlalchemy.exc import SQLAlchemyError
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -59,6 +60,8 @@ def _without_values(message: str) -> str:
 
 
 def _plain_message(exc: Exception) -> str:
+    if isinstance(exc, SQLAlchemyError):  # its text carries the statement's parameters: content
+        return "the database refused the change"
     return str(getattr(exc, "message", None) or exc)[:500] or "the step failed"
 
 

@@ -184,3 +184,18 @@ def test_bad_values_in_data_are_refused(deployed):
         s.execute(update(Incident).values(status="resolved"))
         s.execute(update(ProcessInstance).where(ProcessInstance.id == started.instance_id).values(status="running"))
     assert services.engine.complete_task(started.instance_id, task.task_id, {"x": 1}, actor_id=user_id).status == "completed"
+
+
+def test_database_errors_never_put_content_in_an_incident_message():
+    """A database error's text carries the statement's parameters (form content on PostgreSQL)."""
+    from sqlalchemy.exc import StatementError
+
+    from webapp.engine.runtime import _describe
+    from webapp.engine.scripting import _plain_message
+
+    error = StatementError("text fields cannot contain NUL", "INSERT INTO x VALUES (%(t)s)",
+                           {"t": "MARKER-helsedata"}, ValueError("NUL"))
+    assert "MARKER" in str(error)  # what used to reach the incident
+    message, _spec = _describe(error)
+    assert "MARKER" not in message and "INSERT" not in message
+    assert "MARKER" not in _plain_message(error)
