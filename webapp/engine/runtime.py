@@ -218,18 +218,11 @@ class WorkflowEngine:
         """Start the scheduled episodes that are due, each exactly once even with several workers
         (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers). A start that fails
         keeps its instance with an incident, like any other start."""
-        started, seen = 0, set()
-        now = self.clock.now()
-        while started < limit:
-            with self.db.session() as s:
-                query = (select(ScheduledStart.id)
-                         .where(ScheduledStart.status == "pending", ScheduledStart.due_at <= now,
-                                ScheduledStart.id.notin_(seen) if seen else True)
-                         .order_by(ScheduledStart.due_at).limit(1))
-                candidate = s.scalar(query)
-            if candidate is None:
+        started, now = 0, self.clock.now()
+        for candidate in self._due(ScheduledStart, ScheduledStart.due_at, now,
+                                   ScheduledStart.status == "pending"):
+            if started >= limit:
                 break
-            seen.add(candidate)
             try:
                 if self._start_scheduled(candidate, now):
                     started += 1
@@ -237,6 +230,21 @@ class WorkflowEngine:
                 self._start_scheduled_failed(candidate, now)
                 started += 1
         return started
+
+    def _due(self, model, due_column, now, *conditions):
+        """Ids of rows due at ``now``, earliest first, one query each, never the same id twice
+        (a row another worker holds is skipped by the caller's claim and not offered again)."""
+        seen: set[int] = set()
+        while True:
+            with self.db.session() as s:
+                candidate = s.scalar(select(model.id)
+                                     .where(*conditions, due_column <= now,
+                                            model.id.notin_(seen) if seen else True)
+                                     .order_by(due_column).limit(1))
+            if candidate is None:
+                return
+            seen.add(candidate)
+            yield candidate
 
     def _claim_scheduled(self, s: Session, row_id: int, now) -> ScheduledStart | None:
         query = select(ScheduledStart).where(ScheduledStart.id == row_id, ScheduledStart.status == "pending",
@@ -313,19 +321,11 @@ class WorkflowEngine:
         workers at once: on PostgreSQL each row is claimed with ``FOR UPDATE SKIP LOCKED``; on
         SQLite writers are serialised. A failing instance becomes an incident; the loop goes on."""
         fired = self.start_due_scheduled(limit)
-        seen = set()
         now = self.clock.now()
-        while fired < limit:
-            with self.db.session() as s:
-                query = (select(ProcessInstance.id)
-                         .where(ProcessInstance.status == "running",
-                                ProcessInstance.next_due_at <= now,
-                                ProcessInstance.id.notin_(seen) if seen else True)
-                         .order_by(ProcessInstance.next_due_at).limit(1))
-                candidate = s.scalar(query)
-            if candidate is None:
+        for candidate in self._due(ProcessInstance, ProcessInstance.next_due_at, now,
+                                   ProcessInstance.status == "running"):
+            if fired >= limit:
                 break
-            seen.add(candidate)
             try:
                 if self._step(candidate, self._fire_timers, None, {"action": "fire"},
                               claim=True, due_before=now) is not None:

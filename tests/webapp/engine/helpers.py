@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+import threading
+
+from sqlalchemy import select
+
 from webapp.auth.operations import create_user
 from webapp.cases.operations import add_member, open_case
+from webapp.engine.models import OpenTask
+from webapp.engine.runtime import WorkflowEngine
 
 
 def make_case(services, *, roles=("koordinator",), username="kari"):
@@ -14,3 +20,26 @@ def make_case(services, *, roles=("koordinator",), username="kari"):
         for role in roles:
             add_member(s, case, user.full_name, role, at=now, user_id=user.id, email=user.email)
         return case.id, user.id
+
+
+def open_tasks(services, instance_id):
+    with services.db.session() as s:
+        return s.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)).all()
+
+
+def fire_with_two_workers(services) -> list[int]:
+    """Two engines on the same database call ``fire_due_timers`` at the same moment; returns
+    what each of them fired or started."""
+    workers = [WorkflowEngine(services.db, services.clock, services.engine.hooks) for _ in range(2)]
+    barrier, counts = threading.Barrier(2), []
+
+    def work(engine):
+        barrier.wait()
+        counts.append(engine.fire_due_timers())
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return counts

@@ -8,26 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import TEST_CALLS, deploy_test_diagrams
-from tests.webapp.engine.helpers import make_case
-from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
+from tests.conftest import TEST_CALLS
+from tests.webapp.engine.helpers import make_case, open_tasks
+from webapp.engine.models import Incident, ProcessDefinition, ProcessInstance
 from webapp.engine.runtime import StepFailed
 from webapp.engine.serialization import LEGACY_FORMAT
 from webapp.worker import run_once
 
 #: internal text no message to a supervisor may carry
 INTERNAL = ("0x", "Error(", "Traceback", "NoneType", "TypeError", "KeyError", "typename")
-
-
-@pytest.fixture
-def deployed(services):
-    deploy_test_diagrams(services)
-    return services
-
-
-def open_tasks(services, instance_id):
-    with services.db.session() as s:
-        return s.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)).all()
 
 
 def incident_of(services, instance_id) -> Incident:

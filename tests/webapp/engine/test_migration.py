@@ -8,14 +8,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tests.conftest import DIAGRAMS, deploy_test_diagrams
-from tests.webapp.engine.helpers import make_case
+from tests.webapp.engine.helpers import make_case, open_tasks
 from webapp.audit.models import AuditEvent
-from webapp.engine.models import OpenTask, ProcessInstance
-
-
-def open_tasks(services, instance_id):
-    with services.db.session() as s:
-        return s.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)).all()
+from webapp.engine.models import ProcessInstance
 
 
 def deploy_v2(services, tmp_path):

@@ -4,23 +4,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import FAILING, deploy_test_diagrams
-from tests.webapp.engine.helpers import make_case
+from tests.conftest import FAILING
+from tests.webapp.engine.helpers import make_case, open_tasks
 from webapp.audit.models import AuditEvent
-from webapp.engine.models import Incident, OpenTask, ProcessInstance
+from webapp.engine.models import Incident, ProcessInstance
 from webapp.engine.runtime import Conflict, StepFailed
 from webapp.outbox.models import OutboxMessage
-
-
-@pytest.fixture
-def deployed(services):
-    deploy_test_diagrams(services)
-    return services
-
-
-def open_tasks(services, instance_id):
-    with services.db.session() as s:
-        return s.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)).all()
 
 
 def test_start_complete_and_persist(deployed):

@@ -3,15 +3,13 @@ current then, exactly once, also with two workers at the same time."""
 from __future__ import annotations
 
 import shutil
-import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from tests.conftest import DIAGRAMS, deploy_test_diagrams
-from tests.webapp.engine.helpers import make_case
+from tests.webapp.engine.helpers import fire_with_two_workers, make_case
 from webapp.engine.models import OpenTask, ProcessInstance, ScheduledStart
-from webapp.engine.runtime import WorkflowEngine
 
 
 def schedule(services, case_id, process_id, due_in: timedelta, data=None, key=None) -> int:
@@ -66,18 +64,7 @@ def test_two_workers_start_each_scheduled_episode_exactly_once(services):
     case_id, _user_id = make_case(services)
     ids = [schedule(services, case_id, "two_steps", timedelta(hours=1), {"x": i}) for i in range(8)]
     services.clock.advance(timedelta(hours=2))
-    workers = [WorkflowEngine(services.db, services.clock, services.engine.hooks) for _ in range(2)]
-    barrier, counts = threading.Barrier(2), []
-
-    def work(engine):
-        barrier.wait()
-        counts.append(engine.fire_due_timers())
-
-    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    counts = fire_with_two_workers(services)
     assert sum(counts) == 8
     with services.db.session() as s:
         rows = s.scalars(select(ScheduledStart).where(ScheduledStart.id.in_(ids))).all()

@@ -1,20 +1,11 @@
-import threading
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
-from tests.conftest import TEST_CALLS, deploy_test_diagrams
-from tests.webapp.engine.helpers import make_case
+from tests.conftest import TEST_CALLS
+from tests.webapp.engine.helpers import fire_with_two_workers, make_case
 from webapp.engine.models import OpenTask, ProcessInstance
-from webapp.engine.runtime import WorkflowEngine
 from webapp.outbox.models import OutboxMessage
-
-
-@pytest.fixture
-def deployed(services):
-    deploy_test_diagrams(services)
-    return services
 
 
 def instance(services, instance_id):
@@ -56,19 +47,7 @@ def test_two_workers_fire_each_timer_exactly_once(deployed, db_url):
     case_id, user_id = make_case(services)
     ids = [services.engine.start(case_id, "timers", actor_id=user_id).instance_id for _ in range(6)]
     services.clock.advance(timedelta(days=2))
-    workers = [WorkflowEngine(services.db, services.clock, services.engine.hooks) for _ in range(2)]
-    barrier = threading.Barrier(2)
-    counts = []
-
-    def work(engine):
-        barrier.wait()
-        counts.append(engine.fire_due_timers())
-
-    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    counts = fire_with_two_workers(services)
     assert sum(counts) == 6
     assert sorted(TEST_CALLS) == sorted(f"count:{i}" for i in ids)  # each fired once, none twice
     for i in ids:
