@@ -66,5 +66,5 @@ def close_case(ctx: HandlerContext) -> str:
     for email in recipients:
         ctx.outbox.send(email, f"Ansvarsgruppen er avsluttet ({ctx.case.reference})",
                         f"Ansvarsgruppen er avsluttet {today:%d.%m.%Y}. Takk for samarbeidet. "
-                        "Tilgangen din til saken er avsluttet.")
+                        "Tilgangen din til saken er avsluttet.", plain=True)  # no content: sent as written
     return today.isoformat()

@@ -39,7 +39,7 @@ def escalate_deviation(ctx: HandlerContext) -> int:
     for owner in owners:
         ctx.outbox.send(owner.email, f"Avvik til behandling ({ctx.case.reference})",
                         f"Et avvik i ansvarsgruppe {ctx.case.reference} er ikke lukket i gruppen og er sendt "
-                        "til systemansvarlig. Logg inn for å behandle avviket.")
+                        "til systemansvarlig. Logg inn for å behandle avviket.", plain=True)
     return len(owners)
 
 

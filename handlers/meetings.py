@@ -52,11 +52,12 @@ def meeting_start_data(session, case, meeting: Meeting) -> dict:
     return data
 
 
-def start_meeting(ctx: HandlerContext, proposed_on: date | None) -> int:
+def start_meeting(ctx: HandlerContext, proposed_on: date | None, place: str | None = None) -> int:
     """The next meeting on its day, and its episode: scheduled to start a lead time before the
     meeting (notice period + planning), or at once when that moment has passed."""
     now = ctx.clock.now()
-    meeting = ops.create_meeting(ctx.session, ctx.case, at=now, actor_id=ctx.actor_id, proposed_on=proposed_on)
+    meeting = ops.create_meeting(ctx.session, ctx.case, at=now, actor_id=ctx.actor_id, proposed_on=proposed_on,
+                                 place=place)
     place_pending(ctx.session, ctx.case, meeting, at=now, actor_id=ctx.actor_id)  # reviewed transitions
     ops.start_planning(ctx.session, meeting, meeting_start_data(ctx.session, ctx.case, meeting), at=now,
                        actor_id=ctx.actor_id, start_episode=ctx.start_episode,
@@ -121,6 +122,9 @@ def apply_notice_decision(ctx: HandlerContext) -> str:
         ops.accept_short_notice(ctx.session, meeting, ctx.data["urgent_reason"], at=ctx.clock.now(),
                                 actor_id=ctx.actor_id)
     else:
+        from webapp.meetings.rules import moved_meeting_errors
+        if moved_meeting_errors(ctx.session, ctx.data, ctx.clock.now()):
+            return "too_soon"  # not moved: the step comes back, naming the earliest date (no incident)
         hour, minute = (int(x) for x in ctx.data["new_time"].split(":"))
         ops.reschedule(ctx.session, meeting, ops.local_start(date.fromisoformat(ctx.data["new_date"]), time(hour, minute)),
                        at=ctx.clock.now(), actor_id=ctx.actor_id)
@@ -132,8 +136,17 @@ def send_invitation(ctx: HandlerContext) -> dict:
     meeting = _meeting(ctx)
     invite(ctx.session, ctx.outbox, ctx.case, meeting)
     ops.mark_invited(ctx.session, meeting, at=ctx.clock.now(), actor_id=ctx.actor_id)
+    return invitation_dates(ctx, meeting)
+
+
+def invitation_dates(ctx: HandlerContext, meeting: Meeting) -> dict:
+    """The dates the rest of the episode derives from the meeting's time (the reminder timer, the
+    hold step's due date): computed once the date is final, when the invitation goes out."""
     reminder_at = meeting.starts_at - timedelta(days=int(get_setting(ctx.session, "reminder_days_before")))
-    return {"reminder_at": reminder_at.isoformat()}
+    if reminder_at <= ctx.clock.now():  # invited at short notice: the invitation is the reminder
+        reminder_at = meeting.starts_at  # (send_reminder does nothing once the meeting has started)
+    return {"reminder_at": reminder_at.isoformat(), "starts_at": meeting.starts_at.isoformat(),
+            "meeting_day": meeting.starts_at.astimezone(OSLO).date().isoformat()}
 
 
 @handler("send_reminder")
@@ -170,7 +183,7 @@ def record_meeting(ctx: HandlerContext) -> dict:
                     "items", "summary", "next_meeting_date", "next_meeting_theme", "rules_reviewed",
                     "cooperation_meeting", "recipients_how")
     content = {k: ctx.data.get(k) for k in content_keys if k in ctx.data}
-    content["attendance"] = ctx.data.get("attendance", [])
+    content["attendance"] = [{**row, "present": ops.present(row)} for row in ctx.data.get("attendance", [])]
     content["previous_measures"] = ctx.data.get("previous_measures", [])
     content["new_measures"] = ctx.data.get("new_measures", [])
     _approve_previous(ctx, meeting)
@@ -182,13 +195,7 @@ def record_meeting(ctx: HandlerContext) -> dict:
         approval_due_on=due if rule == "members" else None, at=now, actor_id=ctx.actor_id)
     ctx.session.flush()
     for measure in measures:
-        member = ctx.session.get(CaseMember, measure.responsible_member_id)
-        overdue_at = datetime.combine(measure.deadline + timedelta(days=1), time(8, 0), OSLO)
-        ctx.start_episode("measure", {
-            "measure_id": measure.id, "description": measure.description,
-            "responsible_user_id": _acting_user(ctx, member), "deadline": measure.deadline.isoformat(),
-            "overdue_at": overdue_at.isoformat(),
-            "reminder_cycle": f"R4/{overdue_at.isoformat()}/P{int(get_setting(ctx.session, 'measure_reminder_days'))}D"})
+        ctx.start_episode("measure", measure_start_data(ctx, measure))
     approvers = [m for m in ctx.session.scalars(select(CaseMember).where(
         CaseMember.case_id == ctx.case.id, CaseMember.active.is_(True), CaseMember.role.in_(ops.SERVICE_ROLES)))]
     return {
@@ -199,23 +206,51 @@ def record_meeting(ctx: HandlerContext) -> dict:
     }
 
 
+def _round(ctx: HandlerContext) -> int:
+    return int(ctx.data["held"].get("round", 1))
+
+
 @handler("list_approvers")
 def list_approvers(ctx: HandlerContext) -> list:
-    return ctx.data["held"]["approvers"]
+    """The approvers of this round; each answer carries the round, so that an answer kept from an
+    earlier round (an approver who does not answer again) is never counted twice."""
+    return [{**a, "round": _round(ctx)} for a in ctx.data["held"]["approvers"]]
 
 
 @handler("record_approvals")
-def record_approvals(ctx: HandlerContext) -> int:
+def record_approvals(ctx: HandlerContext) -> dict:
+    """This round's answers; a member who did not answer before the deadline approves silently."""
     minutes = ctx.session.get(Minutes, int(ctx.data["held"]["minutes_id"]))
-    count = 0
+    count, remarks = 0, []
     for item in ctx.data.get("approvals") or []:
-        if not isinstance(item, dict) or "approved" not in item:
+        if not isinstance(item, dict) or "approved" not in item or item.get("round", 1) != _round(ctx):
             continue
         member = _member(ctx, item["member_id"])
-        ops.record_approval(ctx.session, minutes, member, item["approved"] == "ja", item.get("comment"),
+        approved = item["approved"] == "ja"
+        ops.record_approval(ctx.session, minutes, member, approved, item.get("comment"),
                             at=ctx.clock.now(), actor_id=ctx.actor_id)
         count += 1
-    return count
+        if not approved:
+            remarks.append({"member_id": member.id, "name": member.name, "comment": item.get("comment") or ""})
+    return {"round": _round(ctx), "answers": count, "corrections": len(remarks), "remarks": remarks}
+
+
+@handler("record_minutes_correction")
+def record_minutes_correction(ctx: HandlerContext) -> dict:
+    """The minutes are corrected: a new approval round with a new deadline (the held data is
+    replaced by its next round)."""
+    minutes = ctx.session.get(Minutes, int(ctx.data["held"]["minutes_id"]))
+    now = ctx.clock.now()
+    user = ctx.session.get(User, ctx.actor_id) if ctx.actor_id else None
+    changes = {k: ctx.data[k] for k in ops.CORRECTABLE if k in ctx.data}
+    number = ops.correct_minutes(ctx.session, minutes, correction=ctx.data.get("correction", ""), changes=changes,
+                                 remarks=ctx.data["approval_round"]["remarks"],
+                                 by=user.full_name if user else None, at=now, actor_id=ctx.actor_id,
+                                 case_id=ctx.case.id)
+    due = now.astimezone(OSLO).date() + timedelta(days=int(get_setting(ctx.session, "minutes_approval_days")))
+    minutes.approval_due_on = due
+    return {**ctx.data["held"], "round": number,
+            "approval_due": datetime.combine(due, time(23, 59), OSLO).isoformat()}
 
 
 @handler("record_cooperation")
@@ -225,6 +260,12 @@ def record_cooperation(ctx: HandlerContext) -> bool:
            case_id=ctx.case.id, title="Samarbeidsmøte for rolleavklaring holdt",
            meeting_id=int(ctx.data["meeting_id"]))
     return True
+
+
+@handler("new_approval_round")
+def new_approval_round(ctx: HandlerContext) -> list:
+    """The answers of the previous round are recorded; the new round starts with none."""
+    return []
 
 
 @handler("finalize_and_distribute")
@@ -237,7 +278,32 @@ def finalize_and_distribute(ctx: HandlerContext) -> bool:
                         actor_id=ctx.actor_id, case_id=ctx.case.id)
     distribute(ctx.session, ctx.outbox, ctx.case, minutes)
     ops.mark_distributed(ctx.session, minutes, at=now, actor_id=ctx.actor_id, case_id=ctx.case.id)
+    _record_minutes_sender(ctx, minutes, now)
     return True
+
+
+# --- who sends the minutes (setting minutes_sent_by; admin/settings work) -------------------------
+def minutes_sender(session, case, minutes: Minutes) -> tuple[str, str | None]:
+    """(role, name) of who sends the minutes out: the coordinator (002), or the minute-taker
+    when the group has no individual plan (003, setting ``minute_taker_without_plan``)."""
+    meeting = session.get(Meeting, minutes.meeting_id)
+    if (get_setting(session, "minutes_sent_by") == "minute_taker_without_plan" and case.individual_plan != "yes"
+            and meeting is not None and meeting.minute_taker_member_id):
+        taker = session.get(CaseMember, meeting.minute_taker_member_id)
+        if taker is not None:
+            return "referent", taker.name
+    appointment = current_coordinator(session, case.id)
+    coordinator = session.get(User, appointment.user_id) if appointment else None
+    return "koordinator", coordinator.full_name if coordinator else None
+
+
+def _record_minutes_sender(ctx: HandlerContext, minutes: Minutes, now: datetime) -> None:
+    from webapp.audit.operations import record
+    role, name = minutes_sender(ctx.session, ctx.case, minutes)
+    record(ctx.session, "minutes_sent_by", at=now, actor_id=ctx.actor_id, case_id=ctx.case.id,
+           title=f"Referatet sendt ut av {'referenten' if role == 'referent' else 'koordinator'}"
+                 + (f": {name}" if name else ""), role=role, name=name, minutes_id=minutes.id)
+# --------------------------------------------------------------------------------------------------
 
 
 @handler("schedule_next_meeting")
@@ -250,10 +316,27 @@ def schedule_next_meeting(ctx: HandlerContext) -> int | None:
 
 @handler("start_first_meeting")
 def start_first_meeting(ctx: HandlerContext) -> int:
-    return start_meeting(ctx, date.fromisoformat(ctx.data["first_meeting_date"]))
+    return start_meeting(ctx, date.fromisoformat(ctx.data["first_meeting_date"]),
+                         place=(ctx.data.get("first_meeting_place") or "").strip() or None)
 
 
 # ----------------------------------------------------------------------------- measures
+def reminder_round(ctx: HandlerContext) -> timedelta:
+    return timedelta(days=int(get_setting(ctx.session, "measure_reminder_days")))
+
+
+def measure_start_data(ctx: HandlerContext, measure: Measure) -> dict:
+    """Start data of a measure's follow-up: reminders from the morning after the deadline, one a
+    round (``measure_reminder_days``), four at most; never starting in the past."""
+    member = ctx.session.get(CaseMember, measure.responsible_member_id)
+    overdue_at = datetime.combine(measure.deadline + timedelta(days=1), time(8, 0), OSLO)
+    overdue_at = max(overdue_at, ctx.clock.now().astimezone(OSLO).replace(microsecond=0))
+    return {"measure_id": measure.id, "description": measure.description,
+            "responsible_user_id": _acting_user(ctx, member), "deadline": measure.deadline.isoformat(),
+            "overdue_at": overdue_at.isoformat(),
+            "reminder_cycle": f"R4/{overdue_at.isoformat()}/P{reminder_round(ctx).days}D"}
+
+
 def _measure(ctx: HandlerContext) -> Measure:
     measure = ctx.session.get(Measure, int(ctx.data["measure_id"]))
     if measure is None or measure.case_id != ctx.case.id:
@@ -265,6 +348,11 @@ def _measure(ctx: HandlerContext) -> Measure:
 def remind_measure(ctx: HandlerContext) -> bool:
     measure = _measure(ctx)
     if measure.status != "open":
+        return False
+    now = ctx.clock.now()
+    if measure.reminded_at is not None and now - measure.reminded_at < reminder_round(ctx) / 2:
+        # a catch-up firing of the cycle (the worker was down, or the cycle started in the past):
+        # one reminder per round, never a burst
         return False
     member = ctx.session.get(CaseMember, measure.responsible_member_id)
     send_letter_or_mail(ctx.session, ctx.outbox, ctx.case, member,

@@ -10,7 +10,11 @@ from webapp.cases.models import CaseMember
 
 @handler("notify_role")
 def notify_role(ctx: HandlerContext, role: str, subject: str, body: str = "") -> dict:
-    """E-mail every active member of the case who holds ``role`` and has an address."""
+    """E-mail every active member of the case who holds ``role`` and has an address.
+
+    ``subject`` and ``body`` come from the diagram. The body reaches only addresses in the
+    municipality's own domains; everybody else gets the outbox's content-free notice with the case
+    reference and a link to the case (no health content in plain e-mail)."""
     members = ctx.session.scalars(select(CaseMember).where(
         CaseMember.case_id == ctx.case.id, CaseMember.role == role, CaseMember.active.is_(True)))
     sent = 0

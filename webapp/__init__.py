@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from webapp import config as config_module
@@ -23,6 +24,10 @@ class IdConverter(IntegerConverter):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
+
+#: Browser features the app never uses, switched off for its pages.
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+                      "microphone=(), payment=(), usb=()")
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -57,6 +62,10 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
                           specs=app.config.get("SPEC_CACHE"), limits=config_module.run_limits(app.config))
     app.extensions["ansvarsgruppe"] = Services(db=db, clock=the_clock, engine=engine)
 
+    if int(app.config.get("TRUSTED_PROXIES") or 0) > 0:  # the client address from X-Forwarded-For
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.teardown_appcontext(close_session)
@@ -74,6 +83,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.register.views import bp as register_bp
 
     app.before_request(load_user)
+    app.before_request(errors.refuse_nul_bytes)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(cases_bp)
@@ -95,6 +105,9 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if request.is_secure or app.config.get("HSTS_ALWAYS"):  # browsers ignore HSTS over http
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(app.config['HSTS_MAX_AGE'])}")
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

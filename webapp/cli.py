@@ -188,7 +188,9 @@ def worker(once: bool) -> None:
 
 def _serve(app, host: str, port: int, threads: int = 8) -> None:
     from waitress import serve as waitress_serve
-    waitress_serve(app, host=host, port=port, threads=threads, ident="ansvarsgruppe")
+    from webapp.config import waitress_options
+    waitress_serve(app, host=host, port=port, threads=threads, ident="ansvarsgruppe",
+                   **waitress_options(app.config))
 
 
 def _display_url(url: str) -> str:

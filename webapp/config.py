@@ -40,17 +40,29 @@ def default_config(instance_path: Path) -> dict:
         "PASSWORD_HASH_PARALLELISM": argon2.DEFAULT_PARALLELISM,
         "WORKER_INTERVAL": 5.0,
         "SMTP_HOST": None,
-        "SMTP_PORT": 25,
+        "SMTP_PORT": None,                   # default: 25, 587 with starttls, 465 with ssl
+        "SMTP_SECURITY": "none",             # none | starttls | ssl
+        "SMTP_USERNAME": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_TIMEOUT": 20.0,                # seconds per SMTP network operation
         "MAIL_FROM": "ansvarsgruppe@localhost",
+        "BASE_URL": "http://127.0.0.1:5000", # where links in e-mail point
         "DEMO": False,
         "START_WORKER": False,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        # Reverse proxies in front of the app: their X-Forwarded-For/-Proto give the client address
+        # (login throttling) and https; 0 trusts no such header (README "Configuration")
+        "TRUSTED_PROXIES": 0,
+        "HSTS_MAX_AGE": 365 * 24 * 3600,  # sent on https responses
+        "HSTS_ALWAYS": False,             # also on http ones (TLS ends at a proxy not trusted above)
     }
 
 
 ENV_KEYS = {
     "DATABASE_URL": str, "SMTP_HOST": str, "SMTP_PORT": int, "MAIL_FROM": str,
-    "PROCESSES_DIR": str, "FORMS_DIR": str,
+    "SMTP_SECURITY": str, "SMTP_USERNAME": str, "SMTP_PASSWORD": str, "SMTP_TIMEOUT": float,
+    "BASE_URL": str,
+    "PROCESSES_DIR": str, "FORMS_DIR": str, "TRUSTED_PROXIES": int,
 }
 
 
@@ -80,6 +92,12 @@ def run_limits(config) -> "RunLimits":
         max_cardinality=int(config["ENGINE_MAX_CARDINALITY"]),
         max_state_bytes=int(config["ENGINE_MAX_STATE_BYTES"]),
     )
+
+
+def waitress_options(config) -> dict:
+    """Options for waitress (``ansvarsgruppe serve``/``demo``): behind trusted proxies waitress
+    must pass the X-Forwarded-* headers on to the app's ProxyFix instead of dropping them."""
+    return {"clear_untrusted_proxy_headers": False} if int(config.get("TRUSTED_PROXIES") or 0) > 0 else {}
 
 
 def secret_key(instance_path: Path) -> str:

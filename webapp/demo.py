@@ -2,7 +2,7 @@
 something to show."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from flask import Flask
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from webapp.auth.models import User
 from webapp.auth.operations import create_user
 from webapp.cases.models import Unit
 from webapp.cases.registration import register
+from webapp.clock import OSLO
 from webapp.closing.actions import request_closing
 from webapp.deviations.recording import report as report_deviation
 from webapp.engine.models import OpenTask
@@ -59,6 +60,8 @@ def _demo_meeting(services, case_id: int, users: dict, today) -> None:
                                            "person_attends": "ja"}, users["kari"])
     _complete(services, case_id, "agenda", {"agreed_with_person": True, "agenda": [
         {"title": "Gjennomgang av retningslinjer for møtene"}, {"title": "Valg av videregående skole"}]}, users["kari"])
+    meeting_start = datetime.combine(day, time(13, 0), OSLO)
+    services.clock.advance(meeting_start + timedelta(hours=2) - services.clock.now())  # the minutes after the meeting
     _complete(services, case_id, "hold_first", {
         "rules_reviewed": True, "cooperation_meeting": "nei", "previous_minutes_approved": "ingen",
         "attendance": [{"member_id": ids["Jonas Lie"], "present": True}, {"member_id": ids["Kari Koordinator"], "present": True},
@@ -71,9 +74,9 @@ def _demo_meeting(services, case_id: int, users: dict, today) -> None:
                    "conclusion": "Rådgiver bistår med søknaden"}],
         "new_measures": [
             {"description": "Avtale møte med rådgiver", "responsible_member_id": ids["Siri Skole"],
-             "deadline": (today - timedelta(days=3)).isoformat()},
+             "deadline": (day + timedelta(days=25)).isoformat()},  # overdue by the demo's today
             {"description": "Legeerklæring til søknaden", "responsible_member_id": ids["Per Fastlege"],
-             "deadline": (today + timedelta(days=30)).isoformat()}],
+             "deadline": (day + timedelta(days=60)).isoformat()}],
         "summary": "Jonas søker yrkesfag; skolen og fastlegen bidrar.",
         "next_meeting_date": (day + timedelta(days=120)).isoformat(), "next_meeting_theme": "Søknaden",
         "recipients": [ids["Jonas Lie"], ids["Kari Koordinator"], ids["Siri Skole"], ids["Per Fastlege"]],
@@ -83,6 +86,28 @@ def _demo_meeting(services, case_id: int, users: dict, today) -> None:
     for task in approvals:
         services.engine.complete_task(task.instance_id, task.task_id, {"approved": "ja"}, actor_id=task.assignee_id)
     _complete(services, case_id, "finalize", {"confirmed": True}, users["kari"])
+
+
+def _demo_active_group(services, wish, users: dict, units: dict, appoint: dict, consent: dict) -> int:
+    """The active group (Jonas Lie), established on the clock's today, its first meeting held."""
+    today = services.clock.today()
+    active = wish("Jonas Lie", "2011-01-30", by="person")
+    _complete(services, active, "appoint", {**appoint, "coordinator_kind": "coordinator"}, users["ke"])
+    _complete(services, active, "consent", {**consent, "signed_by": "Jonas Lie", "signed_how": "in_person",
+                                              "signed_on": today.isoformat()},
+              users["kari"])
+    _complete(services, active, "propose", {"agreed_with_person": True, "members": [
+        {"user_id": str(users["siri"]), "name": "Siri Skole", "unit_id": str(units["Solbakken skole"])},
+        {"name": "Per Fastlege", "unit_id": str(units["Fastlegekontoret"]), "email": "per@legekontor.no"}]},
+        users["kari"])
+    _complete(services, active, "confirm", {"participates": "ja", "mandate": "Tilrettelegging i skolen."}, users["siri"])
+    _complete(services, active, "confirm", {"participates": "ja", "mandate": "Medisinsk oppfølging."}, users["kari"])
+    _complete(services, active, "plan_need", {"plan_need": "yes"}, users["kari"])
+    _complete(services, active, "first_meeting", {"first_meeting_date": (today + timedelta(days=21)).isoformat(),
+                                                   "first_meeting_place": "Rådhuset, møterom 2"}, users["kari"])
+
+    _demo_meeting(services, active, users, today)
+    return active
 
 
 def _establish_quickly(services, case_id: int, users: dict, units: dict, appoint: dict, consent: dict,
@@ -165,21 +190,16 @@ def seed(app: Flask) -> bool:
         {"user_id": str(users["siri"]), "name": "Siri Skole", "unit_id": str(units["Solbakken skole"])}]},
         users["kari"])  # Ola and Siri have mandates to confirm
 
-    active = wish("Jonas Lie", "2011-01-30", by="person")
-    _complete(services, active, "appoint", {**appoint, "coordinator_kind": "coordinator"}, users["ke"])
-    _complete(services, active, "consent", {**consent, "signed_by": "Jonas Lie", "signed_how": "in_person"},
-              users["kari"])
-    _complete(services, active, "propose", {"agreed_with_person": True, "members": [
-        {"user_id": str(users["siri"]), "name": "Siri Skole", "unit_id": str(units["Solbakken skole"])},
-        {"name": "Per Fastlege", "unit_id": str(units["Fastlegekontoret"]), "email": "per@legekontor.no"}]},
-        users["kari"])
-    _complete(services, active, "confirm", {"participates": "ja", "mandate": "Tilrettelegging i skolen."}, users["siri"])
-    _complete(services, active, "confirm", {"participates": "ja", "mandate": "Medisinsk oppfølging."}, users["kari"])
-    _complete(services, active, "plan_need", {"plan_need": "yes"}, users["kari"])
-    _complete(services, active, "first_meeting", {"first_meeting_date": (today + timedelta(days=21)).isoformat(),
-                                                   "first_meeting_place": "Rådhuset, møterom 2"}, users["kari"])
-
-    _demo_meeting(services, active, users, today)
+    # Jonas Lie's group was established seven weeks ago: its first meeting was held three weeks
+    # after that, and its minutes written after the meeting (never before it)
+    back = timedelta(days=49)
+    offset = services.clock.now() - datetime.now(timezone.utc)
+    services.clock.advance(-back)
+    try:
+        active = _demo_active_group(services, wish, users, units, appoint, consent)
+    finally:
+        services.clock.set(datetime.now(timezone.utc) + offset)
+    services.engine.fire_due_timers()  # the overdue measure's reminder, once
     report_deviation(services, active, {
         "title": "Innkallingen kom ikke fram til fastlegen",
         "description": "Fastlegen fikk ikke innkallingen til møtet fordi adressen var feil i fagsystemet.",

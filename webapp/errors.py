@@ -3,12 +3,47 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 log = logging.getLogger(__name__)
+
+NUL = "\x00"
+#: Endpoints that read every posted field through ``read_submission``, which reports a NUL byte as
+#: an error on its field and shows the rest of the input again (task forms). The guard below still
+#: checks their path and query string.
+FORM_FIELDS_CHECKED_BY_VIEW = frozenset({"tasks.task"})
+
+
+class NulByte(BadRequest):
+    """A NUL byte in the request: no database stores it (PostgreSQL refuses it in text)."""
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_bytes() -> None:
+    """``before_request``: a NUL byte in the path, the query string, a posted field (name, value or
+    file name) or JSON is refused with a 400 page, before any view or database sees it."""
+    if NUL in request.path or _has_nul(list(request.args.items(multi=True))):
+        raise NulByte()
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.endpoint not in FORM_FIELDS_CHECKED_BY_VIEW and _has_nul(list(request.form.items(multi=True))):
+        raise NulByte()
+    if any(_has_nul(name) or _has_nul(f.filename) for name, f in request.files.items(multi=True)):
+        raise NulByte()
+    if request.is_json and _has_nul(request.get_json(silent=True)):
+        raise NulByte()
 
 
 def register(app) -> None:
@@ -17,6 +52,12 @@ def register(app) -> None:
         return render_template("error.html", code=400, title=_("Skjemaet er utløpt"),
                                message=_("Siden var for gammel eller kom ikke fra dette nettstedet. "
                                          "Gå tilbake, last siden på nytt og send inn igjen.")), 400
+
+    @app.errorhandler(NulByte)
+    def nul_byte(exc):
+        return render_template("error.html", code=400, title=_("Ugyldig tegn"),
+                               message=_("Teksten inneholder et tegn som ikke er tillatt (NUL).") + " "
+                               + _("Gå tilbake, fjern tegnet og send inn igjen.")), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -37,6 +37,7 @@ def status_label(status: str | None) -> str:
         "not_established": _l("Ikke opprettet"), "consent_withdrawn": _l("Samtykke trukket tilbake"),
         "closed": _l("Avsluttet"), "running": _l("Pågår"), "completed": _l("Fullført"),
         "cancelled": _l("Avbrutt"), "incident": _l("Feil – venter på ny kjøring"),
+        "declined": _l("Ønsket er avslått"), "duplicate": _l("Duplikat"),
     }
     return str(labels.get(status or "", status or ""))
 
@@ -105,6 +106,8 @@ def register(app) -> None:
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["transition_label"] = transition_label
+    from webapp.cases import register_data  # the privacy boundary's helpers (task_title, ...)
+    register_data.register(app)
 
     @app.context_processor
     def globals_():

@@ -7,7 +7,8 @@ import threading
 
 from flask import Flask
 
-from webapp.outbox.sending import send_due
+from webapp.auth.operations import prune_logins
+from webapp.outbox.sending import SmtpSettings, send_due
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +17,11 @@ def run_once(app: Flask) -> tuple[int, int]:
     """One round: start due episodes and fire due timers, then send the outbox. A failure in one
     part is logged and never keeps the other from running (each instance or message that fails
     becomes an incident or a retry of its own inside the engine and the sender)."""
+    with app.app_context():  # handlers writing mail read BASE_URL from the app's config
+        return _round(app)
+
+
+def _round(app: Flask) -> tuple[int, int]:
     services = app.extensions["ansvarsgruppe"]
     fired = sent = 0
     try:
@@ -23,10 +29,14 @@ def run_once(app: Flask) -> tuple[int, int]:
     except Exception:
         log.exception("firing due timers failed")
     try:
-        sent = send_due(services.db, services.clock, app.config.get("SMTP_HOST"),
-                        int(app.config.get("SMTP_PORT") or 25), app.config["MAIL_FROM"])
+        sent = send_due(services.db, services.clock, SmtpSettings.from_config(app.config))
     except Exception:
         log.exception("sending the outbox failed")
+    try:
+        with services.db.transaction() as session:
+            prune_logins(session, services.clock.now())
+    except Exception:
+        log.exception("pruning old login attempts failed")
     return fired, sent
 
 

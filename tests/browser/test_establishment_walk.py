@@ -34,12 +34,21 @@ def register_wish(page, base, name="Emma Berg"):
     page.fill("#f-guardians-0-email", "anne@example.org")
     page.click("button:has-text('Registrer ønsket')")
     assert "Ønsket er registrert" in page.content()
+    # the registrant keeps sight of the wish
+    assert page.locator("h1").inner_text() == "Ønsker jeg har registrert"
+    assert "barnehagen og helsestasjonen samarbeider bedre" in page.content()
+    assert "Registrert, venter på oppnevning av koordinator" in page.content()
+    assert_accessible(page)
 
 
 def appoint_and_consent(page, base, decision="gitt"):
     as_user(page, base, "ke")
     page.click("text=Oppnevn koordinator")
     assert_accessible(page)
+    # the wish and the contact details given with it are beside the appointment form
+    panel = page.locator("section[aria-labelledby=h-wish]")
+    assert "barnehagen og helsestasjonen samarbeider bedre" in panel.inner_text()
+    assert "anne@example.org" in panel.inner_text()
     page.fill("#f-persons_wish", "Ønsker Kari")
     page.select_option("#f-coordinator_user_id", label="Kari Koordinator")
     page.check("label:has-text('Barnekoordinator')")
@@ -49,6 +58,7 @@ def appoint_and_consent(page, base, decision="gitt"):
     as_user(page, base, "kari")
     page.click("text=Informer og innhent skriftlig samtykke")
     assert "Fra retningslinjen" in page.content() and page.locator("[aria-current=step]").count() == 1
+    assert "barnehagen og helsestasjonen samarbeider bedre" in page.locator("section[aria-labelledby=h-wish]").inner_text()
     if decision == "gitt":
         page.check("label:has-text('Samtykke er gitt')")
         for statement in ("tverrfaglige sammensetning", "taushetsbelagte", "koordinerende enhet mottar", "frivillig"):
@@ -115,6 +125,7 @@ def test_refused_consent(page, live_server, services, users):
     appoint_and_consent(page, live_server, decision="nektet")
     assert page.locator("h1").inner_text() == "Ansvarsgruppe for Maja Moe"
     assert "Ikke opprettet" in page.content() and "Familien vil vente" in page.content()
+    assert "Steget er fullført: Informer og innhent skriftlig samtykke" in page.content()
     assert "Ingen åpne oppgaver." in page.content()
 
 
@@ -142,6 +153,77 @@ def test_withdrawal_after_activation_refuses_members(page, live_server, services
     assert response.status == 404
     assert page.locator("h1").inner_text() == "Fant ikke siden"
     assert "Emma" not in page.content()
+
+
+def test_duplicate_wish_is_warned_and_declined(page, live_server, services, users):
+    base = live_server
+    register_wish(page, base)
+    page.goto(f"{base}/saker/ny")
+    page.fill("#f-full_name", "Emma Berg")
+    page.fill("#f-birth_date", "2999-05-20")  # an error together with the others, in one round
+    page.click("button:has-text('Registrer ønsket')")
+    for field in ("birth_date", "requested_by_kind", "wish"):
+        assert page.locator(f"#f-{field}-err").is_visible(), field
+    assert page.locator("#f-guardians-1-name").count() == 1  # both guardian rows are still there
+    assert_accessible(page)
+    page.fill("#f-birth_date", "2019-05-20")
+    page.check("label:has-text('Personen selv')")
+    page.fill("#f-wish", "Samme ønske en gang til")
+    page.fill("#f-national_id", "20051912345")
+    page.click("button:has-text('Registrer ønsket')")
+    assert "Ønsket er registrert" in page.content()
+    page.goto(f"{base}/saker/ny")
+    page.fill("#f-full_name", "Emma Berg")
+    page.fill("#f-birth_date", "2019-05-20")
+    page.check("label:has-text('Personen selv')")
+    page.fill("#f-wish", "Tredje gang")
+    page.fill("#f-national_id", "20051912345")
+    page.click("button:has-text('Registrer ønsket')")
+    assert "Personen har allerede en åpen sak" in page.content()
+    assert page.input_value("#f-wish") == "Tredje gang"
+    assert_accessible(page)
+    page.click("button:has-text('Registrer ønsket likevel')")
+    assert "Ønsket er registrert" in page.content()
+
+    as_user(page, base, "ke")
+    page.locator("a:has-text('Oppnevn koordinator')").last.click()
+    assert "Mulig duplikat av" in page.content()
+    page.click("text=Avslå ønsket eller merk det som duplikat")
+    page.click("summary:has-text('Ønsket skal ikke føre til oppnevning av koordinator')")
+    page.check("label:has-text('Duplikat av en annen sak')")
+    page.click("button:has-text('Avslutt ønsket')")
+    assert page.locator("#dw-duplicate_of-err").is_visible()
+    assert_accessible(page)
+    reference = page.locator(".ds-alert:has-text('Mulig duplikat av')").inner_text().split("av ")[1].split(":")[0]
+    page.fill("#dw-duplicate_of", reference)
+    page.click("button:has-text('Avslutt ønsket')")
+    assert "Ønsket er merket som duplikat." in page.content() and "Ingen åpne oppgaver." in page.content()
+
+    as_user(page, base, "ola")
+    page.goto(f"{base}/saker/mine-onsker")
+    assert "Duplikat" in page.content()
+
+
+def test_coordinator_corrects_the_person_and_members(page, live_server, services, users):
+    from tests.webapp.cases.helpers import establish
+    case_id = establish(services, users, until="active")
+    base = live_server
+    as_user(page, base, "kari")
+    page.goto(f"{base}/saker/{case_id}")
+    page.click("text=Rett opplysninger om personen og medlemmene")
+    assert_accessible(page)
+    page.fill("#f-full_name", "")
+    page.fill("#f-phone", "91234567")
+    page.locator("input[id$='-email']").first.fill("feil")
+    page.click("button:has-text('Lagre rettingene')")
+    assert page.locator("#f-full_name-err").is_visible() and page.locator("#feiloppsummering").is_visible()
+    assert page.input_value("#f-phone") == "91234567"
+    assert_accessible(page)
+    page.fill("#f-full_name", "Emma Berg Hansen")
+    page.locator("input[id$='-email']").first.fill("anne.berg@example.org")
+    page.click("button:has-text('Lagre rettingene')")
+    assert "Opplysningene er rettet." in page.content()
+    assert "Opplysninger om personen rettet" in page.content()
 
 
 def test_login_page_is_accessible(page, live_server):

@@ -38,3 +38,11 @@ USER_FORM = {
                      "x-widget": "password", "x-help": _l("Minst 10 tegn.")},
     },
 }
+
+#: Editing an existing account (the username stays; the password has its own form).
+USER_EDIT_FORM = {
+    "type": "object", "required": ["full_name", "roles"], "x-order": ["full_name", "email", "roles"],
+    "properties": {k: USER_FORM["properties"][k] for k in ("full_name", "email", "roles")},
+}
+
+PASSWORD_MIN, PASSWORD_MAX = 10, 200

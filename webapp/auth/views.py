@@ -5,19 +5,20 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from webapp.auth.models import User
-from webapp.auth.operations import authenticate, login_blocked, record_login
+from webapp.auth.operations import (authenticate, end_session, login_blocked, record_login, session_user,
+                                    start_session)
 from webapp.services import db_session, services
 
 bp = Blueprint("auth", __name__)
 
 
 def load_user() -> None:
-    user_id = session.get("user_id")
-    g.user = db_session().get(User, user_id) if user_id else None
-    if g.user is not None and not g.user.active:
-        session.clear()
-        g.user = None
+    """``g.user`` from the session cookie's token, checked against its server-side row: a cookie
+    whose session was ended (logout, deactivation, new password) or has expired opens nothing."""
+    token = session.get("sid")
+    g.user = session_user(db_session(), token, services().clock.now()) if token else None
+    if token and g.user is None:
+        _clear_session_keeping_language()
 
 
 def _clear_session_keeping_language() -> None:
@@ -53,11 +54,15 @@ def login():
             user = authenticate(db_session(), username, password) if username and password else None
             with services_.db.transaction() as s:
                 record_login(s, username, ip, user is not None, now)
+                token = None
+                if user is not None:
+                    end_session(s, session.get("sid"))  # a new login replaces this browser's old one
+                    token = start_session(s, user.id, now=now, lifetime=current_app.permanent_session_lifetime)
             if user is None:
                 error, status = _("Feil brukernavn eller passord."), 401
             else:
                 _clear_session_keeping_language()
-                session["user_id"] = user.id
+                session["sid"] = token
                 session.permanent = True
                 return redirect(_safe_next(request.args.get("next")))
     demo_users = current_app.config.get("DEMO_USERS") if current_app.config.get("DEMO") else None
@@ -66,6 +71,10 @@ def login():
 
 @bp.route("/logg-ut", methods=["POST"])
 def logout():
+    token = session.get("sid")
+    if token:
+        with services().db.transaction() as s:
+            end_session(s, token)
     _clear_session_keeping_language()
     flash(_("Du er logget ut."))
     return redirect(url_for("auth.login"))

@@ -10,8 +10,13 @@ from webapp.db import Base, UTCDateTime, utcnow
 
 #: Case lifecycle. ``establishing``: consent given, the group is being put together (between the
 #: issue's "awaiting consent" and "active"); ``not_established``: consent refused.
+#: ``declined``/``duplicate``: the coordinating unit (or the service that received the wish) ended
+#: the wish before a coordinator was appointed.
 CASE_STATUSES = ("requested", "awaiting_consent", "establishing", "active", "not_established",
-                 "consent_withdrawn", "closed")
+                 "consent_withdrawn", "closed", "declined", "duplicate")
+
+#: Statuses in which a case is no longer open (a new wish for the same person is no duplicate).
+ENDED_STATUSES = ("closed", "not_established", "declined", "duplicate")
 
 #: A member's part in the group -> the lane (case role) diagrams use for it.
 GROUP_ROLES = {

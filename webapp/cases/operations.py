@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record
 from webapp.cases.models import (
-    GROUP_ROLES, Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person, Unit,
+    ENDED_STATUSES, GROUP_ROLES, Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person, Unit,
 )
 
 
@@ -48,6 +48,8 @@ def change_status(session: Session, case: Case, to_status: str, *, at: datetime,
                                  reason=reason, actor_id=actor_id, at=at))
     record(session, "case_status_changed", at=at, actor_id=actor_id, case_id=case.id,
            title=f"Status: {to_status}", from_status=case.status, to_status=to_status, reason=reason)
+    from webapp.register.owner_reports import report_status_change  # setting report_to_system_owner (004)
+    report_status_change(session, case, case.status, to_status, at=at)
     case.status, case.status_reason = to_status, reason
 
 
@@ -222,3 +224,103 @@ def add_unit(session: Session, name: str, kind: str, *, at: datetime, actor_id: 
     session.flush()
     record(session, "unit_added", at=at, actor_id=actor_id, unit_id=unit.id, name=name, kind=kind)
     return unit
+
+
+# ----------------------------------------------------------------------------- wishes
+
+def open_cases_for(session: Session, national_id: str | None, *, exclude_case_id: int | None = None) -> list[Case]:
+    """Open cases (not ended, see ``ENDED_STATUSES``) of the person with this national identity
+    number: a new wish for them is possibly a duplicate."""
+    if not national_id:
+        return []
+    query = (select(Case).join(Person, Person.id == Case.person_id)
+             .where(Person.national_id == national_id, Case.status.notin_(ENDED_STATUSES))
+             .order_by(Case.id))
+    if exclude_case_id is not None:
+        query = query.where(Case.id != exclude_case_id)
+    return list(session.scalars(query))
+
+
+def decline_wish(session: Session, case: Case, *, reason: str, at: datetime, actor_id: int | None,
+                 duplicate_of: Case | None = None) -> None:
+    """End a wish before a coordinator is appointed: declined (with a reason) or a duplicate of
+    another case. The caller cancels the establishment episode."""
+    if case.status != "requested":
+        raise DomainError("Ønsket er allerede behandlet.")
+    reason = (reason or "").strip()
+    if duplicate_of is not None:
+        if duplicate_of.id == case.id:
+            raise DomainError("En sak kan ikke være duplikat av seg selv.")
+        text = f"Duplikat av {duplicate_of.reference}" + (f": {reason}" if reason else "")
+        record(session, "wish_marked_duplicate", at=at, actor_id=actor_id, case_id=case.id,
+               title=f"Ønsket er merket som duplikat av {duplicate_of.reference}",
+               duplicate_of=duplicate_of.reference, duplicate_of_id=duplicate_of.id)
+        change_status(session, case, "duplicate", at=at, actor_id=actor_id, reason=text)
+        return
+    if not reason:
+        raise DomainError("Skriv hvorfor ønsket avslås.")
+    record(session, "wish_declined", at=at, actor_id=actor_id, case_id=case.id, title="Ønsket er avslått")
+    change_status(session, case, "declined", at=at, actor_id=actor_id, reason=reason)
+
+
+# ----------------------------------------------------------------------------- corrections
+
+#: Person fields the coordinator may correct after establishment.
+PERSON_FIELDS = ("full_name", "birth_date", "national_id", "phone", "email", "address")
+#: Roles a member's role may be corrected between (the person and the coordinator are fixed).
+CORRECTABLE_ROLES = ("foresatt", "parorende", "medlem")
+
+
+def correct_person(session: Session, case: Case, changes: dict, *, at: datetime, actor_id: int | None) -> list[str]:
+    """Correct the person's register data; returns the names of the fields that changed. The audit
+    event names the fields, never their values; the national identity number is only ever set."""
+    person = case.person
+    if person is None:
+        raise DomainError("Saken har ingen person.")
+    changed = []
+    for name in PERSON_FIELDS:
+        if name not in changes:
+            continue
+        value = changes[name]
+        if name == "national_id" and not value:
+            continue  # empty keeps the stored number (it is never shown in full)
+        if getattr(person, name) != value:
+            changed.append(name)
+    if not changed:
+        return []
+    old_name = person.full_name
+    for name in changed:
+        setattr(person, name, changes[name])
+    for member in session.scalars(select(CaseMember).where(CaseMember.case_id == case.id,
+                                                           CaseMember.role == GROUP_ROLES["person"])):
+        # the person's own member row carries the same name and contact details
+        member.name, member.email, member.phone = person.full_name, person.email, person.phone
+    if "full_name" in changed:
+        if case.title == f"Ansvarsgruppe for {old_name}":
+            case.title = f"Ansvarsgruppe for {person.full_name}"
+    record(session, "person_corrected", at=at, actor_id=actor_id, case_id=case.id,
+           title="Opplysninger om personen rettet", fields=changed)
+    return changed
+
+
+def correct_member(session: Session, member: CaseMember, *, email: str | None, phone: str | None,
+                   role: str | None, at: datetime, actor_id: int | None) -> list[str]:
+    """Correct a member's contact details and (between guardian, relative and service provider) role.
+    Who is in the group does not change here: that is a composition change (transitions)."""
+    changed = []
+    if (member.email or None) != (email or None):
+        member.email = email or None
+        changed.append("email")
+    if (member.phone or None) != (phone or None):
+        member.phone = phone or None
+        changed.append("phone")
+    if role is not None and role != member.role:
+        if member.role not in CORRECTABLE_ROLES or role not in CORRECTABLE_ROLES:
+            raise DomainError("Rollen kan ikke endres her.")
+        member.role = role
+        changed.append("role")
+    if changed:
+        record(session, "member_corrected", at=at, actor_id=actor_id, case_id=member.case_id,
+               title=f"Opplysninger om medlem rettet: {member.name}", name=member.name,
+               member_id=member.id, fields=changed)
+    return changed

@@ -18,6 +18,16 @@ def users_with_role(session: Session, role: str) -> list[User]:
             if u.has_role(role)]
 
 
+def unit_lanes(session: Session, user: User) -> list[str]:
+    """The lanes ``user`` serves through a system role. Without a coordinating unit that appoints
+    (guideline 001) its lane is served by the service that received the wish only (the step is
+    assigned to them), not by holders of the coordinating-unit role."""
+    lanes = [lane for lane, role in UNIT_ROLES.items() if user.has_role(role)]
+    if "koordinerende_enhet" in lanes and not get_setting(session, "coordinating_unit_appoints"):
+        lanes.remove("koordinerende_enhet")
+    return lanes
+
+
 def resolve_role(session: Session, case_id: int, role: str) -> list[int]:
     """User ids that can act in ``role`` for the case (empty: the task is orphaned)."""
     if role == "koordinerende_enhet" and not get_setting(session, "coordinating_unit_appoints"):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -13,7 +14,9 @@ from webapp.audit.operations import log_access
 from webapp.auth.access import login_required, role_required
 from webapp.auth.models import User
 from webapp.cases import consent as consent_service
-from webapp.cases import registration
+from webapp.cases import operations as ops
+from webapp.cases import registration, wishes
+from webapp.cases.panels import wish_view
 from webapp.cases.access import Access, case_access, is_coordinator
 from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent
 from webapp.cases.operations import DomainError, active_consent, current_coordinator
@@ -27,10 +30,12 @@ from webapp.outbox.models import OutboxMessage
 from webapp.engine.runtime import EngineError
 from webapp.services import db_session, services
 from webapp.taskforms.options import option_source
-from webapp.taskforms.schema import fields_of
+from webapp.settings.operations import get_setting
+from webapp.taskforms.schema import fields_of, posted_values, validate
 from webapp.taskforms.submission import read_submission
-from webapp.tasks.queries import case_tasks
+from webapp.tasks.queries import case_tasks, task_for
 from webapp.transitions.operations import next_transition
+from webapp.register.meeting_due import meeting_due_on
 
 bp = Blueprint("cases", __name__, url_prefix="/saker")
 
@@ -80,29 +85,105 @@ def index():
     return render_template("cases/index.html", cases=cases)
 
 
+def _appoints() -> bool:
+    """Whether a coordinating unit receives wishes and appoints (guideline 002), or the service
+    that received the wish does (guideline 001)."""
+    return bool(get_setting(db_session(), "coordinating_unit_appoints"))
+
+
 @bp.route("/ny", methods=["GET", "POST"])
 @role_required("staff")
 def new():
+    """Register a wish. A national identity number that already has an open case asks for a
+    confirmation first (the input is kept); the confirmation names the number it was given for."""
     schema = _form("register_wish.json")
     session = db_session()
     today = services().clock.today()
     options = option_source(session, None, today)
-    values, errors, status = {}, {}, 200
+    values, errors, status, duplicates = {}, {}, 200, []
+
+    def page(code: int):
+        return render_template("cases/new.html", schema=schema, fields=fields_of(schema, options),
+                               values=values, errors=errors, duplicates=duplicates,
+                               appoints=_appoints()), code
+
     if request.method == "POST":
         submission = read_submission(schema, request.form, today=today, options=options)
-        if submission.ok:
-            try:
-                _case_id, reference = registration.register(services(), submission.data, actor_id=g.user.id)
-            except (EngineError, DomainError):
-                current_app.logger.exception("registration failed")
-                errors = {"": _("Ønsket kunne ikke registreres nå. Ingenting er lagret; prøv igjen.")}
-                return render_template("cases/new.html", schema=schema, fields=fields_of(schema, options),
-                                       values=submission.values or {}, errors=errors), 503
+        if not submission.ok:
+            values, errors = submission.values, submission.errors
+            return page(400)
+        national_id = submission.data.get("national_id")
+        duplicates = ops.open_cases_for(session, national_id)
+        if duplicates and request.form.get("confirm_duplicate") != national_id:
+            values = posted_values(schema, request.form, options=options)
+            return page(200)
+        try:
+            case_id, reference = registration.register(services(), submission.data, actor_id=g.user.id)
+        except (EngineError, DomainError):
+            current_app.logger.exception("registration failed")
+            values = posted_values(schema, request.form, options=options)
+            errors = {"": _("Ønsket kunne ikke registreres nå. Ingenting er lagret; prøv igjen.")}
+            return page(503)
+        if _appoints():
             flash(_("Ønsket er registrert (%(ref)s) og sendt til koordinerende enhet.", ref=reference))
-            return redirect(url_for("tasks.inbox"))
-        values, errors, status = submission.values, submission.errors, 400
-    return render_template("cases/new.html", schema=schema, fields=fields_of(schema, options),
-                           values=values, errors=errors), status
+        else:
+            flash(_("Ønsket er registrert (%(ref)s). Du oppnevner koordinator; oppgaven ligger i innboksen din.",
+                    ref=reference))
+        return redirect(url_for("cases.my_wishes", _anchor=f"wish-{case_id}"))
+    return page(status)
+
+
+@bp.route("/mine-onsker")
+@role_required("staff")
+def my_wishes():
+    """The wishes the user registered, with their progress and the wish as written, until the group
+    is established; after that the case's normal access applies."""
+    session = db_session()
+    rows = []
+    for case, progress in wishes.registered_by(session, g.user.id):
+        visible = case_access(session, g.user, case.id) > Access.NONE
+        rows.append({"case": case, "progress": progress, "visible": visible})
+    return render_template("cases/my_wishes.html", rows=rows)
+
+
+@bp.route("/<id:case_id>/onske/behandle", methods=["POST"])
+@login_required
+def decide_wish(case_id: int):
+    """Decline a wish (with a reason) or mark it as a duplicate of another case."""
+    case, _access = case_or_404(case_id)
+    session = db_session()
+    if wishes.appoint_task(session, g.user, case_id) is None:
+        abort(404)
+    errors: dict = {}
+    outcome = request.form.get("outcome") or ""
+    reason = (request.form.get("reason") or "").strip()
+    duplicate_of = (request.form.get("duplicate_of") or "").strip()
+    if outcome not in ("declined", "duplicate"):
+        errors["outcome"] = _("Velg om ønsket avslås eller er et duplikat.")
+    if outcome == "declined" and not reason:
+        errors["reason"] = _("Skriv hvorfor ønsket avslås.")
+    if len(reason) > 2000:
+        errors["reason"] = _("Teksten er for lang (maks %(n)s tegn).", n=2000)
+    if outcome == "duplicate" and not duplicate_of:
+        errors["duplicate_of"] = _("Skriv saksnummeret til saken dette er et duplikat av.")
+    elif len(duplicate_of) > 40:
+        errors["duplicate_of"] = _("Teksten er for lang (maks %(n)s tegn).", n=40)
+    kept = {"outcome": outcome, "reason": reason, "duplicate_of": duplicate_of}
+    if not errors:
+        try:
+            wishes.decline(services(), case_id, g.user, reason=reason,
+                           duplicate_of_reference=duplicate_of if outcome == "duplicate" else None)
+        except DomainError as exc:
+            session.rollback()
+            if wishes.appoint_task(session, g.user, case_id) is None:  # decided meanwhile by someone else
+                flash(str(exc))
+                return redirect(url_for("cases.show", case_id=case_id))
+            errors["duplicate_of" if outcome == "duplicate" else "reason"] = str(exc)
+    if errors:
+        session.rollback()
+        return show(case_id, failed="decide", errors=errors, values=kept)
+    flash(_("Ønsket er merket som duplikat.") if outcome == "duplicate" else _("Ønsket er avslått."))
+    return redirect(url_for("cases.show", case_id=case_id))
 
 
 @bp.route("/<id:case_id>")
@@ -140,6 +221,11 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
     previous = session.get(Case, case.previous_case_id) if case.previous_case_id else None
     evaluations = session.scalars(select(Evaluation).where(Evaluation.case_id == case_id)
                                   .order_by(Evaluation.due_on.desc())).all() if access == Access.FULL else []
+    coordinator_here = _is_coordinator(case_id)
+    tasks = case_tasks(session, case_id)
+    # only steps the user can act on are links (others' steps would answer 404)
+    actionable = {t.id for t in tasks if task_for(session, g.user, t.instance_id, t.task_id) is not None}
+    can_decide = case.status == "requested" and wishes.appoint_task(session, g.user, case_id) is not None
     return render_template(
         "cases/show.html", case=case, access=access, full=access == Access.FULL, members=members,
         closure=closure, previous=previous, reestablished=reestablished_as(session, case_id),
@@ -148,10 +234,15 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
         next_transition=next_transition(session, case_id, services().clock.today()),
         open_deviations=open_count(session, case_id) if access == Access.FULL else 0,
         appointment=appointment, coordinator=coordinator, consent=active_consent(session, case_id),
-        consents=consents, tasks=case_tasks(session, case_id), instances=instances, statuses=statuses,
+        consents=consents, tasks=tasks, actionable=actionable, instances=instances, statuses=statuses,
         events=events, is_coordinator=_is_coordinator(case_id), meetings=meetings, with_minutes=with_minutes,
         measures=measures, letters=letters, today=services().clock.today(),
+        meeting_due_on=meeting_due_on(session, case_id, today=services().clock.today()),  # admin/settings work
         failed=failed, errors=errors or {}, values=values or {},
+        wish=wish_view(session, case) if coordinator_here and access == Access.FULL else None,
+        can_decide=can_decide, appoints=_appoints(),
+        possible_duplicates=ops.open_cases_for(session, case.person.national_id if case.person else None,
+                                               exclude_case_id=case.id) if can_decide else [],
     ), (400 if errors else 200)
 
 
@@ -188,3 +279,91 @@ def access_log(case_id: int):
                            .where(AccessLogEntry.case_id == case_id)
                            .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc()).limit(500)).all()
     return render_template("cases/access_log.html", case=case, rows=rows)
+
+
+#: The person's register data the coordinator may correct after establishment.
+PERSON_FORM = {
+    "type": "object", "required": ["full_name", "birth_date"],
+    "x-order": ["full_name", "birth_date", "national_id", "phone", "email", "address"],
+    "properties": {
+        "full_name": {"type": "string", "title": "Personens navn", "minLength": 2, "maxLength": 200},
+        "birth_date": {"type": "string", "format": "date", "title": "Fødselsdato", "x-not-after": "today"},
+        "national_id": {"type": "string", "title": "Nytt fødselsnummer", "pattern": "^[0-9]{11}$",
+                        "x-help": "11 siffer. La feltet stå tomt for å beholde det lagrede nummeret."},
+        "phone": {"type": "string", "title": "Telefon", "maxLength": 40},
+        "email": {"type": "string", "format": "email", "title": "E-post", "maxLength": 254},
+        "address": {"type": "string", "title": "Adresse", "maxLength": 300},
+    },
+}
+
+#: One member's correctable details (posted as m-<member id>-<field>).
+MEMBER_FORM = {
+    "type": "object",
+    "properties": {
+        "email": {"type": "string", "format": "email", "maxLength": 254},
+        "phone": {"type": "string", "maxLength": 40},
+        "role": {"type": "string", "oneOf": [{"const": r} for r in ops.CORRECTABLE_ROLES]},
+    },
+}
+
+
+def _correctable_members(case: Case) -> list[CaseMember]:
+    return [m for m in case.members if m.active and m.role in ops.CORRECTABLE_ROLES]
+
+
+@bp.route("/<id:case_id>/rett", methods=["GET", "POST"])
+@login_required
+def correct(case_id: int):
+    """The coordinator corrects the person's register data and the members' contact details and
+    roles after establishment (each change audited). Who is in the group changes only through a
+    composition review (transitions), which keeps the consent rule."""
+    case, _access = case_or_404(case_id, Access.FULL)
+    if not _is_coordinator(case_id) or case.status not in ("awaiting_consent", "establishing", "active"):
+        abort(404)
+    person = case.person
+    if person is None:
+        abort(404)
+    session = db_session()
+    today = services().clock.today()
+    members = _correctable_members(case)
+    errors: dict = {}
+    if request.method == "GET":
+        values = {"full_name": person.full_name, "birth_date": person.birth_date.isoformat(),
+                  "phone": person.phone or "", "email": person.email or "", "address": person.address or ""}
+        member_values = {m.id: {"email": m.email or "", "phone": m.phone or "", "role": m.role} for m in members}
+        return render_template("cases/correct.html", case=case, person=person, members=members,
+                               fields=fields_of(PERSON_FORM), values=values, member_values=member_values,
+                               errors=errors)
+    submission = read_submission(PERSON_FORM, request.form, today=today)
+    errors.update(submission.errors)
+    member_values, member_data = {}, {}
+    for m in members:
+        raw = {k: (request.form.get(f"m-{m.id}-{k}") or "").strip() for k in ("email", "phone", "role")}
+        member_values[m.id] = raw
+        for key, message in validate(MEMBER_FORM, {k: v for k, v in raw.items() if v}).items():
+            errors[f"m-{m.id}-{key}"] = message
+        member_data[m.id] = raw
+    if not errors:
+        data = submission.data
+        changes = {name: data.get(name) or None for name in ops.PERSON_FIELDS}
+        changes["birth_date"] = date.fromisoformat(data["birth_date"])
+        now = services().clock.now()
+        changed = []
+        try:
+            with services().db.transaction() as s:
+                case_row = s.get(Case, case_id)
+                changed += ops.correct_person(s, case_row, changes, at=now, actor_id=g.user.id)
+                for member_id, raw in member_data.items():
+                    member = s.get(CaseMember, member_id)
+                    changed += ops.correct_member(s, member, email=raw["email"] or None, phone=raw["phone"] or None,
+                                                  role=raw["role"] or None, at=now, actor_id=g.user.id)
+        except DomainError as exc:
+            errors[""] = str(exc)
+        else:
+            session.rollback()
+            flash(_("Opplysningene er rettet.") if changed else _("Ingen endringer å lagre."))
+            return redirect(url_for("cases.show", case_id=case_id))
+    values = posted_values(PERSON_FORM, request.form)
+    return render_template("cases/correct.html", case=case, person=person, members=members,
+                           fields=fields_of(PERSON_FORM), values=values, member_values=member_values,
+                           errors=errors), 400

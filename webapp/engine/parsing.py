@@ -647,7 +647,8 @@ class _ProcessChecker:
         for prop in ("assignee", "titleDetail", "dueDate"):
             self.expression(file, bpmn_id, props.get(prop), prop)
         for prop, known in (("formDefaults", self.provider_names.get("defaults")),
-                            ("context", self.provider_names.get("context"))):
+                            ("context", self.provider_names.get("context")),
+                            ("formCheck", self.provider_names.get("checks"))):
             name = props.get(prop)
             if name is not None and known is not None and name not in known:
                 self.problem(file, bpmn_id, f"unknown {prop} provider '{name}'")

@@ -366,19 +366,23 @@ class WorkflowEngine:
         return list(s.scalars(query.execution_options(populate_existing=True)))
 
     def reassign(self, s: Session, case_id: int, *, lane: str, from_user_id: int) -> int:
-        """Give the open steps of ``lane`` that were assigned to ``from_user_id`` to whoever holds
-        the lane now (one holder: assigned; several: any of them; none: orphaned). Joins the
-        caller's transaction; returns how many steps moved."""
+        """Give the open steps of ``lane`` that were assigned to ``from_user_id`` — or to nobody
+        in particular — to whoever holds the lane now (one holder: assigned; several: any of
+        them; none: orphaned). Joins the caller's transaction; returns how many steps changed."""
         s.flush()
         holders = self.hooks.resolve_role(s, case_id, lane)
         if from_user_id in holders:
             return 0
-        rows = s.scalars(select(OpenTask).where(OpenTask.case_id == case_id, OpenTask.lane == lane,
-                                                OpenTask.assignee_id == from_user_id)).all()
+        rows = s.scalars(select(OpenTask).where(
+            OpenTask.case_id == case_id, OpenTask.lane == lane,
+            (OpenTask.assignee_id == from_user_id) | OpenTask.assignee_id.is_(None))).all()
+        changed = 0
         for row in rows:
-            row.assignee_id = holders[0] if len(holders) == 1 else None
-            row.orphaned = not holders
-        return len(rows)
+            assignee, orphaned = (holders[0] if len(holders) == 1 else None), not holders
+            if (row.assignee_id, row.orphaned) != (assignee, orphaned):
+                row.assignee_id, row.orphaned = assignee, orphaned
+                changed += 1
+        return changed
 
     # ----------------------------------------------------------------- versions
     def migrate(self, instance_ids: list[int], process_id: str, to_version: int, *, dry_run: bool = True,

@@ -72,7 +72,8 @@ class ClockedDuration(DurationTimerEventDefinition):
 
 
 class ClockedCycle(CycleTimerEventDefinition):
-    """A repeating timer (a bounded number of repetitions, a bounded interval)."""
+    """A repeating timer (a bounded number of repetitions, a bounded interval). Missed rounds
+    are skipped: one firing per call to ``refresh_timers``, never a catch-up burst."""
 
     def cycle_complete(self, my_task):
         engine = _engine(my_task)
@@ -87,7 +88,10 @@ class ClockedCycle(CycleTimerEventDefinition):
         if value["cycles"] != 0:
             following = datetime.fromisoformat(value["next"])
             if following <= now:
-                value["next"] = (following + timedelta(seconds=value["duration"])).isoformat()
+                # fire once, however many rounds were missed (a worker that was down must not
+                # send a burst of reminders); the next round is the first one after now
+                missed = int((now - following).total_seconds() // value["duration"])
+                value["next"] = (following + timedelta(seconds=value["duration"] * (missed + 1))).isoformat()
                 value["cycles"] -= 1
                 ready = True
         else:

@@ -14,7 +14,7 @@ URL, so rendering never touches the network or the file system.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -85,6 +85,15 @@ class MeasureLine:
 
 
 @dataclass
+class CorrectionLine:
+    """One round of the approval that ended in corrections: the remarks, and what was corrected."""
+    at: datetime | None
+    remarks: list[tuple[str, str]]    # (member name, remark)
+    correction: str
+    corrected_by: str | None = None
+
+
+@dataclass
 class AgendaItemLine:
     title: str
     discussion: str | None
@@ -117,6 +126,7 @@ class MinutesDoc:
     first_meeting_rules_reviewed: bool | None = None   # None = not a first meeting
     approved_at: datetime | None = None
     approval_note: str | None = None
+    corrections: list[CorrectionLine] = field(default_factory=list)
 
 
 # --- time helpers ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from webapp.cases.models import Case, CaseMember
 from webapp.meetings import documents
 from webapp.meetings.models import Measure, Meeting, Minutes
+from webapp.meetings.operations import present as is_present
 
 
 def _date(value) -> date | None:
@@ -29,8 +30,8 @@ def minutes_doc(session: Session, minutes: Minutes, approved_at: datetime | None
         return documents.Person(member.name if member else "?", member.email if member else None)
 
     attendance = content.get("attendance", [])
-    present = [person(r["member_id"]) for r in attendance if r.get("present")]
-    absent = [(person(r["member_id"]), r.get("absence_reason")) for r in attendance if not r.get("present")]
+    present = [person(r["member_id"]) for r in attendance if is_present(r)]
+    absent = [(person(r["member_id"]), r.get("absence_reason")) for r in attendance if not is_present(r)]
     reviewed = []
     for row in content.get("previous_measures", []):
         measure = session.get(Measure, int(row["measure_id"])) if str(row.get("measure_id", "")).isdigit() else None
@@ -56,7 +57,23 @@ def minutes_doc(session: Session, minutes: Minutes, approved_at: datetime | None
         next_meeting_theme=content.get("next_meeting_theme"), recipients=recipients,
         first_meeting_rules_reviewed=content.get("rules_reviewed") if meeting.number == 1 else None,
         approved_at=approved_at or minutes.approved_at, approval_note=minutes.approval_note,
+        corrections=corrections(content),
     )
+
+
+def _moment(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def corrections(content: dict) -> list[documents.CorrectionLine]:
+    """The correction history kept in the minutes' content (handlers/meetings.py)."""
+    return [documents.CorrectionLine(_moment(c.get("at")), [(r.get("name", "?"), r.get("comment") or "")
+                                                             for r in c.get("remarks", [])],
+                                     c.get("correction", ""), c.get("by"))
+            for c in content.get("corrections", []) if isinstance(c, dict)]
 
 
 def archive_pdf(session: Session, minutes: Minutes, *, approved_at: datetime) -> bytes:

@@ -1,5 +1,10 @@
-"""Invitations, reminders and minutes going out: e-mail (with .ics / PDF) to members with an
-address, a printable letter for those without."""
+"""Invitations, reminders and minutes going out: e-mail to members with an address, a printable
+letter for those without.
+
+The e-mail text and attachments (agenda, .ics, minutes PDF) written here reach only addresses in
+the municipality's own domains (setting ``mail_attachment_domains``); everybody else gets a short
+notice with the case reference and a link to the case or the minutes (see
+:class:`webapp.outbox.operations.Outbox`)."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -11,6 +16,7 @@ from webapp.cases.operations import current_coordinator
 from webapp.meetings import documents
 from webapp.meetings.models import Meeting, Minutes
 from webapp.outbox.operations import Outbox, attachment
+from webapp.settings.operations import get_setting
 from webapp.clock import OSLO
 
 
@@ -37,9 +43,9 @@ def meeting_info(session: Session, case: Case, meeting: Meeting) -> documents.Me
 
 def send_letter_or_mail(session: Session, outbox: Outbox, case: Case, member: CaseMember, subject: str,
                         body: str, *, attachments: list[dict] | None = None, letter: bool = True,
-                        letter_pdf: bytes | None = None) -> None:
+                        letter_pdf: bytes | None = None, link: str | None = None) -> None:
     if member.email:
-        outbox.send(member.email, subject, body, attachments)
+        outbox.send(member.email, subject, body, attachments, link=link)
     elif letter and letter_pdf is not None:
         outbox.letter(member.name, subject, letter_pdf, f"{case.reference}-{member.id}.pdf")
 
@@ -52,13 +58,17 @@ def invite(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> No
     body = (f"Du innkalles til møte i ansvarsgruppen ({case.reference}) {when:%d.%m.%Y} kl. {when:%H:%M}.\n"
             f"Sted: {meeting.place or meeting.video_link or '–'}\n\nSaksliste:\n{agenda}\n\n"
             "Meld forfall til koordinator.")
+    by_post = get_setting(session, "invitations_by_post")  # 003 (Lund): also a letter to everyone
     for member in _members(session, case):
         if info.organizer.email and member.email == info.organizer.email:
             continue
         recipient = documents.Person(member.name, member.email)
         send_letter_or_mail(session, outbox, case, member, f"Innkalling til ansvarsgruppemøte {when:%d.%m.%Y}",
-                            body, attachments=[ics],
+                            body, attachments=[ics], link=f"/saker/{case.id}",
                             letter_pdf=None if member.email else documents.invitation_letter_pdf(info, recipient))
+        if by_post and member.email:  # setting invitations_by_post: the letter besides the e-mail
+            outbox.letter(member.name, f"Innkalling til ansvarsgruppemøte {when:%d.%m.%Y}",
+                          documents.invitation_letter_pdf(info, recipient), f"{case.reference}-{member.id}.pdf")
 
 
 def remind(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> None:
@@ -67,7 +77,7 @@ def remind(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> No
         if member.email:
             outbox.send(member.email, f"Påminnelse: ansvarsgruppemøte {when:%d.%m.%Y} kl. {when:%H:%M}",
                         f"Påminnelse om møtet i ansvarsgruppen ({case.reference}) {when:%d.%m.%Y} kl. "
-                        f"{when:%H:%M}, {meeting.place or meeting.video_link or ''}.")
+                        f"{when:%H:%M}, {meeting.place or meeting.video_link or ''}.", link=f"/saker/{case.id}")
 
 
 def distribute(session: Session, outbox: Outbox, case: Case, minutes: Minutes) -> None:
@@ -81,6 +91,7 @@ def distribute(session: Session, outbox: Outbox, case: Case, minutes: Minutes) -
         subject = f"Referat fra ansvarsgruppemøte {meeting.number} ({case.reference})"
         if member.email:
             outbox.send(member.email, subject, "Vedlagt er det godkjente referatet fra møtet.",
-                        [attachment(f"referat-{case.reference}-{meeting.number}.pdf", "application/pdf", pdf)])
+                        [attachment(f"referat-{case.reference}-{meeting.number}.pdf", "application/pdf", pdf)],
+                        link=f"/saker/{case.id}/moter/{meeting.id}/referat.pdf")
         else:
             outbox.letter(member.name, subject, pdf, f"referat-{case.reference}-{meeting.number}-{member.id}.pdf")

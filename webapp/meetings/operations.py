@@ -28,9 +28,9 @@ def local_start(day: date, at: time) -> datetime:
 
 
 def create_meeting(session: Session, case: Case, *, at: datetime, actor_id: int | None,
-                   proposed_on: date | None = None) -> Meeting:
+                   proposed_on: date | None = None, place: str | None = None) -> Meeting:
     number = (session.scalar(select(func.count(Meeting.id)).where(Meeting.case_id == case.id)) or 0) + 1
-    meeting = Meeting(case_id=case.id, number=number, status="planned", created_at=at,
+    meeting = Meeting(case_id=case.id, number=number, status="planned", created_at=at, place=place or None,
                       duration_minutes=int(get_setting(session, "meeting_minutes_default")),
                       starts_at=local_start(proposed_on, time(9, 0)) if proposed_on else None)
     session.add(meeting)
@@ -161,6 +161,18 @@ def notice_ok(session: Session, meeting: Meeting, now: datetime) -> bool:
 
 
 def reschedule(session: Session, meeting: Meeting, starts_at: datetime, *, at: datetime, actor_id: int | None) -> None:
+    """Move the meeting (before its invitation: the late-notice step). What is derived from its
+    date is computed from ``meeting.starts_at`` afterwards: the case page and the register read
+    it, the invitation's reminder time and the hold step's due date come from the invitation
+    (handlers/meetings.py ``send_invitation``), sent after the move."""
+    from webapp.meetings.rules import earliest_notice_start
+    if meeting.status not in ("planned", "invited"):
+        raise DomainError("Møtet er allerede holdt og kan ikke flyttes.")
+    local = starts_at.astimezone(OSLO)
+    earliest = earliest_notice_start(session, at, local.time())
+    if local.date() < earliest:
+        raise DomainError(f"Datoen er for tidlig til at innkallingen kan sendes i tide. "
+                          f"Tidligste mulige dato er {earliest:%d.%m.%Y}.")
     meeting.starts_at = starts_at
     record(session, "meeting_rescheduled", at=at, actor_id=actor_id, case_id=meeting.case_id,
            title=f"Møte {meeting.number} flyttet", meeting_id=meeting.id, starts_at=starts_at.isoformat())
@@ -179,16 +191,26 @@ def mark_invited(session: Session, meeting: Meeting, *, at: datetime, actor_id: 
            title=f"Innkalling til møte {meeting.number} sendt", meeting_id=meeting.id)
 
 
+def present(row: dict) -> bool:
+    """An attendance row counts as present only when ticked and no absence is recorded."""
+    return bool(row.get("present")) and not (row.get("absence_reason") or "").strip()
+
+
 def record_meeting(session: Session, meeting: Meeting, content: dict, *, attendance: list[dict],
                    reviewed_measures: list[dict], new_measures: list[dict], recipients: list[int],
                    approval_rule: str, approval_due_on: date | None, at: datetime,
                    actor_id: int | None) -> tuple[Minutes, list[Measure]]:
+    from webapp.meetings.rules import first_error, minutes_errors
+    problem = first_error(minutes_errors(meeting, {**content, "new_measures": new_measures,
+                                                   "attendance": attendance}, at))
+    if problem:
+        raise DomainError(problem)
     members = {m.id: m for m in session.scalars(select(CaseMember).where(CaseMember.case_id == meeting.case_id))}
     for row in attendance:
         member = members.get(int(row["member_id"]))
         if member is None:
             raise DomainError("Ukjent medlem i oppmøtelisten.")
-        session.add(Attendance(meeting_id=meeting.id, member_id=member.id, present=bool(row.get("present")),
+        session.add(Attendance(meeting_id=meeting.id, member_id=member.id, present=present(row),
                                absence_reason=row.get("absence_reason")))
     for row in reviewed_measures:
         measure = session.get(Measure, int(row["measure_id"]))
@@ -224,6 +246,35 @@ def record_approval(session: Session, minutes: Minutes, member: CaseMember, appr
     record(session, "minutes_reviewed", at=at, actor_id=actor_id, case_id=member.case_id,
            title=f"Referat {'godkjent' if approved else 'kommentert'} av {member.name}",
            minutes_id=minutes.id, approved=approved)
+
+
+#: minutes fields the correction step may change (forms/correct_minutes.json)
+CORRECTABLE = ("persons_account", "services_account", "summary")
+
+
+def correct_minutes(session: Session, minutes: Minutes, *, correction: str, changes: dict,
+                    remarks: list[dict], by: str | None, at: datetime, actor_id: int | None,
+                    case_id: int) -> int:
+    """An approval round ended with remarks: the minutes are corrected and go to approval again.
+    The remarks and the correction are kept in the minutes (its correction history). Returns the
+    number of the new approval round."""
+    if minutes.status != "awaiting_approval":
+        raise DomainError("Referatet er allerede godkjent.")
+    if not (correction or "").strip():
+        raise DomainError("Skriv hva som er rettet.")
+    content = dict(minutes.content or {})
+    for key in CORRECTABLE:
+        if key in changes:
+            content[key] = changes[key]
+    history = list(content.get("corrections", []))
+    history.append({"at": at.isoformat(), "by": by, "remarks": remarks, "correction": correction.strip()})
+    content["corrections"] = history
+    minutes.content = content
+    meeting = session.get(Meeting, minutes.meeting_id)
+    record(session, "minutes_corrected", at=at, actor_id=actor_id, case_id=case_id,
+           title=f"Referat fra møte {meeting.number} rettet og sendt til ny godkjenning", minutes_id=minutes.id,
+           round=len(history) + 1)
+    return len(history) + 1
 
 
 def approve_minutes(session: Session, minutes: Minutes, *, note: str | None, pdf: bytes, at: datetime,

@@ -11,6 +11,7 @@ from webapp.auth.access import login_required, role_required
 from webapp.cases.access import Access, case_access, is_coordinator
 from webapp.cases.models import Case
 from webapp.cases.operations import DomainError
+from webapp.cases.register_data import may_download_attachment
 from webapp.meetings import operations as ops
 from webapp.meetings.documents import minutes_pdf as render_pdf
 from webapp.meetings.minutes import minutes_doc
@@ -73,6 +74,7 @@ def submit_matter(case_id: int, meeting_id: int):
                 flash(_("Saken er meldt inn til møtet."))
             return redirect(url_for("cases.show", case_id=case_id))
         values, errors, status = submission.values, submission.errors, 400
+    log_access(services().db, user_id=g.user.id, case_id=case_id, page="submit_matter", at=services().clock.now())
     return render_template("meetings/submit_matter.html", case=case, meeting=meeting, fields=fields_of(MATTER_FORM),
                            values=values, errors=errors), status
 
@@ -108,16 +110,27 @@ def letter(case_id: int, message_id: int):
 @bp.route("/utboks")
 @role_required("admin", "system_owner")
 def outbox():
-    rows = db_session().scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).all()
-    return render_template("meetings/outbox.html", rows=rows)
+    session = db_session()
+    rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).all()
+    # every parked message is listed, however old: the administrator has to act on it
+    failed = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")
+                             .order_by(OutboxMessage.id.desc())).all()
+    return render_template("meetings/outbox.html", rows=rows, failed=failed)
 
 
 @bp.route("/utboks/<id:message_id>/vedlegg/<int:index>")
 @role_required("admin", "system_owner")
 def outbox_attachment(message_id: int, index: int):
-    message = db_session().get(OutboxMessage, message_id)
-    if message is None or index >= len(message.attachments or []):
+    """Attachments are case content: only for whoever has full access to the case (never for the
+    admin or system owner as such, DESIGN §6), and every download is access-logged (§7)."""
+    session = db_session()
+    message = session.get(OutboxMessage, message_id)
+    if message is None or index >= len(message.attachments or []) \
+            or not may_download_attachment(session, g.user, message.case_id):
         abort(404)
     item = message.attachments[index]
+    if message.case_id is not None:
+        log_access(services().db, user_id=g.user.id, case_id=message.case_id, page="outbox_attachment",
+                   at=services().clock.now())
     return Response(attachment_bytes(item), mimetype=item["content_type"],
                     headers={"Content-Disposition": f'attachment; filename="{item["filename"]}"'})

@@ -1,32 +1,93 @@
 """Sending the outbox over SMTP, with retries and exponential backoff.
 
-A message is claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), sent, and marked in one
-transaction; if the SMTP server fails, the attempt is counted and the message waits for its next
-turn. Nothing is lost: a message is only ``sent`` after the server accepted it. Without an SMTP
-host (the embedded default) messages stay in the outbox and are shown in the UI.
+No database lock is held while the SMTP server is talked to (a hung relay must never block
+SQLite's single writer or a PostgreSQL row):
+
+1. **claim** (a short transaction; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL): the oldest due
+   message becomes ``sending``, its attempt is counted and ``next_attempt_at`` becomes the end of
+   the claim (now + :data:`CLAIM_TIMEOUT`); commit;
+2. **send** outside any transaction, bounded by ``SMTP_TIMEOUT`` per network operation;
+3. **mark** (a second short transaction): ``sent``, or back to ``pending`` with the next retry
+   time, or ``failed`` after :data:`MAX_ATTEMPTS` (or at once for a permanent refusal, e.g. an
+   invalid address or a 5xx answer) — only if the claim is still ours.
+
+A worker that crashes between 1 and 3 leaves the message in ``sending``; once the claim has
+expired any worker takes it again. Delivery is therefore *at least once*: a message the server
+had already accepted when the worker died is sent a second time after :data:`CLAIM_TIMEOUT`.
+Messages are independent: one that fails never holds back the others.
+
+``last_error`` is shown to administrators, so it never carries content: the exception type and,
+for SMTP answers, the server's code and text (which may name the recipient, nothing else).
+Without an SMTP host (the embedded default) messages stay in the outbox and are shown in the UI.
 """
 from __future__ import annotations
 
 import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import make_msgid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from webapp.clock import Clock
 from webapp.db import Database
+from webapp.outbox.addresses import domain_of, normalised_address
 from webapp.outbox.models import OutboxMessage
-from webapp.outbox.operations import attachment_bytes
+from webapp.outbox.operations import INVALID_RECIPIENT, attachment_bytes
 
 MAX_ATTEMPTS = 8
+#: how long a claimed message may stay in ``sending`` before another worker takes it again; far
+#: longer than one SMTP exchange can take with the default ``SMTP_TIMEOUT``
+CLAIM_TIMEOUT = timedelta(minutes=15)
+SECURITY = ("none", "starttls", "ssl")
 
 
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str | None
+    port: int = 25
+    sender: str = "ansvarsgruppe@localhost"
+    security: str = "none"  # none | starttls | ssl
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 20.0  # seconds per network operation (connect, each command)
+
+    @classmethod
+    def from_config(cls, config) -> "SmtpSettings":
+        security = (config.get("SMTP_SECURITY") or "none").lower()
+        if security not in SECURITY:
+            raise ValueError(f"SMTP_SECURITY must be one of {', '.join(SECURITY)}")
+        default_port = 465 if security == "ssl" else (587 if security == "starttls" else 25)
+        return cls(host=config.get("SMTP_HOST") or None, port=int(config.get("SMTP_PORT") or default_port),
+                   sender=config.get("MAIL_FROM") or "ansvarsgruppe@localhost", security=security,
+                   username=config.get("SMTP_USERNAME") or None, password=config.get("SMTP_PASSWORD") or None,
+                   timeout=float(config.get("SMTP_TIMEOUT") or 20))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What the sender needs of a claimed message (read in the claim transaction)."""
+    id: int
+    attempt: int
+    recipient: str
+    subject: str
+    body: str
+    attachments: list
+
+
+class Permanent(Exception):
+    """A failure no retry can fix (the message is parked as failed at once)."""
+
+
+def build_email(message, sender: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject
-    email["Message-ID"] = f"<outbox-{message.id}@ansvarsgruppe>"
+    email["Message-ID"] = make_msgid(domain=domain_of(sender) or None)
     email.set_content(message.body)
     for item in message.attachments or []:
         maintype, _, subtype = item.get("content_type", "application/octet-stream").partition("/")
@@ -40,42 +101,151 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     return email
 
 
-def send_due(db: Database, clock: Clock, host: str | None, port: int, sender: str, limit: int = 50) -> int:
-    if not host:
+def send_due(db: Database, clock: Clock, settings: SmtpSettings | str | None, port: int | None = None,
+             sender: str | None = None, limit: int = 50, *, timeout: float | None = None) -> int:
+    """Send up to ``limit`` due messages; returns how many the server accepted.
+
+    ``settings``: :class:`SmtpSettings`, or (short form for plain SMTP) the host, with ``port``,
+    ``sender`` and ``timeout``."""
+    if not isinstance(settings, SmtpSettings):
+        settings = SmtpSettings(host=settings, port=port or 25, sender=sender or "ansvarsgruppe@localhost",
+                                timeout=timeout if timeout is not None else 20.0)
+    if not settings.host:
         return 0
     sent = 0
     smtp: smtplib.SMTP | None = None  # one connection for the whole round, reopened after a failure
     try:
         for _ in range(limit):
-            with db.transaction(serialised=True) as s:
-                now = clock.now()
-                query = (select(OutboxMessage)
-                         .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-                         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
-                if db.dialect == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                message = s.scalar(query)
-                if message is None:
-                    break
-                message.attempts += 1
-                try:
-                    email = build_email(message, sender)
-                    smtp = smtp or smtplib.SMTP(host, port, timeout=20)
-                    smtp.send_message(email)
-                except Exception as exc:  # one bad message never holds back the others
-                    _close(smtp)
-                    smtp = None
-                    message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-                    if message.attempts >= MAX_ATTEMPTS:
-                        message.status = "failed"
-                    else:
-                        message.next_attempt_at = now + timedelta(minutes=2 ** (message.attempts - 1))
-                    continue
-                message.status, message.sent_at, message.last_error = "sent", now, None
+            claimed = _claim(db, clock)
+            if claimed is None:
+                break
+            try:
+                if normalised_address(claimed.recipient) != claimed.recipient:
+                    raise Permanent(INVALID_RECIPIENT)
+                email = build_email(claimed, settings.sender)
+                smtp = smtp or _connect(settings)
+                smtp.send_message(email, to_addrs=[claimed.recipient])
+            except Exception as exc:  # one bad message never holds back the others
+                _close(smtp)
+                smtp = None
+                _mark_failed(db, clock, claimed, exc)
+                continue
+            if _mark_sent(db, clock, claimed):
                 sent += 1
     finally:
         _close(smtp)
     return sent
+
+
+def _claim(db: Database, clock: Clock) -> Claimed | None:
+    with db.transaction(serialised=True) as s:
+        now = clock.now()
+        query = (select(OutboxMessage)
+                 .where(OutboxMessage.channel == "email",
+                        or_(OutboxMessage.status == "pending", OutboxMessage.status == "sending"),
+                        OutboxMessage.next_attempt_at <= now)
+                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
+        if db.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        while True:
+            message = s.scalar(query)
+            if message is None:
+                return None
+            if message.status == "sending" and message.attempts >= MAX_ATTEMPTS:
+                # its worker died during the last attempt: parked, not tried forever
+                message.status, message.next_attempt_at = "failed", None
+                message.last_error = "Sendingen ble avbrutt (arbeidsprosessen stoppet)"
+                s.flush()
+                continue
+            break
+        message.status = "sending"
+        message.attempts += 1
+        message.next_attempt_at = now + CLAIM_TIMEOUT  # the claim ends here (see the module doc)
+        return Claimed(message.id, message.attempts, message.recipient, message.subject, message.body,
+                       list(message.attachments or []))
+
+
+def _ours(s, claimed: Claimed) -> OutboxMessage | None:
+    """The message if our claim still holds (nobody re-claimed it after a claim timeout)."""
+    query = select(OutboxMessage).where(OutboxMessage.id == claimed.id, OutboxMessage.status == "sending",
+                                        OutboxMessage.attempts == claimed.attempt)
+    return s.scalar(query)
+
+
+def _mark_sent(db: Database, clock: Clock, claimed: Claimed) -> bool:
+    with db.transaction(serialised=True) as s:
+        message = _ours(s, claimed)
+        if message is None:
+            return False
+        message.status, message.sent_at, message.last_error = "sent", clock.now(), None
+        message.next_attempt_at = None
+        return True
+
+
+def _mark_failed(db: Database, clock: Clock, claimed: Claimed, exc: BaseException) -> None:
+    with db.transaction(serialised=True) as s:
+        message = _ours(s, claimed)
+        if message is None:
+            return
+        now = clock.now()
+        message.last_error = describe(exc)
+        if _permanent(exc) or message.attempts >= MAX_ATTEMPTS:
+            message.status, message.next_attempt_at = "failed", None
+        else:
+            message.status = "pending"
+            message.next_attempt_at = now + timedelta(minutes=2 ** (message.attempts - 1))
+
+
+def _permanent(exc: BaseException) -> bool:
+    if isinstance(exc, Permanent):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _text in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException) and not isinstance(exc, smtplib.SMTPAuthenticationError):
+        return exc.smtp_code >= 500
+    return False
+
+
+def describe(exc: BaseException) -> str:
+    """The error as shown to administrators: never the message's subject, body or attachments."""
+    if isinstance(exc, Permanent):
+        return str(exc)
+    kind = type(exc).__name__
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        answers = "; ".join(f"{code} {_text(text)}" for code, text in exc.recipients.values())
+        return f"{kind}: {answers}"[:500]
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{kind}: {exc.smtp_code} {_text(exc.smtp_error)}"[:500]
+    if isinstance(exc, (socket.timeout, TimeoutError)) or (
+            isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)):
+        return f"{kind}: e-posttjeneren svarte ikke innen tidsfristen"
+    if isinstance(exc, (ConnectionError, smtplib.SMTPServerDisconnected, ssl.SSLError)):
+        return f"{kind}: {_text(exc)}"[:500]  # e.g. "[Errno 111] Connection refused"
+    return kind  # e.g. a message that could not be built: the type only, never its text
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return " ".join(str(value).split())[:300]
+
+
+def _connect(settings: SmtpSettings) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    if settings.security == "ssl":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                              context=context)
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    try:
+        if settings.security == "starttls":
+            smtp.starttls(context=context)
+        if settings.username:
+            smtp.login(settings.username, settings.password or "")
+    except BaseException:
+        _close(smtp)
+        raise
+    return smtp
 
 
 def _close(smtp: smtplib.SMTP | None) -> None:

@@ -9,9 +9,9 @@ from webapp.audit.models import AccessLogEntry
 from webapp.audit.operations import record
 
 
-def log_register_read(db, *, user_id: int, case_ids: Iterable[int], at: datetime) -> None:
-    """One access-log row per case listed, in one short transaction."""
-    rows = [AccessLogEntry(user_id=user_id, case_id=case_id, page="register", at=at) for case_id in case_ids]
+def log_register_read(db, *, user_id: int, case_ids: Iterable[int], at: datetime, page: str = "register") -> None:
+    """One access-log row per case listed (on ``page``), in one short transaction."""
+    rows = [AccessLogEntry(user_id=user_id, case_id=case_id, page=page, at=at) for case_id in case_ids]
     if not rows:
         return
     with db.transaction() as session:

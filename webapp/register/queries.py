@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 from webapp.auth.models import User
 from webapp.cases.models import Case, CoordinatorAppointment, Person
 from webapp.evaluations.models import Evaluation
+from webapp.clock import OSLO
 from webapp.meetings.models import Meeting
+from webapp.register.meeting_due import due_since
+from webapp.settings.operations import get_setting
 from webapp.transitions.models import Transition
 
 HELD_MEETING = ("held", "approved", "distributed")
@@ -36,6 +39,8 @@ class RegisterRow:
     next_evaluation_on: date | None
     next_transition_kind: str | None
     next_transition_on: date | None
+    #: the day an active group fell due for a meeting (setting meeting_interval_months), or None
+    meeting_due_since: date | None = None
 
 
 def _matches(search: str, *texts: str | None) -> bool:
@@ -48,7 +53,7 @@ def register_rows(session: Session, *, now: datetime, status: str | None = None,
     case-insensitively), ordered by reference."""
     in_selection = select(Case.id).where(Case.status == status) if status else select(Case.id)
     cases = session.execute(
-        select(Case.id, Case.reference, Case.status, Person.full_name, Person.birth_date)
+        select(Case.id, Case.reference, Case.status, Person.full_name, Person.birth_date, Case.activated_at)
         .outerjoin(Person, Person.id == Case.person_id).where(Case.id.in_(in_selection))
         .order_by(Case.reference)).all()
     if search:
@@ -90,6 +95,7 @@ def register_rows(session: Session, *, now: datetime, status: str | None = None,
             .order_by(Transition.on_date.desc(), Transition.id.desc())):
         next_transition[case_id] = (kind, on_date)  # the earliest wins
 
+    interval, today = get_setting(session, "meeting_interval_months"), now.astimezone(OSLO).date()
     rows = []
     for c in cases:
         coordinator_name, coordinator_kind = coordinators.get(c.id, (None, None))
@@ -99,5 +105,7 @@ def register_rows(session: Session, *, now: datetime, status: str | None = None,
             birth_date=c.birth_date, coordinator_name=coordinator_name, coordinator_kind=coordinator_kind,
             last_meeting_at=last_held.get(c.id), next_meeting_at=next_meeting.get(c.id),
             meeting_in_planning=c.id in in_planning, next_evaluation_on=next_evaluation.get(c.id),
-            next_transition_kind=transition_kind, next_transition_on=transition_on))
+            next_transition_kind=transition_kind, next_transition_on=transition_on,
+            meeting_due_since=due_since(last_held.get(c.id), c.activated_at, months=interval, today=today)
+            if c.status == "active" else None))
     return rows

@@ -24,12 +24,10 @@ def all_settings(session: Session) -> dict[str, Any]:
 
 def change_setting(session: Session, key: str, value: Any, *, at: datetime, actor_id: int | None) -> None:
     definition = DEFINITIONS[key]
-    if definition.kind == "bool" and not isinstance(value, bool):
-        raise ValueError("expected true/false")
-    if definition.kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-        raise ValueError("expected a whole number ≥ 0")
-    if definition.kind == "choice" and value not in {v for v, _label in definition.choices}:
-        raise ValueError("not one of the choices")
+    if not definition.allows(value):
+        if definition.kind == "int":
+            raise ValueError(f"expected a whole number from {definition.minimum} to {definition.maximum}")
+        raise ValueError("expected true/false" if definition.kind == "bool" else "not one of the choices")
     row = session.get(Setting, key)
     old = definition.default if row is None else row.value
     if row is None:

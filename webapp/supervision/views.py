@@ -1,5 +1,7 @@
 """Supervisors (system owner, coordinating unit): stuck cases — incidents, orphaned and overdue
-steps. Register data and task state only, never the content of forms."""
+steps. Register data and task state only, never the content of forms: titles, steps and incident
+texts are rendered through webapp.cases.register_data, and every case listed gets an access-log
+row (as the register does)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
@@ -10,6 +12,7 @@ from webapp.auth.access import role_required
 from webapp.cases.models import Case
 from webapp.engine.models import Incident, OpenTask, ProcessInstance
 from webapp.engine.runtime import Conflict, NotFound, StepFailed
+from webapp.register.operations import log_register_read
 from webapp.services import db_session, services
 
 bp = Blueprint("supervision", __name__, url_prefix="/tilsyn")
@@ -30,6 +33,8 @@ def overview():
         select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
         .where((OpenTask.orphaned.is_(True)) | (OpenTask.due_at < now))
         .order_by(OpenTask.due_at)).all()
+    case_ids = sorted({case.id for *_rows, case in incidents} | {case.id for _task, case in stuck})
+    log_register_read(services().db, user_id=g.user.id, case_ids=case_ids, at=now, page="supervision")
     return render_template("supervision/overview.html", incidents=incidents, stuck=stuck, now=now)
 
 

@@ -52,13 +52,15 @@ class Field:
 
     def row_count(self, value: Any) -> int:
         """How many table rows to show for ``value`` (the current rows): the rows themselves plus
-        ``x-rows`` blank ones, or plus one blank row when ``value`` came back from a failed POST
-        (:class:`PostedRows`). Capped by ``maxItems`` and by the highest accepted row index."""
+        ``x-rows`` blank ones, or, when ``value`` came back from a failed POST (:class:`PostedRows`),
+        plus one blank row but never fewer rows than the form first had (no row disappears after an
+        error). Capped by ``maxItems`` and by the highest accepted row index."""
         existing = len(value) if isinstance(value, list) else 0
+        x_rows = int(self.schema.get("x-rows", DEFAULT_BLANK_ROWS))
         if getattr(value, "posted", False):
-            blank = 1
+            blank = max(1, x_rows - existing)
         else:
-            blank = max(int(self.schema.get("x-rows", DEFAULT_BLANK_ROWS)), 0 if existing else 1)
+            blank = max(x_rows, 0 if existing else 1)
         total = existing + blank
         if isinstance(self.schema.get("maxItems"), int):
             total = min(total, max(self.schema["maxItems"], existing))
@@ -317,7 +319,25 @@ _ROWS_MESSAGES = {
                                    e.validator_value),
 }
 
-_FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
+_FORMATS = jsonschema.FormatChecker()
+for _name, _check in jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers.items():
+    _FORMATS.checkers[_name] = _check
+
+
+@_FORMATS.checks("email")
+def _is_email(value: object) -> bool:
+    """One real address (email-validator, no DNS lookups), not jsonschema's "contains @": a line
+    break or a second address in an e-mail field would reach the mail headers."""
+    from webapp.outbox.addresses import is_address
+    return not isinstance(value, str) or is_address(value)
+
+
+def _email_named(properties: Mapping) -> dict:
+    """Every string property named like an e-mail field is checked as one, with or without
+    ``format: email`` in the form."""
+    return {key: ({**sub, "format": "email"} if isinstance(sub, Mapping) and "email" in str(key).lower()
+                  and sub.get("type") == "string" and "format" not in sub else sub)
+            for key, sub in properties.items()}
 
 
 def _with_enums(node: Any, lookup) -> Any:
@@ -328,6 +348,8 @@ def _with_enums(node: Any, lookup) -> Any:
     if not isinstance(node, Mapping):
         return node
     copy = {k: _with_enums(v, lookup) for k, v in node.items()}
+    if isinstance(copy.get("properties"), Mapping):
+        copy["properties"] = _email_named(copy["properties"])
     name = node.get("x-options")
     if isinstance(name, str) and node.get("type") != "array" and "enum" not in node and "oneOf" not in node:
         copy["enum"] = [v for v, _label in lookup(name)]

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -6,7 +8,8 @@ from webapp.audit.models import AuditEvent
 from webapp.auth.models import User
 from webapp.auth.operations import create_user
 from webapp.cases.models import Unit
-from webapp.settings.operations import get_setting
+from webapp.settings.defaults import DEFINITIONS
+from webapp.settings.operations import change_setting, get_setting
 
 
 @pytest.fixture
@@ -39,7 +42,8 @@ def test_change_settings(admin, services):
             "minutes_approval_days": "7", "reminder_days_before": "2", "measure_reminder_days": "7",
             "coordinator_may_take_minutes": "on", "minute_taker_rotates": "on", "need_check_yearly": "on",
             "transition_review_months": "12", "closing_reported_to": "coordinating_unit",
-            "coordinator_read_months": "12", "deviation_followup_days": "14"}
+            "coordinator_read_months": "12", "deviation_followup_days": "14",
+            "meeting_interval_months": "6", "minutes_sent_by": "coordinator"}
     bad = admin.post("/admin/innstillinger", data={**form, "notice_days": "fjorten"})
     assert bad.status_code == 400 and 'value="fjorten"' in bad.text and 'aria-invalid="true"' in bad.text
     with services.db.session() as s:
@@ -79,3 +83,34 @@ def test_users(admin, services, app):
     with services.db.session() as s:
         assert s.scalar(select(User.roles).where(User.username == "siri")) == "staff"
     assert login(app, "siri", "et-langt-passord").get("/oppgaver").status_code == 200
+
+
+@pytest.mark.parametrize("key, raw, allowed", [
+    ("meeting_minutes_default", "0", "15 til 480"), ("notice_days", "99999", "1 til 90"),
+    ("meeting_interval_months", "13", "1 til 12"), ("deviation_followup_days", "-3", "1 til 180"),
+    ("notice_days", "１４", "1 til 90"),  # full-width digits are not a number here
+])
+def test_settings_out_of_range_name_the_range(admin, services, key, raw, allowed):
+    page = admin.get("/admin/innstillinger")
+    assert "Tillatt: 15–480." in page.text and "Tillatt: 1–12." in page.text
+    form = {"csrf_token": csrf_token(page.text)}
+    for line in re.finditer(r'name="([a-z_]+)"[^>]*value="([^"]*)"', page.text):
+        if line.group(1) != "csrf_token":
+            form[line.group(1)] = line.group(2)
+    form.update({"minutes_approval": "members", "evaluation_interval_months": "12",
+                 "closing_reported_to": "coordinating_unit", "minutes_sent_by": "coordinator",
+                 "notice_days": "10", key: raw})
+    bad = admin.post("/admin/innstillinger", data=form)
+    assert bad.status_code == 400 and allowed in bad.text and f'value="{raw}"' in bad.text
+    with services.db.session() as s:
+        assert get_setting(s, "notice_days") == 14  # nothing saved, not even the valid change
+        assert get_setting(s, key) == DEFINITIONS[key].default
+
+
+def test_change_setting_refuses_out_of_range(services):
+    with services.db.transaction() as s:
+        with pytest.raises(ValueError, match="1 to 12"):
+            change_setting(s, "meeting_interval_months", 0, at=services.clock.now(), actor_id=None)
+        change_setting(s, "meeting_interval_months", 3, at=services.clock.now(), actor_id=None)
+    with services.db.session() as s:
+        assert get_setting(s, "meeting_interval_months") == 3

@@ -20,6 +20,13 @@ def attempt(client, username, password):
                                           "csrf_token": csrf_token(page.text)})
 
 
+def client_at(app, ip: str):
+    """A browser at address ``ip`` (no proxy in front)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    return client
+
+
 def test_login_and_logout(app, users):
     client = app.test_client()
     assert attempt(client, "kari", "feil").status_code == 401
@@ -42,11 +49,45 @@ def test_login_is_rate_limited_per_username(app, services, users):
     assert attempt(app.test_client(), "kari", PASSWORD).status_code == 302
 
 
-def test_login_is_rate_limited_per_address(app, users):
+def test_an_attacker_elsewhere_does_not_lock_the_user_out(app, users):
+    attacker = client_at(app, "203.0.113.9")
+    for _ in range(5):
+        assert attempt(attacker, "kari", "feil").status_code == 401
+    assert attempt(attacker, "kari", PASSWORD).status_code == 429  # this address is done with kari
+    assert attempt(client_at(app, "198.51.100.7"), "kari", PASSWORD).status_code == 302  # kari is not
+
+
+def test_a_success_resets_the_count_of_that_address(app, users):
     client = app.test_client()
+    for _ in range(4):
+        assert attempt(client, "kari", "feil").status_code == 401
+    assert attempt(client, "kari", PASSWORD).status_code == 302
+    for _ in range(4):
+        assert attempt(app.test_client(), "kari", "feil").status_code == 401  # 4 since the success
+    assert attempt(app.test_client(), "kari", PASSWORD).status_code == 302
+
+
+def test_distributed_guessing_gets_one_guess_per_address(app, users):
+    for ip in ("203.0.113.1", "203.0.113.2"):  # 10 failures on kari from two addresses
+        for _ in range(5):
+            assert attempt(client_at(app, ip), "kari", "feil").status_code == 401
+    third = client_at(app, "203.0.113.3")
+    assert attempt(third, "kari", "feil").status_code == 401  # a fresh address: one guess
+    assert attempt(third, "kari", "feil").status_code == 429  # and no second one
+    assert attempt(third, "kari", PASSWORD).status_code == 429
+    fourth = client_at(app, "203.0.113.4")
+    assert attempt(fourth, "kari", PASSWORD).status_code == 302  # kari herself still gets in
+
+
+def test_spraying_from_one_address_never_blocks_another_users_right_password(app, users):
+    shared = "192.0.2.50"  # e.g. everyone behind one proxy without TRUSTED_PROXIES
     for i in range(20):
-        attempt(client, f"ukjent{i}", "feil")
-    assert attempt(client, "kari", PASSWORD).status_code == 429
+        assert attempt(client_at(app, shared), f"ukjent{i}", "feil").status_code == 401
+    assert attempt(client_at(app, shared), "ukjent0", "feil").status_code == 429  # one guess per name
+    assert attempt(client_at(app, shared), "ukjent0", PASSWORD).status_code == 429
+    assert attempt(client_at(app, shared), "kari", PASSWORD).status_code == 302  # colleagues get in
+    assert attempt(client_at(app, shared), "siri", "feil").status_code == 401  # one guess on siri
+    assert attempt(client_at(app, shared), "siri", PASSWORD).status_code == 429
 
 
 def test_csrf_is_required_on_every_post(app, users):

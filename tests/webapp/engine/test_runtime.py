@@ -136,3 +136,29 @@ def test_cancel_removes_open_tasks(deployed):
     with deployed.db.session() as s:
         instance = s.get(ProcessInstance, started.instance_id)
         assert (instance.status, instance.status_reason) == ("cancelled", "samtykke trukket")
+
+
+def test_reassign_hands_steps_over_or_marks_them_orphaned(deployed):
+    services = deployed
+    case_id, first = make_case(services, roles=("koordinator",))
+    started = services.engine.start(case_id, "two_steps", actor_id=first)
+    [task] = open_tasks(services, started.instance_id)
+    assert task.assignee_id == first
+    from webapp.cases.models import CaseMember
+    from webapp.cases.operations import remove_member
+
+    with services.db.transaction() as s:  # the only holder leaves: nobody can do the step
+        [member] = s.scalars(select(CaseMember).where(CaseMember.case_id == case_id)).all()
+        remove_member(s, member, "Sluttet", at=services.clock.now(), actor_id=None)
+        assert services.engine.reassign(s, case_id, lane="koordinator", from_user_id=first) == 1
+    [task] = open_tasks(services, started.instance_id)
+    assert (task.assignee_id, task.orphaned) == (None, True)
+    _other_case, second = make_case(services, roles=("medlem",), username="ola")
+    from webapp.cases.operations import add_member
+    from webapp.cases.models import Case
+
+    with services.db.transaction() as s:  # a new holder takes the orphaned step
+        add_member(s, s.get(Case, case_id), "Ola", "koordinator", at=services.clock.now(), user_id=second)
+        assert services.engine.reassign(s, case_id, lane="koordinator", from_user_id=first) == 1
+    [task] = open_tasks(services, started.instance_id)
+    assert (task.assignee_id, task.orphaned) == (second, False)

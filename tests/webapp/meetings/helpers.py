@@ -58,7 +58,19 @@ def prepare(services, users, case_id, **kwargs):
     return day
 
 
+def at_meeting(services, case_id, *, after=timedelta(hours=2)) -> None:
+    """Move the clock to ``after`` the start of the case's invited meeting (minutes can only be
+    written once the meeting has started); a clock already past that stays."""
+    with services.db.session() as s:
+        invited = s.scalar(select(Meeting).where(Meeting.case_id == case_id, Meeting.status == "invited")
+                           .order_by(Meeting.number.desc()).limit(1))
+    if invited is not None and services.clock.now() < invited.starts_at + after:
+        services.clock.set(invited.starts_at + after)
+
+
 def hold_data(services, case_id, *, first=True, measures=None, next_date=None):
+    """Minutes of the invited meeting; moves the clock to just after the meeting (at_meeting)."""
+    at_meeting(services, case_id)
     ids = members(services, case_id)
     data = {
         "attendance": [{"member_id": str(ids["Kari Koordinator"]), "present": True},

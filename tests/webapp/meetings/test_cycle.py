@@ -28,7 +28,9 @@ def test_whole_cycle(services, users, case_id):
     assert m.status == "invited" and m.agenda == ["Skolestart"]
     invitations = [o for o in outbox(services)[before:] if o.subject.startswith("Innkalling")]
     assert {o.recipient for o in invitations if o.channel == "email"} >= {"siri@example.org", "anne@example.org", "per@example.org"}
-    assert all(any(a["filename"].endswith(".ics") for a in o.attachments) for o in invitations if o.channel == "email")
+    # no health content in plain e-mail (no domain allowed by default): a link, no .ics, no agenda
+    assert all(o.attachments == [] and f"/saker/{case_id}" in o.body and "Skolestart" not in o.body
+               for o in invitations if o.channel == "email")
 
     # the reminder timer: due two days before the meeting, fired by the worker
     services.clock.set(m.starts_at - timedelta(days=2, minutes=-1))
@@ -49,7 +51,7 @@ def test_whole_cycle(services, users, case_id):
         assert measure.responsible_member_id == members(services, case_id)["Siri Skole"]
         approvals = s.scalars(select(OpenTask).where(OpenTask.task_spec == "approve")).all()
         follow = s.scalar(select(OpenTask).where(OpenTask.task_spec == "follow"))
-    assert follow.assignee_id == users["siri"] and follow.title.startswith("Følg opp tiltak – Bestille assistent")
+    assert follow.assignee_id == users["siri"] and follow.title == f"Følg opp tiltak – frist {measure.deadline:%d.%m.%Y}"  # register data only
     assert {t.assignee_id for t in approvals} == {users["kari"], users["siri"]}  # Per is confirmed by Kari
 
     siri_task = [t for t in approvals if t.assignee_id == users["siri"]][0]
@@ -59,12 +61,18 @@ def test_whole_cycle(services, users, case_id):
                                   {"approved": "nei", "comment": "Rett stavefeil"}, actor_id=users["kari"])
     for t in kari_tasks[1:]:
         services.engine.complete_task(t.instance_id, t.task_id, {"approved": "ja"}, actor_id=users["kari"])
+    # "Nei, noe må rettes": the minute-taker corrects, and the approval goes round again
+    assert open_task(services, case_id, "finalize") is None
+    assert open_task(services, case_id, "correct").assignee_id == users["siri"]
+    complete(services, case_id, "correct", {"correction": "Stavefeil rettet", "persons_account": "Emma gleder seg",
+                                            "summary": "God start planlagt"}, users["siri"])
+    _approve_all(services, users)
     complete(services, case_id, "finalize", {"confirmed": True, "final_note": "Stavefeil rettet"}, users["kari"])
     with services.db.session() as s:
         minutes = s.scalar(select(Minutes))
         assert minutes.status == "approved" and minutes.archived_pdf.startswith(b"%PDF")
         assert minutes.distributed_at is not None
-        assert len(s.scalars(select(MinutesApproval)).all()) == len(approvals)
+        assert len(s.scalars(select(MinutesApproval)).all()) == 2 * len(approvals)  # two rounds
         assert s.scalar(select(Meeting.status).where(Meeting.number == 1)) == "distributed"
         nxt = s.scalar(select(Meeting).where(Meeting.number == 2))
         assert nxt is not None and nxt.starts_at.date() == day + timedelta(days=120)
@@ -73,7 +81,9 @@ def test_whole_cycle(services, users, case_id):
     assert statuses["meeting"] == "completed"
     sent = [o for o in outbox(services) if o.subject.startswith("Referat")]
     assert {o.recipient for o in sent if o.channel == "email"} >= {"siri@example.org", "anne@example.org"}
-    assert all(a["content_type"] == "application/pdf" for o in sent for a in o.attachments)
+    assert all(o.attachments == [] and f"/saker/{case_id}/moter/{m.id}/referat.pdf" in o.body
+               for o in sent if o.channel == "email")
+    assert all(a["content_type"] == "application/pdf" for o in sent if o.channel == "letter" for a in o.attachments)
     # the next meeting is on its day; its planning starts the notice period (14 days) plus the
     # planning lead time (14 days) before it, at midnight in Oslo
     assert open_task(services, case_id, "plan") is None and nxt.instance_id is None

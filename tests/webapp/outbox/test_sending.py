@@ -8,9 +8,11 @@ from sqlalchemy import select
 from tests.smtp import start_smtp
 from tests.webapp.cases.helpers import establish, municipality
 from tests.webapp.meetings.helpers import prepare
+from webapp.cases.models import Case
 from webapp.outbox.models import OutboxMessage
 from webapp.outbox.operations import Outbox, attachment
 from webapp.outbox.sending import send_due
+from webapp.settings.operations import change_setting
 
 
 @pytest.fixture
@@ -20,9 +22,37 @@ def smtp():
     controller.stop()
 
 
+def _allow_domains(services, value: str) -> None:
+    with services.db.transaction() as s:
+        change_setting(s, "mail_attachment_domains", value, at=services.clock.now(), actor_id=None)
+
+
+def test_invitation_outside_the_municipality_is_only_a_link(services, smtp):
+    """No health content in plain e-mail: by default an invitation says that something is
+    waiting, with the case reference and a link; no names, no agenda, no .ics."""
+    controller, inbox = smtp
+    users = municipality(services)
+    case_id = establish(services, users, until="active")
+    prepare(services, users, case_id)
+    sent = send_due(services.db, services.clock, "127.0.0.1", controller.port, "ag@kommune.no", limit=500)
+    assert sent == len(inbox.messages) and sent > 0
+    with services.db.session() as s:
+        reference = s.get(Case, case_id).reference
+    invitation = next(m for m in inbox.messages if m["To"] == "siri@example.org" and m["Subject"].startswith("Innkalling"))
+    assert list(invitation.iter_attachments()) == [] and not invitation.is_multipart()
+    text = invitation.get_content()
+    assert f"http://127.0.0.1:5000/saker/{case_id}" in text and reference in text
+    for message in inbox.messages:  # nothing that names the person or the meeting's content
+        whole = message.as_string()
+        assert list(message.iter_attachments()) == []
+        for word in ("Emma", "Berg", "Skolestart", "skolestart", "Rådhuset", "Siri Skole", "Kari"):
+            assert word not in whole, (message["Subject"], word)
+
+
 def test_invitation_arrives_with_ics(services, smtp):
     controller, inbox = smtp
     users = municipality(services)
+    _allow_domains(services, "example.org")  # the municipality's own domain: content may go by e-mail
     case_id = establish(services, users, until="active")
     prepare(services, users, case_id)
     sent = send_due(services.db, services.clock, "127.0.0.1", controller.port, "ag@kommune.no", limit=500)
@@ -39,6 +69,7 @@ def test_invitation_arrives_with_ics(services, smtp):
 
 def test_failing_server_loses_nothing_and_backs_off(services, smtp):
     controller, inbox = smtp
+    _allow_domains(services, "example.org")
     with services.db.transaction() as s:
         Outbox(s, services.clock, None).send("a@example.org", "Hei", "Tekst",
                                              [attachment("x.pdf", "application/pdf", b"%PDF-1.4 binary \x00\xff")])
@@ -66,6 +97,7 @@ def test_failing_server_loses_nothing_and_backs_off(services, smtp):
 def test_outbox_page_shows_messages_and_attachments(app, services):
     from tests.conftest import login_client
     from webapp.auth.operations import create_user
+    _allow_domains(services, "example.org")
     with services.db.transaction() as s:
         create_user(s, "sara", "Sara", "passord123", roles=("staff", "system_owner"), at=services.clock.now())
         create_user(s, "kari", "Kari", "passord123", roles=("staff",), at=services.clock.now())
