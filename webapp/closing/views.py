@@ -12,6 +12,7 @@ from webapp.cases.views import case_or_404, required_text, show
 from webapp.closing import actions
 from webapp.closing.queries import last_closure
 from webapp.services import db_session, services
+from webapp.settings.operations import get_setting
 
 bp = Blueprint("closing", __name__, url_prefix="/saker")
 
@@ -79,8 +80,12 @@ def reestablish(case_id: int):
     if errors:
         return show(case_id, failed="reestablish", errors=errors,
                     values={"requested_by_kind": kind, "requested_by_name": name, "wish": wish})
-    flash(_("Ny ansvarsgruppe (%(ref)s) er registrert og sendt til koordinerende enhet. Nytt samtykke kreves.",
-            ref=reference))
+    if get_setting(db_session(), "coordinating_unit_appoints"):
+        flash(_("Ny ansvarsgruppe (%(ref)s) er registrert og sendt til koordinerende enhet. Nytt samtykke kreves.",
+                ref=reference))
+    else:
+        flash(_("Ny ansvarsgruppe (%(ref)s) er registrert. Tjenesten som mottok ønsket oppnevner koordinator. "
+                "Nytt samtykke kreves.", ref=reference))
     # The coordinating unit and the system owner see every case; a former coordinator is not
     # (yet) a member of the new group.
     if g.user.has_role("coordinating_unit", "system_owner"):

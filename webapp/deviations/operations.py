@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record
-from webapp.cases.models import Case
+from webapp.cases.models import ENDED_STATUSES, Case
 from webapp.cases.operations import DomainError
 from webapp.clock import OSLO
 from webapp.deviations.models import Deviation
 
 #: a case in one of these states takes no new deviations (nothing runs in it any more)
-ENDED_CASE_STATUSES = ("closed", "not_established", "consent_withdrawn")
+ENDED_CASE_STATUSES = (*ENDED_STATUSES, "consent_withdrawn")
 
 
 def record_deviation(session: Session, case: Case, *, title: str, description: str, happened_on: date | None,

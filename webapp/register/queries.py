@@ -72,8 +72,8 @@ def register_rows(session: Session, *, now: datetime, status: str | None = None,
             .where(CoordinatorAppointment.case_id.in_(in_selection))
             .order_by(CoordinatorAppointment.ended_at.is_(None), CoordinatorAppointment.id)):
         coordinators[case_id] = (name, kind)
-    last_held = dict(session.execute(
-        select(Meeting.case_id, func.max(Meeting.held_at))
+    last_held = dict(session.execute(  # the meeting's own date; when its minutes were written if unknown
+        select(Meeting.case_id, func.max(func.coalesce(Meeting.starts_at, Meeting.held_at)))
         .where(Meeting.status.in_(HELD_MEETING), Meeting.held_at.is_not(None),
                Meeting.case_id.in_(in_selection))
         .group_by(Meeting.case_id)).all())
