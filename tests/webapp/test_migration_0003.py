@@ -6,7 +6,6 @@ are cancelled, the others are left as they were. The stored states have the shap
 fall due, the moved episodes start in the diagrams deployed then and link their domain rows."""
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.conftest import IN_CI, _pg_ready, _pg_state
+from tests.migrations import database_at
 from webapp import create_app
 from webapp.clock import OSLO, Clock
 from webapp.db import UTCDateTime
@@ -57,29 +56,9 @@ CREATED = datetime(2026, 1, 12, 9, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url_at_0002(request, tmp_path):
-    """An empty database at revision 0002 (PostgreSQL: a schema of its own in the test database)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'migration.db'}"
-        upgrade(url, "0002")
+    """An empty database at revision 0002."""
+    with database_at("0002", request.param, tmp_path) as url:
         yield url
-        return
-    if not _pg_ready():
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {_pg_state['why']}")
-        pytest.skip(f"no PostgreSQL: {_pg_state['why']}")
-    schema = f"migration_0003_{os.getpid()}"
-    admin = sa.create_engine(_pg_state["url"], isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{_pg_state['url']}?options=-csearch_path%3D{schema}"
-    try:
-        upgrade(url, "0002")
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def state(start_data: dict, chain: list[tuple[str, int, dict]], future: list[str] = ()) -> dict:

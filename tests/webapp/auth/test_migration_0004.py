@@ -1,5 +1,4 @@
 """Migration 0004: the user_sessions table, up and down, matching the model."""
-import os
 
 import pytest
 import sqlalchemy as sa
@@ -7,7 +6,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.conftest import IN_CI, _pg_ready, _pg_state
+from tests.migrations import database_at
 from webapp.db import Base
 from webapp.migrate import alembic_config, upgrade
 import webapp.models  # noqa: F401  (every table in Base.metadata)
@@ -15,29 +14,9 @@ import webapp.models  # noqa: F401  (every table in Base.metadata)
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url_at_0003(request, tmp_path):
-    """An empty database at revision 0003 (PostgreSQL: a schema of its own in the test database)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'migration.db'}"
-        upgrade(url, "0003")
+    """An empty database at revision 0003."""
+    with database_at("0003", request.param, tmp_path) as url:
         yield url
-        return
-    if not _pg_ready():
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {_pg_state['why']}")
-        pytest.skip(f"no PostgreSQL: {_pg_state['why']}")
-    schema = f"migration_0004_{os.getpid()}"
-    admin = sa.create_engine(_pg_state["url"], isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{_pg_state['url']}?options=-csearch_path%3D{schema}"
-    try:
-        upgrade(url, "0003")
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def tables(url) -> set[str]:

@@ -1,0 +1,41 @@
+"""A database at an older Alembic revision, to test a migration from it (both kinds)."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import IN_CI, _pg_ready, _pg_state
+from webapp.migrate import upgrade
+
+
+@contextmanager
+def database_at(revision: str, kind: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database upgraded to ``revision``; PostgreSQL: a schema of its own in the
+    test database, dropped afterwards."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'migration.db'}"
+        upgrade(url, revision)
+        yield url
+        return
+    if not _pg_ready():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI: {_pg_state['why']}")
+        pytest.skip(f"no PostgreSQL: {_pg_state['why']}")
+    schema = f"migration_{revision}_{os.getpid()}"
+    admin = sa.create_engine(_pg_state["url"], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = f"{_pg_state['url']}?options=-csearch_path%3D{schema}"
+        upgrade(url, revision)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
