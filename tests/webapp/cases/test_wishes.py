@@ -144,9 +144,10 @@ def test_no_warning_without_a_national_id_or_for_an_ended_case(app, services, us
     client = login(app, "ola")
     assert register(client, national_id="").status_code == 302
     assert register(client, national_id="").status_code == 302
-    with services.db.transaction() as s:
-        s.scalar(select(Case).limit(1)).status = "closed"
-        s.scalars(select(Person)).first().national_id = NID
+    with services.db.transaction() as s:  # the only case with this number is closed
+        case = s.scalar(select(Case).order_by(Case.id).limit(1))
+        case.status = "closed"
+        s.get(Person, case.person_id).national_id = NID
     assert register(client).status_code == 302
 
 
