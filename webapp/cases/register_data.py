@@ -125,12 +125,7 @@ def step_name(session: Session, definition: ProcessDefinition, spec_id: str | No
     if key not in names:
         name = None
         try:
-            spec, subs = services().engine.specs.get(definition)
-            for process in (spec, *(subs or {}).values()):
-                task_spec = process.task_specs.get(spec_id)
-                if task_spec is not None:
-                    name = getattr(task_spec, "bpmn_name", None) or None
-                    break
+            name = services().engine.step_name(definition, spec_id)
         except Exception:  # a definition that no longer parses: no name rather than a 500
             name = None
         names[key] = name

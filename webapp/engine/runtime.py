@@ -436,6 +436,15 @@ class WorkflowEngine:
                         documentation=getattr(task_spec, "documentation", None),
                         data=self.task_data(s, instance, task_id))
 
+    def step_name(self, definition, bpmn_id: str) -> str | None:
+        """The name a diagram gives one of its elements (the author's text: register data)."""
+        spec, subs = self.specs.get(definition)
+        for process in (spec, *subs.values()):
+            for task_spec in process.task_specs.values():
+                if getattr(task_spec, "bpmn_id", None) == bpmn_id and getattr(task_spec, "bpmn_name", None):
+                    return task_spec.bpmn_name
+        return None
+
     def episode_steps(self, s: Session, instance: ProcessInstance):
         """The episode's user tasks as done / now / next (see ``progress``)."""
         from webapp.engine.progress import episode_steps
