@@ -170,15 +170,15 @@ def serve(host: str, port: int, threads: int, worker: bool) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Run one round and exit.")
+@click.option("--once", is_flag=True, help="Run until nothing is due, then exit.")
 def worker(once: bool) -> None:
     """Fire due timers and send the outbox (several may run side by side on PostgreSQL)."""
     import threading
-    from webapp.worker import run_forever, run_once
+    from webapp.worker import run_forever, run_until_idle
     app = _app()
     if once:
-        fired, sent = run_once(app)
-        click.echo(f"fired {fired} timer(s), sent {sent} message(s)")
+        busy = run_until_idle(app)
+        click.echo(f"fired or started {busy.fired}, sent {busy.sent} message(s) in {busy.rounds} round(s)")
         return
     try:
         run_forever(app, threading.Event())

@@ -38,7 +38,9 @@ def default_config(instance_path: Path) -> dict:
         "PASSWORD_HASH_TIME_COST": argon2.DEFAULT_TIME_COST,
         "PASSWORD_HASH_MEMORY_COST": argon2.DEFAULT_MEMORY_COST,  # KiB
         "PASSWORD_HASH_PARALLELISM": argon2.DEFAULT_PARALLELISM,
-        "WORKER_INTERVAL": 5.0,
+        "WORKER_INTERVAL": 5.0,              # longest idle sleep (seconds); it wakes earlier when due
+        "WORKER_BATCH": 500,                 # timers/starts/messages per round; rounds go on while due
+        "WORKER_MIN_SLEEP": 0.2,             # shortest idle sleep (a row held by another worker)
         "SMTP_HOST": None,
         "SMTP_PORT": None,                   # default: 25, 587 with starttls, 465 with ssl
         "SMTP_SECURITY": "none",             # none | starttls | ssl
@@ -63,6 +65,7 @@ ENV_KEYS = {
     "SMTP_SECURITY": str, "SMTP_USERNAME": str, "SMTP_PASSWORD": str, "SMTP_TIMEOUT": float,
     "BASE_URL": str,
     "PROCESSES_DIR": str, "FORMS_DIR": str, "TRUSTED_PROXIES": int,
+    "WORKER_INTERVAL": float, "WORKER_BATCH": int, "WORKER_MIN_SLEEP": float,
 }
 
 

@@ -24,6 +24,9 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+#: How long a SQLite connection waits for a lock (ms) before it reports "database is locked".
+BUSY_TIMEOUT_MS = 15000
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
@@ -57,7 +60,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
@@ -100,6 +103,22 @@ class Database:
         with factory() as session:
             with session.begin():
                 yield session
+
+    def checkpoint(self, wait_ms: int = 200) -> bool:
+        """SQLite: copy the WAL back into the database and truncate it (``wal_checkpoint(TRUNCATE)``;
+        the worker calls it when idle). It waits at most ``wait_ms`` for writers and for readers of
+        an older snapshot, then gives up until next time. True when the WAL was emptied; always
+        True on PostgreSQL (nothing to do)."""
+        if self.dialect != "sqlite":
+            return True
+        with self.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection  # outside any transaction: PRAGMA needs that
+            try:
+                raw.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+                busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return busy == 0
 
     def dispose(self) -> None:
         self.engine.dispose()

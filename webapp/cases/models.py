@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -36,7 +36,7 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(200))
     birth_date: Mapped[date] = mapped_column(Date)
-    national_id: Mapped[str | None] = mapped_column(String(11))
+    national_id: Mapped[str | None] = mapped_column(String(11), index=True)
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(300))
@@ -85,7 +85,7 @@ class Case(Base):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: the closed group this one re-establishes (its history stays there, linked)
-    previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     person: Mapped[Person | None] = relationship(lazy="joined")
@@ -94,6 +94,8 @@ class Case(Base):
 
 class CaseStatusChange(Base):
     __tablename__ = "case_status_changes"
+    #: the yearly figures count changes to a status within a year (migration 0005)
+    __table_args__ = (Index("ix_case_status_changes_to_status_at", "to_status", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

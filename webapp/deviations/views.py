@@ -47,9 +47,11 @@ def index(case_id: int):
             if not open_for_new:
                 errors = {"": _("Saken er avsluttet; avvik kan ikke registreres.")}
             else:
+                reporter_id, reporter_name = g.user.id, g.user.full_name
+                session.rollback()  # no read transaction open across the write (SQLite's WAL)
                 try:
-                    recording.report(services(), case_id, submission.data, reporter_id=g.user.id,
-                                     reporter_name=g.user.full_name)
+                    recording.report(services(), case_id, submission.data, reporter_id=reporter_id,
+                                     reporter_name=reporter_name)
                 except DomainError:
                     errors = {"": _("Avviket kunne ikke registreres. Kontroller opplysningene og prøv igjen.")}
                 except EngineError:

@@ -70,8 +70,8 @@ class OpenTask(Base):
     lane: Mapped[str | None] = mapped_column(String(100), index=True)
     form: Mapped[str | None] = mapped_column(String(255))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    orphaned: Mapped[bool] = mapped_column(Boolean, default=False)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    orphaned: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -214,13 +214,13 @@ class WorkflowEngine:
             count += 1
         return count
 
-    def start_due_scheduled(self, limit: int = 50) -> int:
+    def start_due_scheduled(self, limit: int = 500) -> int:
         """Start the scheduled episodes that are due, each exactly once even with several workers
         (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers). A start that fails
         keeps its instance with an incident, like any other start."""
         started, now = 0, self.clock.now()
         for candidate in self._due(ScheduledStart, ScheduledStart.due_at, now,
-                                   ScheduledStart.status == "pending"):
+                                   ScheduledStart.status == "pending", batch=max(1, min(limit, 200))):
             if started >= limit:
                 break
             try:
@@ -231,20 +231,22 @@ class WorkflowEngine:
                 started += 1
         return started
 
-    def _due(self, model, due_column, now, *conditions):
-        """Ids of rows due at ``now``, earliest first, one query each, never the same id twice
-        (a row another worker holds is skipped by the caller's claim and not offered again)."""
+    def _due(self, model, due_column, now, *conditions, batch: int = 100):
+        """Ids of rows due at ``now``, earliest first, ``batch`` per query, never the same id twice
+        (a row another worker holds is skipped by the caller's claim and not offered again; the
+        claim re-checks that the row is still due, so a stale id in a batch is harmless)."""
         seen: set[int] = set()
         while True:
             with self.db.session() as s:
-                candidate = s.scalar(select(model.id)
-                                     .where(*conditions, due_column <= now,
-                                            model.id.notin_(seen) if seen else True)
-                                     .order_by(due_column).limit(1))
-            if candidate is None:
+                candidates = list(s.scalars(select(model.id)
+                                            .where(*conditions, due_column <= now,
+                                                   model.id.notin_(seen) if seen else True)
+                                            .order_by(due_column, model.id).limit(batch)))
+            if not candidates:
                 return
-            seen.add(candidate)
-            yield candidate
+            for candidate in candidates:
+                seen.add(candidate)
+                yield candidate
 
     def _claim_scheduled(self, s: Session, row_id: int, now) -> ScheduledStart | None:
         query = select(ScheduledStart).where(ScheduledStart.id == row_id, ScheduledStart.status == "pending",
@@ -316,14 +318,14 @@ class WorkflowEngine:
             return self._step(instance_id, self._restart, actor_id, pending)
         return self._step(instance_id, self._fire_timers, actor_id, pending, allow_incident=True)
 
-    def fire_due_timers(self, limit: int = 50) -> int:
+    def fire_due_timers(self, limit: int = 500) -> int:
         """Start the scheduled episodes that are due, then fire due timers. Safe to run in several
         workers at once: on PostgreSQL each row is claimed with ``FOR UPDATE SKIP LOCKED``; on
         SQLite writers are serialised. A failing instance becomes an incident; the loop goes on."""
         fired = self.start_due_scheduled(limit)
         now = self.clock.now()
         for candidate in self._due(ProcessInstance, ProcessInstance.next_due_at, now,
-                                   ProcessInstance.status == "running"):
+                                   ProcessInstance.status == "running", batch=max(1, min(limit, 200))):
             if fired >= limit:
                 break
             try:

@@ -102,8 +102,9 @@ def build_email(message, sender: str) -> EmailMessage:
 
 
 def send_due(db: Database, clock: Clock, settings: SmtpSettings | str | None, port: int | None = None,
-             sender: str | None = None, limit: int = 50, *, timeout: float | None = None) -> int:
-    """Send up to ``limit`` due messages; returns how many the server accepted.
+             sender: str | None = None, limit: int = 500, *, timeout: float | None = None) -> int:
+    """Send up to ``limit`` due messages, claiming one after the other while any is due; returns
+    how many the server accepted (the worker runs another round straight away while that is > 0).
 
     ``settings``: :class:`SmtpSettings`, or (short form for plain SMTP) the host, with ``port``,
     ``sender`` and ``timeout``."""

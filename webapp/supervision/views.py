@@ -41,8 +41,10 @@ def overview():
 @bp.route("/hendelser/<id:incident_id>/prov-igjen", methods=["POST"])
 @role_required(*SUPERVISORS)
 def retry(incident_id: int):
+    actor_id = g.user.id
+    db_session().rollback()  # no read transaction open across the step's write
     try:
-        services().engine.retry(incident_id, actor_id=g.user.id)
+        services().engine.retry(incident_id, actor_id=actor_id)
         flash(_("Steget ble kjørt på nytt og gikk gjennom."))
     except NotFound:
         abort(404)

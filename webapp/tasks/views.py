@@ -101,16 +101,19 @@ def task(instance_id: int, task_id: str):
                 submission.values = posted_values(schema, request.form, options=options)
         if submission.ok:
             step_title = open_task.title  # read before the step removes the open-task row
+            case_id, actor_id = instance.case_id, g.user.id
+            # No read transaction stays open across the step's write (on SQLite an open snapshot
+            # keeps the WAL from being checkpointed); reads after the step start a fresh one.
+            session.rollback()
             try:
-                result = engine.complete_task(instance_id, task_id, submission.data, actor_id=g.user.id)
+                result = engine.complete_task(instance_id, task_id, submission.data, actor_id=actor_id)
             except Conflict as exc:
-                return _conflict(session, instance.case_id, exc.done_by_id, exc.done_at)
+                return _conflict(session, case_id, exc.done_by_id, exc.done_at)
             except NotFound:
                 abort(404)
             except StepFailed as exc:
                 return render_template("tasks/failed.html", incident_id=exc.incident_id,
-                                       case_id=instance.case_id), 503
-            session.rollback()  # end the read snapshot taken before the step
+                                       case_id=case_id), 503
             following = queries.next_task_in_case(session, g.user, result.case_id, result.instance_id)
             if following is not None:
                 return redirect(url_for("tasks.task", instance_id=following.instance_id,

@@ -80,10 +80,12 @@ def index(case_id: int):
         else:
             submission = read_submission(ADD_FORM, request.form, today=today)
             if submission.ok:
+                actor_id = g.user.id
+                session.rollback()  # no read transaction open across the write (SQLite's WAL)
                 try:
                     planning.add(services(), case_id, kind=submission.data["kind"],
                                  description=submission.data["description"],
-                                 on_date=date.fromisoformat(submission.data["on_date"]), actor_id=g.user.id)
+                                 on_date=date.fromisoformat(submission.data["on_date"]), actor_id=actor_id)
                 except (EngineError, DomainError):
                     current_app.logger.exception("adding a transition failed")
                     add_values = posted_values(ADD_FORM, request.form)
