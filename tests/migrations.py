@@ -39,3 +39,21 @@ def database_at(revision: str, kind: str, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+def differences_from_models(url: str, *names: str) -> list:
+    """What Alembic's autogenerate finds between the models and the migrated schema, limited to
+    differences that mention one of ``names`` (tables or indexes a migration made)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import webapp.models  # noqa: F401  (every table in Base.metadata)
+    from webapp.db import Base
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        engine.dispose()
+    return [d for d in diffs if any(name in repr(d) for name in names)]
