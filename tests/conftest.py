@@ -98,6 +98,15 @@ def _pg_ready() -> bool:
     return _pg_state["ok"]
 
 
+def require_postgresql() -> None:
+    """Skip the PostgreSQL half of a test without a server locally; in CI that is a failure
+    (``ANSVARSGRUPPE_CI=1``), and ``.ci/run`` also fails on any skip in the summary."""
+    if not _pg_ready():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI: {_pg_state['why']}")
+        pytest.skip(f"no PostgreSQL: {_pg_state['why']}")
+
+
 def pytest_sessionfinish(session, exitstatus):
     if "engine" in _pg_state:
         _pg_state["engine"].dispose()
@@ -133,10 +142,7 @@ def db_url(request, tmp_path, sqlite_template) -> str:
         path = tmp_path / "test.db"
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"
-    if not _pg_ready():
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {_pg_state['why']}")
-        pytest.skip(f"no PostgreSQL: {_pg_state['why']}")
+    require_postgresql()
     _reset_pg()
     return _pg_state["url"]
 

@@ -6,10 +6,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import IN_CI, _pg_ready, _pg_state
+from tests.conftest import _pg_state, require_postgresql
 from webapp.migrate import upgrade
 
 
@@ -22,10 +21,7 @@ def database_at(revision: str, kind: str, tmp_path: Path) -> Iterator[str]:
         upgrade(url, revision)
         yield url
         return
-    if not _pg_ready():
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {_pg_state['why']}")
-        pytest.skip(f"no PostgreSQL: {_pg_state['why']}")
+    require_postgresql()
     schema = f"migration_{revision}_{os.getpid()}"
     admin = sa.create_engine(_pg_state["url"], isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

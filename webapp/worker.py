@@ -59,21 +59,25 @@ def run_until_idle(app: Flask, stop: threading.Event | None = None,
 def _round(app: Flask) -> tuple[int, int]:
     services = app.extensions["ansvarsgruppe"]
     limit = _batch(app)
-    fired = sent = 0
-    try:
-        fired = services.engine.fire_due_timers(limit)
-    except Exception:
-        log.exception("firing due timers failed")
-    try:
-        sent = send_due(services.db, services.clock, SmtpSettings.from_config(app.config), limit=limit)
-    except Exception:
-        log.exception("sending the outbox failed")
-    try:
-        with services.db.transaction() as session:
-            prune_logins(session, services.clock.now())
-    except Exception:
-        log.exception("pruning old login attempts failed")
+    fired = _logged("firing due timers", lambda: services.engine.fire_due_timers(limit), 0)
+    sent = _logged("sending the outbox", lambda: send_due(
+        services.db, services.clock, SmtpSettings.from_config(app.config), limit=limit), 0)
+    _logged("pruning old login attempts", lambda: _prune(services), None)
     return fired, sent
+
+
+def _prune(services) -> None:
+    with services.db.transaction() as session:
+        prune_logins(session, services.clock.now())
+
+
+def _logged(what: str, work, fallback):
+    """Run one part of a round; a failure is logged and never keeps the others from running."""
+    try:
+        return work()
+    except Exception:
+        log.exception("%s failed", what)
+        return fallback
 
 
 def _batch(app: Flask) -> int:
@@ -122,15 +126,8 @@ def idle_delay(app: Flask) -> float:
 def _idle(app: Flask) -> float:
     """Checkpoint SQLite's WAL (nothing is being written now) and tell how long to sleep."""
     services = app.extensions["ansvarsgruppe"]
-    try:
-        services.db.checkpoint()
-    except Exception:
-        log.exception("checkpointing the database failed")
-    try:
-        return idle_delay(app)
-    except Exception:
-        log.exception("finding the next due time failed")
-        return float(app.config["WORKER_INTERVAL"])
+    _logged("checkpointing the database", services.db.checkpoint, None)
+    return _logged("finding the next due time", lambda: idle_delay(app), float(app.config["WORKER_INTERVAL"]))
 
 
 def run_forever(app: Flask, stop: threading.Event) -> None:

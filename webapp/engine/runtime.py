@@ -30,6 +30,7 @@ from webapp.engine.hooks import EngineHooks, StepContext
 from webapp.engine.library import SpecCache, latest_definition
 from webapp.engine.models import Incident, OpenTask, ProcessInstance, ScheduledStart
 from webapp.engine.parsing import form_name
+from webapp.engine.progress import episode_steps
 from webapp.engine.scripting import EngineScriptEngine, RunLimits
 from webapp.engine.serialization import DataError, dump_state, load_state
 from webapp.engine.timers import next_due
@@ -449,8 +450,6 @@ class WorkflowEngine:
 
     def episode_steps(self, s: Session, instance: ProcessInstance):
         """The episode's user tasks as done / now / next (see ``progress``)."""
-        from webapp.engine.progress import episode_steps
-
         spec, _subs = self.specs.get(instance.definition)
         return episode_steps(s, spec, instance)
 

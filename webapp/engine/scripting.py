@@ -82,7 +82,7 @@ class EngineScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(f"expression '{expression[:200]}' failed: {_without_values(exc.message)}",
                                         task=task) from None
         spec = task.task_spec
-        if isinstance(spec, LoopTask) and expression in (getattr(spec, "cardinality", None),):
+        if isinstance(spec, LoopTask) and expression == getattr(spec, "cardinality", None):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise WorkflowTaskException("the number of instances must be a whole number", task=task)
             if value > self.limits.max_cardinality:
