@@ -187,6 +187,7 @@ def make_app(db_url, clock, tmp_path):
             "TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret",
             "SESSION_COOKIE_SECURE": False, "HANDLERS": TEST_HANDLERS,
             "SCRIPT_TIME_LIMIT": 1.0, "SPEC_CACHE": SPECS, **CHEAP_PASSWORD_HASHING,
+            "ACCESS_LOG_FLUSH_SECONDS": 0,  # rows written at once (tests of batching set it)
         }
         config.update(overrides)
         app = create_app(config, clock=clock)
@@ -196,6 +197,7 @@ def make_app(db_url, clock, tmp_path):
 
     yield make
     for app in apps:
+        app.extensions["ansvarsgruppe"].access_log.close()
         app.extensions["ansvarsgruppe"].db.dispose()
 
 

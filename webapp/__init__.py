@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from webapp import config as config_module
+from webapp.audit.access_log import AccessLog
 from webapp.auth import passwords
 from webapp.clock import Clock
 from webapp.db import Database
@@ -60,7 +61,8 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
 
     engine = build_engine(db, the_clock, app.config.get("HANDLERS", REGISTRY),
                           specs=app.config.get("SPEC_CACHE"), limits=config_module.run_limits(app.config))
-    app.extensions["ansvarsgruppe"] = Services(db=db, clock=the_clock, engine=engine)
+    access_log = AccessLog(db, flush_seconds=app.config["ACCESS_LOG_FLUSH_SECONDS"])
+    app.extensions["ansvarsgruppe"] = Services(db=db, clock=the_clock, engine=engine, access_log=access_log)
 
     if int(app.config.get("TRUSTED_PROXIES") or 0) > 0:  # the client address from X-Forwarded-For
         hops = int(app.config["TRUSTED_PROXIES"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime, timezone
+import json
 from typing import Iterator
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -53,6 +54,21 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+class EncodedJSON(dict):
+    """A JSON document whose text is already known: written as that text, not encoded again (the
+    engine encodes a workflow state once, to measure it against its size cap)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: dict, text: str):
+        super().__init__(value)
+        self.text = text
+
+
+def _json_serializer(value) -> str:
+    return value.text if isinstance(value, EncodedJSON) else json.dumps(value)
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):
@@ -77,7 +93,7 @@ class Database:
     def __init__(self, url: str, echo: bool = False):
         url = normalise_url(url)
         self.url = url
-        kwargs: dict = {"echo": echo, "future": True}
+        kwargs: dict = {"echo": echo, "future": True, "json_serializer": _json_serializer}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
         else:

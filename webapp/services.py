@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
+from webapp.audit.access_log import AccessLog
 from webapp.clock import Clock
 from webapp.db import Database
 from webapp.engine.hooks import EngineHooks
@@ -19,6 +20,7 @@ class Services:
     db: Database
     clock: Clock
     engine: WorkflowEngine
+    access_log: AccessLog
 
 
 def build_engine(db: Database, clock: Clock, handlers, *, specs: SpecCache | None = None,

@@ -25,11 +25,3 @@ def record(
     )
     session.add(event)
     return event
-
-
-def log_access(db, *, user_id: int, case_id: int, page: str, at: datetime) -> None:
-    """Write an access-log row in its own short transaction (reads happen outside any write)."""
-    from webapp.audit.models import AccessLogEntry
-
-    with db.transaction() as session:
-        session.add(AccessLogEntry(user_id=user_id, case_id=case_id, page=page, at=at))

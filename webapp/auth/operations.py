@@ -59,11 +59,8 @@ def session_user(session: Session, token: str | None, now: datetime) -> User | N
     """The active user of a live session, or None (no such row, expired, or user deactivated)."""
     if not isinstance(token, str) or not token:
         return None
-    row = session.get(UserSession, _session_id(token))
-    if row is None or row.expires_at <= now:
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    return session.scalar(select(User).join(UserSession, UserSession.user_id == User.id).where(
+        UserSession.id == _session_id(token), UserSession.expires_at > now, User.active.is_(True)))
 
 
 def end_session(session: Session, token: str | None) -> None:

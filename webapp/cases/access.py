@@ -8,21 +8,26 @@
 - A closed group: members' access has ended; the coordinator at closing keeps reading the case
   for the configured period (setting ``coordinator_read_months``).
 - Everyone else: nothing — the refusal is a 404 that reveals nothing.
+
+The rule is one SQL expression (``access_level``) correlated to ``cases``, so a page decides
+access for one case or for every row of a list in the same query that reads them.
 """
 from __future__ import annotations
 
 import enum
 from datetime import date
+from typing import Iterable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, exists, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.auth.models import User
-from webapp.cases.models import Case, CaseMember
-from webapp.cases.operations import active_consent
-from webapp.closing.queries import coordinator_may_read
+from webapp.cases.models import Case, CaseClosure, CaseMember, Consent
 from webapp.engine.models import OpenTask
 from webapp.services import services
+
+REGISTER_ROLES = ("coordinating_unit", "system_owner")
 
 
 class Access(enum.IntEnum):
@@ -31,24 +36,53 @@ class Access(enum.IntEnum):
     FULL = 2
 
 
+def access_level(user: User, today: date, case_id=Case.id) -> ColumnElement[int]:
+    """The user's ``Access`` to the case whose id is ``case_id`` (a column of the enclosing
+    query, ``cases.id`` by default), as an SQL integer expression. ``today`` (Oslo) matters for
+    closed groups only."""
+    register_role = user.has_role(*REGISTER_ROLES)
+    # aliases: the enclosing query may read these tables itself (the task page reads open_tasks)
+    closure, latest, member, consent, step = (aliased(CaseClosure), aliased(CaseClosure), aliased(CaseMember),
+                                              aliased(Consent), aliased(OpenTask))
+    last_closure = (select(latest.id).where(latest.case_id == case_id, latest.status == "closed")
+                    .order_by(latest.id.desc()).limit(1).correlate_except(latest).scalar_subquery())
+    reads_after_closing = exists().where(
+        closure.id == last_closure, closure.coordinator_user_id == user.id,
+        closure.coordinator_access_until >= today)
+    membership = and_(member.case_id == case_id, member.user_id == user.id, member.active.is_(True))
+    coordinator = exists().where(membership, member.role == "koordinator")
+    consented_member = and_(exists().where(membership), exists().where(
+        consent.case_id == case_id, consent.given.is_(True), consent.withdrawn_at.is_(None),
+        consent.ended_at.is_(None)))
+    status = Case.status if case_id is Case.id else \
+        select(Case.status).where(Case.id == case_id).scalar_subquery()
+    if_closed = int(Access.REGISTER if register_role else Access.NONE)
+    whens = [(status == "closed", case((reads_after_closing, int(Access.FULL)), else_=if_closed)),
+             (coordinator, int(Access.FULL)),
+             (consented_member, int(Access.FULL))]
+    if register_role:
+        return case(*whens, else_=int(Access.REGISTER))
+    # a step of this case assigned to them (e.g. appointing without a coordinating unit)
+    assigned_step = exists().where(step.case_id == case_id, step.assignee_id == user.id)
+    return case(*whens, (assigned_step, int(Access.REGISTER)), else_=int(Access.NONE))
+
+
+def access_levels(session: Session, user: User, case_ids: Iterable[int], today: date | None = None) -> dict[int, Access]:
+    """The user's access to each of ``case_ids`` (unknown ids: NONE), in one query."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Case.id, access_level(user, today or services().clock.today()))
+                           .where(Case.id.in_(ids)))
+    found = {case_id: Access(level) for case_id, level in rows}
+    return {case_id: found.get(case_id, Access.NONE) for case_id in ids}
+
+
 def case_access(session: Session, user: User, case_id: int, today: date | None = None) -> Access:
     """``today`` (Oslo) defaults to the app clock's; it matters for closed groups only."""
-    if session.scalar(select(Case.status).where(Case.id == case_id)) == "closed":
-        if coordinator_may_read(session, case_id, user.id, today or services().clock.today()):
-            return Access.FULL
-        return Access.REGISTER if user.has_role("coordinating_unit", "system_owner") else Access.NONE
-    roles = set(session.scalars(select(CaseMember.role).where(
-        CaseMember.case_id == case_id, CaseMember.user_id == user.id, CaseMember.active.is_(True))))
-    if "koordinator" in roles:
-        return Access.FULL
-    if roles and active_consent(session, case_id) is not None:
-        return Access.FULL
-    if user.has_role("coordinating_unit", "system_owner"):
-        return Access.REGISTER
-    if session.scalar(select(OpenTask.id).where(OpenTask.case_id == case_id,
-                                                OpenTask.assignee_id == user.id).limit(1)) is not None:
-        return Access.REGISTER  # a step of this case is assigned to them (e.g. appointing without a KE)
-    return Access.NONE
+    level = session.scalar(select(access_level(user, today or services().clock.today()))
+                           .where(Case.id == case_id))
+    return Access(level or 0)
 
 
 def case_visible(session: Session, user: User, case_id: int) -> bool:

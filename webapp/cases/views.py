@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from webapp.audit.models import AccessLogEntry, AuditEvent
-from webapp.audit.operations import log_access
 from webapp.auth.access import login_required, role_required
 from webapp.auth.models import User
 from webapp.cases import consent as consent_service
@@ -33,7 +32,7 @@ from webapp.taskforms.options import option_source
 from webapp.settings.operations import get_setting
 from webapp.taskforms.schema import fields_of, posted_values, validate
 from webapp.taskforms.submission import read_submission
-from webapp.tasks.queries import case_tasks, task_for
+from webapp.tasks.queries import actionable_ids, case_tasks
 from webapp.transitions.operations import next_transition
 from webapp.register.meeting_due import meeting_due_on
 
@@ -195,7 +194,7 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
     ``errors`` and kept ``values`` are shown (HTTP 400)."""
     case, access = case_or_404(case_id)
     session = db_session()
-    log_access(services().db, user_id=g.user.id, case_id=case_id,
+    services().access_log.record(user_id=g.user.id, case_id=case_id,
                page="case" if access == Access.FULL else "case_register", at=services().clock.now())
     members = [m for m in case.members if m.active]
     appointment = current_coordinator(session, case_id)
@@ -226,7 +225,7 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
     coordinator_here = _is_coordinator(case_id)
     tasks = case_tasks(session, case_id)
     # only steps the user can act on are links (others' steps would answer 404)
-    actionable = {t.id for t in tasks if task_for(session, g.user, t.instance_id, t.task_id) is not None}
+    actionable = actionable_ids(session, g.user, case_id)
     can_decide = case.status == "requested" and wishes.appoint_task(session, g.user, case_id) is not None
     return render_template(
         "cases/show.html", case=case, access=access, full=access == Access.FULL, members=members,
@@ -276,7 +275,9 @@ def access_log(case_id: int):
     if not _is_coordinator(case_id):
         abort(404)
     session = db_session()
-    log_access(services().db, user_id=g.user.id, case_id=case_id, page="access_log", at=services().clock.now())
+    services().access_log.record(user_id=g.user.id, case_id=case_id, page="access_log", at=services().clock.now())
+    services().access_log.flush()  # the batched reads of the last moment, this one included
+    session.commit()  # a fresh snapshot (SQLite) that sees them
     before = _access_log_cursor(request.args.get("before", ""))
     query = (select(AccessLogEntry, User).join(User, User.id == AccessLogEntry.user_id)
              .where(AccessLogEntry.case_id == case_id))

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from webapp.audit.operations import log_access
 from webapp.auth.access import login_required
 from webapp.cases.access import Access, is_coordinator
 from webapp.cases.operations import DomainError
@@ -53,7 +52,7 @@ def report(case_id: int):
     closure = last_closure(db_session(), case_id)
     if closure is None or closure.report_pdf is None:
         abort(404)
-    log_access(services().db, user_id=g.user.id, case_id=case_id, page="closing_report", at=services().clock.now())
+    services().access_log.record(user_id=g.user.id, case_id=case_id, page="closing_report", at=services().clock.now())
     return Response(closure.report_pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="avslutning-{case.reference}.pdf"'})
 

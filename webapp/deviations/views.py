@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from webapp.audit.operations import log_access
 from webapp.cases.views import case_or_404
 from webapp.auth.access import login_required
 from webapp.cases.access import Access
@@ -61,7 +60,7 @@ def index(case_id: int):
                 else:
                     flash(_("Avviket er registrert. Koordinator følger det opp."))
                     return redirect(url_for("deviations.index", case_id=case_id))
-    log_access(services().db, user_id=g.user.id, case_id=case_id, page="deviations", at=services().clock.now())
+    services().access_log.record(user_id=g.user.id, case_id=case_id, page="deviations", at=services().clock.now())
     return render_template(
         "deviations/index.html", case=case, deviations=case_deviations(session, case_id),
         followup_days=get_setting(session, "deviation_followup_days"), fields=fields_of(RECORD_FORM),

@@ -128,6 +128,7 @@ class SpecCache:
     def __init__(self):
         self._lock = threading.Lock()
         self._specs: dict[tuple[str, str], tuple] = {}
+        self._forms: dict[tuple[str, str], dict] = {}
 
     def get(self, definition: ProcessDefinition):
         key = (definition.process_id, definition.content_hash)
@@ -139,4 +140,15 @@ class SpecCache:
             timers.install(*found)
             with self._lock:
                 self._specs[key] = found
+        return found
+
+    def forms(self, definition: ProcessDefinition) -> dict:
+        """The definition's forms ({form filename: JSON Schema}); read from the row once (the
+        content hash covers the forms too)."""
+        key = (definition.process_id, definition.content_hash)
+        found = self._forms.get(key)
+        if found is None:
+            found = dict(definition.forms or {})
+            with self._lock:
+                self._forms[key] = found
         return found

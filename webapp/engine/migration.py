@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
@@ -94,8 +95,10 @@ def _trial(engine, s, instance: ProcessInstance, target: ProcessDefinition):
 def check_or_move(engine, instance_ids: list[int], process_id: str, to_version: int, *,
                   dry_run: bool, actor_id: int | None = None) -> list[MigrationCheck]:
     with engine.db.session() as s:
-        target = s.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id,
-                                                          ProcessDefinition.version == to_version))
+        target = s.scalar(select(ProcessDefinition).options(undefer(ProcessDefinition.documents),
+                                                            undefer(ProcessDefinition.forms))
+                          .where(ProcessDefinition.process_id == process_id,
+                                 ProcessDefinition.version == to_version))  # used after this session
     if target is None:
         raise LookupError(f"process '{process_id}' has no version {to_version}")
     results = []

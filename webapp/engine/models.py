@@ -23,10 +23,11 @@ class ProcessDefinition(Base):
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     source_name: Mapped[str] = mapped_column(String(255))
-    #: {filename: xml text} of the .bpmn/.dmn files the process needs
-    documents: Mapped[dict] = mapped_column(JSON)
+    #: {filename: xml text} of the .bpmn/.dmn files the process needs (deferred: steps and pages use
+    #: the parsed spec and forms held by the engine's SpecCache)
+    documents: Mapped[dict] = mapped_column(JSON, deferred=True)
     #: {form filename: JSON schema}
-    forms: Mapped[dict] = mapped_column(JSON)
+    forms: Mapped[dict] = mapped_column(JSON, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

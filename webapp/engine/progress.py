@@ -4,11 +4,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from SpiffWorkflow.util.task import TaskState
 
-from webapp.audit.models import AuditEvent
-from webapp.engine.models import OpenTask, ProcessInstance
+from webapp.engine.models import ProcessInstance
 
 
 @dataclass
@@ -42,10 +40,19 @@ def _user_tasks_in_order(spec) -> list:
     return unique
 
 
-def episode_steps(session: Session, spec, instance: ProcessInstance) -> list[Step]:
-    done = {e.detail.get("task") for e in session.scalars(select(AuditEvent).where(
-        AuditEvent.instance_id == instance.id, AuditEvent.kind == "task_completed"))}
-    now = set(session.scalars(select(OpenTask.task_spec).where(OpenTask.instance_id == instance.id)))
+def episode_steps(spec, instance: ProcessInstance, tasks: list[tuple[str, int]]) -> list[Step]:
+    """``tasks``: (task spec name, TaskState value) of the instance's workflow, read from its
+    stored state; completed user tasks are done, ready ones are now."""
+    done, now = set(), set()
+    for name, state in tasks:
+        task_spec = spec.task_specs.get(name)
+        bpmn_id = getattr(task_spec, "bpmn_id", None)
+        if bpmn_id is None or not getattr(task_spec, "manual", False):
+            continue
+        if state == TaskState.COMPLETED:
+            done.add(bpmn_id)
+        elif state == TaskState.READY:
+            now.add(bpmn_id)
     steps = []
     for ts in _user_tasks_in_order(spec):
         if ts.bpmn_id in now:

@@ -7,13 +7,13 @@ the step back and records an incident (with what to redo) in a fresh transaction
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 import json
 from typing import Callable
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from webapp.audit.models import AuditEvent
 from webapp.audit.operations import record
 from webapp.clock import OSLO, Clock
-from webapp.db import Database
+from webapp.db import Database, EncodedJSON
 from webapp.engine import durations, expressions
 from webapp.engine.hooks import EngineHooks, StepContext
 from webapp.engine.library import SpecCache, latest_definition
@@ -32,7 +32,7 @@ from webapp.engine.models import Incident, OpenTask, ProcessInstance, ScheduledS
 from webapp.engine.parsing import form_name
 from webapp.engine.progress import episode_steps
 from webapp.engine.scripting import EngineScriptEngine, RunLimits
-from webapp.engine.serialization import DataError, dump_state, load_state
+from webapp.engine.serialization import DataError, dump_state, load_state, read_task_data, read_task_states
 from webapp.engine.timers import next_due
 
 
@@ -53,6 +53,20 @@ class Conflict(EngineError):
         self.done_at = done_at
 
 
+class Refused(EngineError):
+    """The caller's ``check`` refused the step (e.g. the form has errors); nothing was written.
+    ``detail`` is the caller's, handed back as it was given."""
+
+    def __init__(self, detail=None):
+        super().__init__("refused by the caller")
+        self.detail = detail
+
+
+class CheckFailed(EngineError):
+    """The caller's ``check`` raised something other than an engine error: a fault of the caller
+    (re-raised as the original after the rollback), not an incident on the instance."""
+
+
 class StepFailed(EngineError):
     """The step raised; it was rolled back and an incident recorded."""
 
@@ -61,11 +75,31 @@ class StepFailed(EngineError):
         self.incident_id = incident_id
 
 
+@dataclass(frozen=True)
+class OpenedTask:
+    """A human task a step opened (in this instance or in an episode the step started)."""
+
+    instance_id: int
+    task_id: str
+    assignee_id: int | None
+    holders: tuple[int, ...]  # who holds its lane (anyone of them may act when no one is assigned)
+
+    def for_user(self, user_id: int) -> bool:
+        return self.assignee_id == user_id or (self.assignee_id is None and user_id in self.holders)
+
+
 @dataclass
 class StepResult:
     instance_id: int
     case_id: int
     status: str
+    opened: list[OpenedTask] = field(default_factory=list)
+
+    def next_for(self, user_id: int) -> OpenedTask | None:
+        """The first task the step opened that this user may do, in this episode first."""
+        mine = [task for task in self.opened if task.for_user(user_id)]
+        mine.sort(key=lambda task: task.instance_id != self.instance_id)
+        return mine[0] if mine else None
 
 
 @dataclass
@@ -98,10 +132,6 @@ def _describe(exc: BaseException) -> tuple[str, str | None]:
     if not message or any(marker in message for marker in _INTERNAL):
         message = "the step failed in the engine"
     return message[:2000], spec_id
-
-
-def _data_size_ok(state: dict, limit: int) -> bool:
-    return len(json.dumps(state, separators=(",", ":"))) <= limit
 
 
 class WorkflowEngine:
@@ -153,8 +183,8 @@ class WorkflowEngine:
                instance_id=instance.id, process=process_id, version=definition.version,
                title=f"Startet: {definition.name}")
         workflow.do_engine_steps()
-        self._persist(s, instance, workflow)
-        return StepResult(instance.id, case_id, instance.status)
+        self._persist(s, instance, workflow, set())
+        return StepResult(instance.id, case_id, instance.status, s.info.get("opened", []))
 
     def episode_starter(self, s: Session, case_id: int, *, actor_id: int | None) -> Callable[[str, dict], int]:
         """``start_episode(process_id, data) -> instance id`` for a domain operation called outside
@@ -282,12 +312,26 @@ class WorkflowEngine:
             return
 
     # ----------------------------------------------------------------- steps
-    def complete_task(self, instance_id: int, task_id: str, data: dict, *,
-                      actor_id: int | None) -> StepResult:
-        """Complete a ready user task with (validated) form data and run on."""
+    def complete_task(self, instance_id: int, task_id: str, data: dict | None, *, actor_id: int | None,
+                      check: Callable[[Session, ProcessInstance, dict], dict] | None = None) -> StepResult:
+        """Complete a ready user task with form data and run on, in one transaction.
+
+        ``check(session, instance, task_data) -> data``, if given, runs inside that transaction
+        once the instance is locked and the task found ready: the caller decides access and
+        validates the form there (raising an ``EngineError`` such as ``Refused`` rolls it all
+        back), may add rows of its own (the access log) and returns the data to complete with."""
 
         def act(s: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+            nonlocal data
             task = self._ready_task(s, instance, workflow, task_id)
+            if check is not None:
+                try:
+                    data = check(s, instance, dict(task.data))
+                except EngineError:
+                    raise
+                except Exception as exc:
+                    raise CheckFailed("the caller's check failed") from exc
+                pending["data"] = data
             properties = _properties(task.task_spec)
             key = properties.get("formDataKey")
             if key:  # the form's data as one record, e.g. a multi-instance's output item
@@ -410,7 +454,7 @@ class WorkflowEngine:
         s.flush()
         workflow.refresh_timers()
         workflow.do_engine_steps()
-        self._persist(s, instance, workflow)
+        self._persist(s, instance, workflow, set())
 
     # ----------------------------------------------------------------- reading
     def load_workflow(self, s: Session, instance: ProcessInstance, actor_id: int | None = None) -> BpmnWorkflow:
@@ -419,25 +463,30 @@ class WorkflowEngine:
         return load_state(instance.state, spec, subs, self._script_engine(s, instance, actor_id))
 
     def task_data(self, s: Session, instance: ProcessInstance, task_id: str) -> dict:
-        """The data a task sees (to pre-fill its form)."""
+        """The data a task sees (to pre-fill its form), read from the stored state; the workflow is
+        restored only for a state of an older layout."""
         try:
-            workflow = self.load_workflow(s, instance)
-            return dict(workflow.get_task_from_id(UUID(task_id)).data)
+            data = read_task_data(instance.state, task_id)
+            if data is None:
+                data = self.load_workflow(s, instance).get_task_from_id(UUID(task_id)).data
+            return dict(data)
         except (ValueError, SpiffWorkflowException, KeyError, DataError):
             return {}
 
-    def task_view(self, s: Session, instance: ProcessInstance, task_spec_id: str, task_id: str) -> TaskView:
-        """The form, its properties, the guideline text and the data of one open user task."""
+    def task_view(self, s: Session, instance: ProcessInstance, task_spec_id: str, task_id: str,
+                  data: dict | None = None) -> TaskView:
+        """The form, its properties, the guideline text and the data of one open user task
+        (``data``: the task's data if the caller has it already)."""
         spec, _subs = self.specs.get(instance.definition)
         candidates = [ts for ts in spec.task_specs.values() if getattr(ts, "bpmn_id", None) == task_spec_id]
         task_spec = next((ts for ts in candidates if getattr(ts, "manual", False)),
                          candidates[0] if candidates else None)
         name = form_name(task_spec) if task_spec is not None else None
-        schema = instance.definition.forms.get(name) if name else None
+        schema = self.specs.forms(instance.definition).get(name) if name else None
         return TaskView(form=name, schema=schema or {"type": "object", "properties": {}},
                         properties=dict(_properties(task_spec)) if task_spec is not None else {},
                         documentation=getattr(task_spec, "documentation", None),
-                        data=self.task_data(s, instance, task_id))
+                        data=data if data is not None else self.task_data(s, instance, task_id))
 
     def step_name(self, definition, bpmn_id: str) -> str | None:
         """The name a diagram gives one of its elements (the author's text: register data)."""
@@ -449,9 +498,16 @@ class WorkflowEngine:
         return None
 
     def episode_steps(self, s: Session, instance: ProcessInstance):
-        """The episode's user tasks as done / now / next (see ``progress``)."""
+        """The episode's user tasks as done / now / next (see ``progress``), from the stored state."""
         spec, _subs = self.specs.get(instance.definition)
-        return episode_steps(s, spec, instance)
+        tasks = read_task_states(instance.state or {})
+        if tasks is None:
+            try:
+                workflow = self.load_workflow(s, instance)
+                tasks = [(t.task_spec.name, t.state) for t in workflow.tasks.values()]
+            except DataError:
+                tasks = []
+        return episode_steps(spec, instance, tasks)
 
     def completion_of(self, s: Session, instance_id: int, task_id: str):
         """(actor id, when) of the completion of a task, or None."""
@@ -543,14 +599,17 @@ class WorkflowEngine:
                     raise Conflict(f"the process is {instance.status}")
                 had_incident = instance.status == "incident"
                 workflow = self._restore_for_step(s, instance, actor_id, pending)
+                before = _ready_ids(workflow) if instance.state else set()
                 act(s, instance, workflow)
                 workflow.do_engine_steps()
-                self._persist(s, instance, workflow)
+                self._persist(s, instance, workflow, before)
                 if had_incident:
                     self._resolve_incidents(s, instance)
-                return StepResult(instance.id, instance.case_id, instance.status)
+                return StepResult(instance.id, instance.case_id, instance.status, s.info.get("opened", []))
         except StaleDataError:
             raise Conflict("the process was changed by someone else at the same time") from None
+        except CheckFailed as exc:
+            raise exc.__cause__ from None
         except EngineError:
             raise
         except OperationalError as exc:
@@ -571,12 +630,15 @@ class WorkflowEngine:
             return workflow
         return self.load_workflow(s, instance, actor_id)
 
-    def _persist(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    def _persist(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, before: set[str]) -> None:
+        """Write the state (encoded once: measured, then stored as that text) and the projection;
+        ``before``: the ids of the ready human tasks before the step (projected then)."""
         now = self.clock.now()
         state = dump_state(workflow, self.limits.max_state_nodes)
-        if not _data_size_ok(state, self.limits.max_state_bytes):
+        text = json.dumps(state, separators=(",", ":"))
+        if len(text) > self.limits.max_state_bytes:
             raise DataError(f"the process data is larger than {self.limits.max_state_bytes // 1000} kB")
-        instance.state = state
+        instance.state = EncodedJSON(state, text)
         instance.next_due_at = next_due(workflow)
         instance.updated_at = now
         if workflow.is_completed():
@@ -584,35 +646,44 @@ class WorkflowEngine:
             record(s, "instance_completed", at=now, case_id=instance.case_id, instance_id=instance.id)
         else:
             instance.status = "running"
-        self._project(s, instance, workflow, now)
+        self._project(s, instance, workflow, before, now)
 
-    def _project(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now) -> None:
-        """Write the open human tasks of this instance (insert new, delete finished)."""
+    def _project(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, before: set[str],
+                 now) -> None:
+        """Write the open human tasks of this instance: delete the finished, insert the new ones
+        (the rows mirror the ready tasks of the stored state, so ``before`` says what is there).
+        Each opened task is noted in ``s.info["opened"]`` for the caller's redirect."""
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        existing = {row.task_id: row for row in
-                    s.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))}
-        for task_id, row in existing.items():
-            if task_id not in ready:
-                s.delete(row)
+        s.flush()  # rows the step's handlers changed are written before any is deleted
+        if before - ready.keys():
+            s.execute(delete(OpenTask).where(OpenTask.instance_id == instance.id,
+                                             OpenTask.task_id.notin_(list(ready)))
+                      .execution_options(synchronize_session=False))
+        rows, opened, lanes = [], s.info.setdefault("opened", []), {}
         for task_id, task in ready.items():
-            if task_id in existing:
+            if task_id in before:
                 continue
             spec = task.task_spec
             lane = spec.lane
             properties = _properties(spec)
-            holders = self.hooks.resolve_role(s, instance.case_id, lane) if lane else []
+            if lane not in lanes:
+                lanes[lane] = self.hooks.resolve_role(s, instance.case_id, lane) if lane else []
+            holders = lanes[lane]
             assignee = holders[0] if len(holders) == 1 else None
             if properties.get("assignee"):  # a per-task person, e.g. one member of a multi-instance
                 assignee = _as_user_id(self._evaluate(properties["assignee"], task.data))
             title = spec.bpmn_name or spec.bpmn_id
             if properties.get("titleDetail"):
                 title = f"{title} – {_as_text(self._evaluate(properties['titleDetail'], task.data))}"
-            s.add(OpenTask(
+            rows.append(dict(
                 case_id=instance.case_id, instance_id=instance.id, task_id=task_id, task_spec=spec.bpmn_id,
                 title=title[:255], lane=lane, form=form_name(spec), assignee_id=assignee,
                 orphaned=assignee is None and not holders, created_at=now,
                 due_at=self._due_date(properties.get("dueDate"), task.data) or self._due_in(properties, now),
             ))
+            opened.append(OpenedTask(instance.id, task_id, assignee, tuple(holders)))
+        if rows:
+            s.execute(insert(OpenTask), rows)
 
     def _due_date(self, expression: str | None, data: dict):
         """``dueDate``: an expression giving an ISO date (end of that day, Oslo) or datetime."""
@@ -684,6 +755,10 @@ class WorkflowEngine:
             instance = self._failed_instance(s, case_id, definition, data, actor_id, message, spec_id)
             return s.scalar(select(Incident.id).where(Incident.instance_id == instance.id,
                                                       Incident.status == "open"))
+
+
+def _ready_ids(workflow: BpmnWorkflow) -> set[str]:
+    return {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
 
 
 def _properties(task_spec) -> dict:

@@ -174,6 +174,44 @@ def load_state(state: dict, spec, subprocess_specs, script_engine):
     return workflow
 
 
+def _stored_as_written(state: dict) -> bool:
+    """Whether a stored state has this serializer's layout (older ones are migrated on load)."""
+    return state.get("format") != LEGACY_FORMAT and state.get(SERIALIZER.VERSION_KEY) == SERIALIZER.VERSION
+
+
+def read_task_data(state: dict, task_id: str) -> dict | None:
+    """One task's data read straight from a stored state, without restoring the workflow (the
+    task page needs only this). The serializer stores each task's changes against its parent, so
+    the data is the root's with the changes on the way down applied in order. None if the state
+    has an older layout or the task is not a top-level one: then restore the workflow instead."""
+    if not _stored_as_written(state):
+        return None
+    tasks = state.get("tasks", {})
+    chain, current = [], tasks.get(task_id)
+    while current is not None:
+        chain.append(current)
+        if len(chain) > len(tasks):
+            return None  # a cycle: not a state we wrote
+        current = tasks.get(current.get("parent")) if current.get("parent") else None
+    if not chain or chain[-1].get("parent"):
+        return None
+    data = REGISTRY.restore(chain[-1].get("data") or {})
+    for task in reversed(chain[:-1]):
+        delta = task.get("delta") or {}
+        data.update(REGISTRY.restore(delta.get("updates") or {}))
+        for key in delta.get("deletions") or ():
+            data.pop(key, None)
+    return data if isinstance(data, dict) else None
+
+
+def read_task_states(state: dict) -> list[tuple[str, int]] | None:
+    """(task spec name, TaskState value) of the top-level process's tasks in a stored state, or
+    None if the state has an older layout."""
+    if not _stored_as_written(state):
+        return None
+    return [(task.get("task_spec"), task.get("state")) for task in state.get("tasks", {}).values()]
+
+
 def _escape_tree(value):
     if isinstance(value, dict):
         return {_escape(k): _escape_tree(v) for k, v in value.items()}

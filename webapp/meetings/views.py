@@ -6,7 +6,6 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp.audit.operations import log_access
 from webapp.auth.access import login_required, role_required
 from webapp.cases.access import Access, case_access, is_coordinator
 from webapp.cases.models import Case
@@ -74,7 +73,7 @@ def submit_matter(case_id: int, meeting_id: int):
                 flash(_("Saken er meldt inn til møtet."))
             return redirect(url_for("cases.show", case_id=case_id))
         values, errors, status = submission.values, submission.errors, 400
-    log_access(services().db, user_id=g.user.id, case_id=case_id, page="submit_matter", at=services().clock.now())
+    services().access_log.record(user_id=g.user.id, case_id=case_id, page="submit_matter", at=services().clock.now())
     return render_template("meetings/submit_matter.html", case=case, meeting=meeting, fields=fields_of(MATTER_FORM),
                            values=values, errors=errors), status
 
@@ -87,7 +86,7 @@ def minutes_pdf(case_id: int, meeting_id: int):
     minutes = session.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id))
     if minutes is None:
         abort(404)
-    log_access(services().db, user_id=g.user.id, case_id=case_id, page="minutes", at=services().clock.now())
+    services().access_log.record(user_id=g.user.id, case_id=case_id, page="minutes", at=services().clock.now())
     pdf = minutes.archived_pdf or render_pdf(minutes_doc(session, minutes))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="referat-{meeting.number}.pdf"'})
@@ -101,7 +100,7 @@ def letter(case_id: int, message_id: int):
     if message is None or message.case_id != case_id or message.channel != "letter" \
             or not is_coordinator(session, g.user, case_id):
         abort(404)
-    log_access(services().db, user_id=g.user.id, case_id=case_id, page="letter", at=services().clock.now())
+    services().access_log.record(user_id=g.user.id, case_id=case_id, page="letter", at=services().clock.now())
     item = message.attachments[0]
     return Response(attachment_bytes(item), mimetype=item["content_type"],
                     headers={"Content-Disposition": f'inline; filename="{item["filename"]}"'})
@@ -130,7 +129,7 @@ def outbox_attachment(message_id: int, index: int):
         abort(404)
     item = message.attachments[index]
     if message.case_id is not None:
-        log_access(services().db, user_id=g.user.id, case_id=message.case_id, page="outbox_attachment",
+        services().access_log.record(user_id=g.user.id, case_id=message.case_id, page="outbox_attachment",
                    at=services().clock.now())
     return Response(attachment_bytes(item), mimetype=item["content_type"],
                     headers={"Content-Disposition": f'attachment; filename="{item["filename"]}"'})

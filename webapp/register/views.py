@@ -11,7 +11,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from webapp.auth.access import role_required
 from webapp.cases.models import CASE_STATUSES
 from webapp.register.figures import YearFigures, year_figures
-from webapp.register.operations import log_register_read, record_figures_export
+from webapp.register.operations import record_figures_export
 from webapp.register.queries import register_rows
 from webapp.services import db_session, services
 
@@ -75,7 +75,7 @@ def index():
     session = db_session()
     now = services().clock.now()
     rows = register_rows(session, now=now, status=values["status"] or None, search=values["q"] or None)
-    log_register_read(services().db, user_id=g.user.id, case_ids=[r.case_id for r in rows], at=now)
+    services().access_log.record_many(user_id=g.user.id, case_ids=[r.case_id for r in rows], page="register", at=now)
     year = values["year_number"]
     return _page(values, errors, rows=rows, year=year, figures=figure_rows(year_figures(session, year)),
                  today=services().clock.today())

@@ -12,7 +12,6 @@ from webapp.auth.access import role_required
 from webapp.cases.models import Case
 from webapp.engine.models import Incident, OpenTask, ProcessInstance
 from webapp.engine.runtime import Conflict, NotFound, StepFailed
-from webapp.register.operations import log_register_read
 from webapp.services import db_session, services
 
 bp = Blueprint("supervision", __name__, url_prefix="/tilsyn")
@@ -34,7 +33,7 @@ def overview():
         .where((OpenTask.orphaned.is_(True)) | (OpenTask.due_at < now))
         .order_by(OpenTask.due_at)).all()
     case_ids = sorted({case.id for *_rows, case in incidents} | {case.id for _task, case in stuck})
-    log_register_read(services().db, user_id=g.user.id, case_ids=case_ids, at=now, page="supervision")
+    services().access_log.record_many(user_id=g.user.id, case_ids=case_ids, at=now, page="supervision")
     return render_template("supervision/overview.html", incidents=incidents, stuck=stuck, now=now)
 
 

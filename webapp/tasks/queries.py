@@ -1,15 +1,17 @@
 """Reading the open-task projection (never the workflows) for inboxes and case pages."""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
+from webapp.cases.access import Access, access_level
 from webapp.cases.models import Case, CaseMember
 from webapp.cases.roles import unit_lanes as served_unit_lanes
-from webapp.engine.models import OpenTask
+from webapp.engine.models import OpenTask, ProcessInstance
 
 
 def _actionable(session: Session, user: User):
@@ -57,9 +59,39 @@ def inbox(session: Session, user: User, *, sort: str = "due", case_id: int | Non
     return rows
 
 
+@dataclass
+class TaskPage:
+    """An open step the user may do, with its case and the user's access to that case."""
+
+    task: OpenTask
+    case: Case
+    access: Access
+    instance: ProcessInstance | None = None
+
+
+def task_page(session: Session, user: User, instance_id: int, task_id: str, today: date, *,
+              with_instance: bool = True) -> TaskPage | None:
+    """The open step ``task_id`` of ``instance_id`` if the user can act on it and sees its case,
+    in one query (with its instance, unless the caller holds it locked already)."""
+    entities = [OpenTask, Case, access_level(user, today)] + ([ProcessInstance] if with_instance else [])
+    query = select(*entities).join(Case, Case.id == OpenTask.case_id).where(
+        OpenTask.instance_id == instance_id, OpenTask.task_id == task_id, _actionable(session, user))
+    if with_instance:
+        query = query.join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
+    row = session.execute(query).first()
+    if row is None or row[2] == Access.NONE:
+        return None
+    return TaskPage(row[0], row[1], Access(row[2]), row[3] if with_instance else None)
+
+
 def task_for(session: Session, user: User, instance_id: int, task_id: str) -> OpenTask | None:
     return session.scalar(select(OpenTask).where(
         OpenTask.instance_id == instance_id, OpenTask.task_id == task_id, _actionable(session, user)))
+
+
+def actionable_ids(session: Session, user: User, case_id: int) -> set[int]:
+    """Ids of the case's open steps the user can act on (one query for the whole list)."""
+    return set(session.scalars(select(OpenTask.id).where(OpenTask.case_id == case_id, _actionable(session, user))))
 
 
 def next_task_in_case(session: Session, user: User, case_id: int, instance_id: int | None = None) -> OpenTask | None:

@@ -5,14 +5,14 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from webapp.audit.operations import log_access
 from webapp.auth.access import login_required
 from webapp.cases.access import Access, case_access
 from webapp.cases.models import Case
 from webapp.auth.models import User
 from webapp.engine.models import ProcessInstance
-from webapp.engine.runtime import Conflict, NotFound, StepFailed
+from webapp.engine.runtime import Conflict, NotFound, Refused, StepFailed
 from webapp.services import db_session, services
 from webapp.taskforms.options import option_source
 from webapp.taskforms.providers import CHECKS, CONTEXTS, DEFAULTS
@@ -75,64 +75,100 @@ def inbox():
 @bp.route("/oppgaver/<id:instance_id>/<task_id>", methods=["GET", "POST"])
 @login_required
 def task(instance_id: int, task_id: str):
-    session, engine = db_session(), services().engine
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None or case_access(session, g.user, instance.case_id) == Access.NONE:
-        abort(404)
-    open_task = queries.task_for(session, g.user, instance_id, task_id)
-    if open_task is None:
-        done = engine.completion_of(session, instance_id, task_id)
-        if done is None:
-            abort(404)
-        return _conflict(session, instance.case_id, *done)
-    case = session.get(Case, instance.case_id)
-    now, today = services().clock.now(), services().clock.today()
-    options = option_source(session, case, today)
-    view = engine.task_view(session, instance, open_task.task_spec, task_id)
-    schema, properties, data = view.schema, view.properties, view.data
-    values, errors, status = {}, {}, 200
     if request.method == "POST":
-        submission = read_submission(schema, request.form, today=today, options=options)
-        check = CHECKS.get(properties.get("formCheck"))  # rules that need the case's data
-        if check is not None:  # reported together with the form's own errors
-            for key, message in check(session, case, data, submission.data, now).items():
-                submission.errors.setdefault(key, message)
-            if submission.errors and not submission.values:
-                submission.values = posted_values(schema, request.form, options=options)
-        if submission.ok:
-            step_title = open_task.title  # read before the step removes the open-task row
-            case_id, actor_id = instance.case_id, g.user.id
-            # No read transaction stays open across the step's write (on SQLite an open snapshot
-            # keeps the WAL from being checkpointed); reads after the step start a fresh one.
-            session.rollback()
-            try:
-                result = engine.complete_task(instance_id, task_id, submission.data, actor_id=actor_id)
-            except Conflict as exc:
-                return _conflict(session, case_id, exc.done_by_id, exc.done_at)
-            except NotFound:
-                abort(404)
-            except StepFailed as exc:
-                return render_template("tasks/failed.html", incident_id=exc.incident_id,
-                                       case_id=case_id), 503
-            following = queries.next_task_in_case(session, g.user, result.case_id, result.instance_id)
-            if following is not None:
-                return redirect(url_for("tasks.task", instance_id=following.instance_id,
-                                        task_id=following.task_id))
-            flash(_("Steget er fullført: %(name)s", name=step_title))
-            return redirect(url_for("cases.show", case_id=result.case_id))
-        values, errors, status = submission.values, submission.errors, 400
-    if request.method == "GET":
-        defaults = DEFAULTS.get(properties.get("formDefaults"))
-        values = defaults(session, case, data, today) if defaults else {}
-        values.update({k: v for k, v in data.items() if k in schema.get("properties", {})})
-        log_access(services().db, user_id=g.user.id, case_id=case.id, page="task", at=now)
-    context = CONTEXTS.get(properties.get("context"))
-    panel = context(session, case, data) if context else None
+        return _complete(instance_id, task_id)
+    session, engine = db_session(), services().engine
+    now, today = services().clock.now(), services().clock.today()
+    page = queries.task_page(session, g.user, instance_id, task_id, today)
+    if page is None:
+        return _not_open(session, instance_id, task_id)
+    view = engine.task_view(session, page.instance, page.task.task_spec, task_id)
+    defaults = DEFAULTS.get(view.properties.get("formDefaults"))
+    values = defaults(session, page.case, view.data, today) if defaults else {}
+    values.update({k: v for k, v in view.data.items() if k in view.schema.get("properties", {})})
+    services().access_log.record(user_id=g.user.id, case_id=page.case.id, page="task", at=now)
+    return _render(session, page, view, values, {}, 200)
+
+
+def _complete(instance_id: int, task_id: str):
+    """POST: access, the form's validation, the step and the access-log row in one transaction
+    (the engine's, once it holds the instance locked); then on to the user's next step."""
+    session, engine, user = db_session(), services().engine, g.user
+    now, today = services().clock.now(), services().clock.today()
+    session.close()  # no read snapshot held across the step's write (SQLite's WAL); g.user stays loaded
+    checked = {}
+
+    def check(s, instance, data):
+        page = queries.task_page(s, user, instance_id, task_id, today, with_instance=False)
+        if page is None:
+            raise NotFound("not this user's step")
+        view = engine.task_view(s, instance, page.task.task_spec, task_id, data=data)
+        submission = _read_form(s, page.case, view, now, today)
+        if not submission.ok:
+            raise Refused(submission)
+        services().access_log.add_to(s, user_id=user.id, case_id=page.case.id, page="task", at=now)
+        checked["title"] = page.task.title
+        checked["case"] = page.case  # held, so the step's handlers find it loaded in the session
+        return submission.data
+
+    try:
+        result = engine.complete_task(instance_id, task_id, None, actor_id=user.id, check=check)
+    except Refused as refused:
+        page = queries.task_page(session, user, instance_id, task_id, today)
+        if page is None:
+            return _not_open(session, instance_id, task_id)
+        view = engine.task_view(session, page.instance, page.task.task_spec, task_id)
+        return _render(session, page, view, refused.detail.values, refused.detail.errors, 400)
+    except Conflict as exc:
+        case_id = session.scalar(select(ProcessInstance.case_id).where(ProcessInstance.id == instance_id))
+        return _conflict(session, case_id, exc.done_by_id, exc.done_at)
+    except NotFound:
+        return _not_open(session, instance_id, task_id)
+    except StepFailed as exc:
+        case_id = session.scalar(select(ProcessInstance.case_id).where(ProcessInstance.id == instance_id))
+        return render_template("tasks/failed.html", incident_id=exc.incident_id, case_id=case_id), 503
+    following = result.next_for(user.id)  # from the step's own new open tasks: no query
+    if following is not None:
+        return redirect(url_for("tasks.task", instance_id=following.instance_id, task_id=following.task_id))
+    flash(_("Steget er fullført: %(name)s", name=checked["title"]))
+    return redirect(url_for("cases.show", case_id=result.case_id))
+
+
+def _read_form(session, case: Case, view, now, today):
+    """The posted form read against its schema, plus the rules of its ``formCheck`` (those
+    need the case's data), reported together."""
+    options = option_source(session, case, today)
+    submission = read_submission(view.schema, request.form, today=today, options=options)
+    check = CHECKS.get(view.properties.get("formCheck"))
+    if check is not None:
+        for key, message in check(session, case, view.data, submission.data, now).items():
+            submission.errors.setdefault(key, message)
+        if submission.errors and not submission.values:
+            submission.values = posted_values(view.schema, request.form, options=options)
+    return submission
+
+
+def _render(session, page, view, values: dict, errors: dict, status: int):
+    today = services().clock.today()
+    context = CONTEXTS.get(view.properties.get("context"))
     return render_template(
-        "tasks/task.html", open_task=open_task, instance=instance, case=case, schema=schema,
-        fields=fields_of(schema, options), values=values, errors=errors,
-        steps=engine.episode_steps(session, instance), panel=panel,
+        "tasks/task.html", open_task=page.task, instance=page.instance, case=page.case, schema=view.schema,
+        fields=fields_of(view.schema, option_source(session, page.case, today)), values=values,
+        errors=errors, steps=services().engine.episode_steps(session, page.instance),
+        panel=context(session, page.case, view.data) if context else None,
         guideline=view.documentation), status
+
+
+def _not_open(session, instance_id: int, task_id: str):
+    """Not a step this user can do now: done already by someone (409, named) if they see the
+    case, else a 404 that reveals nothing."""
+    case_id = session.scalar(select(ProcessInstance.case_id).where(ProcessInstance.id == instance_id))
+    if case_id is None or case_access(session, g.user, case_id) == Access.NONE:
+        abort(404)
+    done = services().engine.completion_of(session, instance_id, task_id)
+    if done is None:
+        abort(404)
+    return _conflict(session, case_id, *done)
 
 
 def _conflict(session, case_id: int, done_by_id: int | None, done_at):

@@ -7,7 +7,6 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from webapp.audit.operations import log_access
 from webapp.cases.views import case_or_404
 from webapp.auth.access import login_required
 from webapp.cases.access import Access, is_coordinator
@@ -99,7 +98,7 @@ def index(case_id: int):
                 add_values, add_errors = submission.values, submission.errors
         if status == 200:
             status = 400
-    log_access(services().db, user_id=g.user.id, case_id=case_id, page="transitions", at=services().clock.now())
+    services().access_log.record(user_id=g.user.id, case_id=case_id, page="transitions", at=services().clock.now())
     return render_template(
         "transitions/index.html", case=case, transitions=case_transitions(session, case_id),
         is_coordinator=coordinator, open_statuses=OPEN_STATUSES, fields=fields_of(ADD_FORM),

@@ -69,7 +69,7 @@ def test_school_in_kindergarten_out_with_renewed_consent(services, users, case_i
         assert {"name": "Tor Lærer", "role": "medlem"} in new.composition
         assert "Bente Barnehage" not in {c["name"] for c in new.composition}
         assert s.get(Case, case_id).status == "active"
-        assert case_access(s, s.get(User, users["tor"]), case_id) == Access.FULL
+        assert case_access(s, s.get(User, users["tor"]), case_id, services.clock.today()) == Access.FULL
     assert statuses(services, case_id) == before  # renewing consent does not move the case
     # the new member clarifies the mandate, as at establishment; then the episode ends
     confirm = review_task(services, school, "confirm_joining")
@@ -151,7 +151,7 @@ def test_a_new_coordinator_overlaps_with_the_previous_until_the_chosen_day(servi
     assert open_task(services, case_id, "plan").assignee_id == users["ola"]  # her open steps go to him
     with services.db.session() as s:
         assert s.get(ProcessInstance, school.instance_id).status == "completed"
-        assert case_access(s, s.get(User, users["kari"]), case_id) == Access.NONE
+        assert case_access(s, s.get(User, users["kari"]), case_id, services.clock.today()) == Access.NONE
     assert active_members(services, case_id)["Ola Helse"] == "koordinator"
 
 
