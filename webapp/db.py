@@ -12,8 +12,10 @@ from datetime import datetime, timezone
 import json
 from typing import Iterator
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, String, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -69,6 +71,30 @@ def _json_serializer(value) -> str:
     return value.text if isinstance(value, EncodedJSON) else json.dumps(value)
 
 
+class casefold(FunctionElement):
+    """Text folded for case-insensitive matching that knows æ, ø and å: PostgreSQL's ``lower``
+    (Unicode-aware under a UTF-8 locale), on SQLite Python's ``str.casefold`` (SQLite's own
+    ``lower`` folds ASCII only). Fold the needle with ``str.casefold`` too."""
+
+    type = String()
+    name = "casefold"
+    inherit_cache = True
+
+
+@compiles(casefold)
+def _casefold_default(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(casefold, "sqlite")
+def _casefold_sqlite(element, compiler, **kw):
+    return f"py_casefold({compiler.process(element.clauses, **kw)})"
+
+
+def _py_casefold(value):
+    return value.casefold() if isinstance(value, str) else value
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):
@@ -79,6 +105,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        dbapi_conn.create_function("py_casefold", 1, _py_casefold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):

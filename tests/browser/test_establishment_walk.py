@@ -192,7 +192,7 @@ def test_duplicate_wish_is_warned_and_declined(page, live_server, services, user
     page.click("summary:has-text('Ønsket skal ikke føre til oppnevning av koordinator')")
     page.check("label:has-text('Duplikat av en annen sak')")
     page.click("button:has-text('Avslutt ønsket')")
-    assert page.locator("#dw-duplicate_of-err").is_visible()
+    page.locator("#dw-duplicate_of-err").wait_for(state="visible")  # waits for the page the click loads
     assert_accessible(page)
     reference = page.locator(".ds-alert:has-text('Mulig duplikat av')").inner_text().split("av ")[1].split(":")[0]
     page.fill("#dw-duplicate_of", reference)

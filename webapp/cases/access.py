@@ -18,7 +18,7 @@ import enum
 from datetime import date
 from typing import Iterable
 
-from sqlalchemy import and_, case, exists, select
+from sqlalchemy import and_, case, exists, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -36,14 +36,17 @@ class Access(enum.IntEnum):
     FULL = 2
 
 
+#: Aliases of the tables the rule reads: the enclosing query may read them itself (the task page
+#: reads open_tasks). Made once: building an alias is costly, reusing one is free.
+_ALIASES = (aliased(CaseClosure), aliased(CaseClosure), aliased(CaseMember), aliased(Consent), aliased(OpenTask))
+
+
 def access_level(user: User, today: date, case_id=Case.id) -> ColumnElement[int]:
     """The user's ``Access`` to the case whose id is ``case_id`` (a column of the enclosing
     query, ``cases.id`` by default), as an SQL integer expression. ``today`` (Oslo) matters for
     closed groups only."""
     register_role = user.has_role(*REGISTER_ROLES)
-    # aliases: the enclosing query may read these tables itself (the task page reads open_tasks)
-    closure, latest, member, consent, step = (aliased(CaseClosure), aliased(CaseClosure), aliased(CaseMember),
-                                              aliased(Consent), aliased(OpenTask))
+    closure, latest, member, consent, step = _ALIASES
     last_closure = (select(latest.id).where(latest.case_id == case_id, latest.status == "closed")
                     .order_by(latest.id.desc()).limit(1).correlate_except(latest).scalar_subquery())
     reads_after_closing = exists().where(
@@ -65,6 +68,14 @@ def access_level(user: User, today: date, case_id=Case.id) -> ColumnElement[int]
     # a step of this case assigned to them (e.g. appointing without a coordinating unit)
     assigned_step = exists().where(step.case_id == case_id, step.assignee_id == user.id)
     return case(*whens, (assigned_step, int(Access.REGISTER)), else_=int(Access.NONE))
+
+
+def may_see(user: User, today: date, case_id=Case.id) -> ColumnElement[bool]:
+    """SQL condition: the user sees the case at all. Always true for the coordinating unit and
+    the system owner (register data of every case), so a list of theirs filters nothing."""
+    if user.has_role(*REGISTER_ROLES):
+        return true()
+    return access_level(user, today, case_id) > int(Access.NONE)
 
 
 def access_levels(session: Session, user: User, case_ids: Iterable[int], today: date | None = None) -> dict[int, Access]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from flask import g
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.cases.access import Access, case_access
@@ -98,8 +99,21 @@ TITLE_SEPARATOR = " – "
 def _cache() -> dict:
     cache = g.get("_register_data")
     if cache is None:
-        cache = g._register_data = {"access": {}, "names": {}}
+        cache = g._register_data = {"access": {}, "names": {}, "definitions": {}}
     return cache
+
+
+def prime(session: Session, access: dict[int, Access], tasks=()) -> None:
+    """Tell this request what a list page read already: the viewer's access per case id (from
+    the page's query) and the definitions of the listed steps' instances (one query for all),
+    so rendering the list asks nothing per row."""
+    _cache()["access"].update(access)
+    instance_ids = {task.instance_id for task in tasks} - _cache()["definitions"].keys()
+    if instance_ids:
+        _cache()["definitions"].update(session.execute(
+            select(ProcessInstance.id, ProcessDefinition)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(ProcessInstance.id.in_(instance_ids))).all())
 
 
 def viewer_access(case_id: int | None) -> Access:
@@ -134,8 +148,11 @@ def step_name(session: Session, definition: ProcessDefinition, spec_id: str | No
 
 def register_task_title(session: Session, task: OpenTask) -> str:
     """A step's title as register data: its name in the diagram, never the detail."""
-    instance = session.get(ProcessInstance, task.instance_id)
-    name = step_name(session, instance.definition, task.task_spec) if instance is not None else None
+    definition = _cache()["definitions"].get(task.instance_id)
+    if definition is None:
+        instance = session.get(ProcessInstance, task.instance_id)
+        definition = instance.definition if instance is not None else None
+    name = step_name(session, definition, task.task_spec) if definition is not None else None
     if name:
         return name
     # no name in the diagram: the engine used the element's id, then appended any detail

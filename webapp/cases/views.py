@@ -16,7 +16,7 @@ from webapp.cases import consent as consent_service
 from webapp.cases import operations as ops
 from webapp.cases import registration, wishes
 from webapp.cases.panels import wish_view
-from webapp.cases.access import Access, case_access, is_coordinator
+from webapp.cases.access import Access, access_levels, case_access, is_coordinator, may_see
 from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent
 from webapp.cases.operations import DomainError, active_consent, current_coordinator
 from webapp.closing.queries import last_closure, open_closure, reestablished_as
@@ -76,11 +76,11 @@ def _is_coordinator(case_id: int) -> bool:
 @bp.route("/")
 @login_required
 def index():
+    """The cases the user is an active member of and may see (bounded by their memberships)."""
     session = db_session()
-    case_ids = set(session.scalars(select(CaseMember.case_id).where(
-        CaseMember.user_id == g.user.id, CaseMember.active.is_(True))))
-    cases = [c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)).order_by(Case.created_at.desc()))
-             if case_access(session, g.user, c.id) > Access.NONE]
+    memberships = select(CaseMember.case_id).where(CaseMember.user_id == g.user.id, CaseMember.active.is_(True))
+    cases = session.scalars(select(Case).where(Case.id.in_(memberships), may_see(g.user, services().clock.today()))
+                            .order_by(Case.created_at.desc(), Case.id.desc())).all()
     return render_template("cases/index.html", cases=cases)
 
 
@@ -140,10 +140,10 @@ def my_wishes():
     """The wishes the user registered, with their progress and the wish as written, until the group
     is established; after that the case's normal access applies."""
     session = db_session()
-    rows = []
-    for case, progress in wishes.registered_by(session, g.user.id):
-        visible = case_access(session, g.user, case.id) > Access.NONE
-        rows.append({"case": case, "progress": progress, "visible": visible})
+    registered = wishes.registered_by(session, g.user.id)
+    levels = access_levels(session, g.user, [case.id for case, _progress in registered])
+    rows = [{"case": case, "progress": progress, "visible": levels[case.id] > Access.NONE}
+            for case, progress in registered]
     return render_template("cases/my_wishes.html", rows=rows)
 
 

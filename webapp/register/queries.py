@@ -6,13 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
 from webapp.cases.models import Case, CoordinatorAppointment, Person
 from webapp.evaluations.models import Evaluation
 from webapp.clock import OSLO
+from webapp.db import casefold
+from webapp.paging import Page, paginate
 from webapp.meetings.models import Meeting
 from webapp.register.meeting_due import due_since
 from webapp.settings.operations import get_setting
@@ -43,26 +45,30 @@ class RegisterRow:
     meeting_due_since: date | None = None
 
 
-def _matches(search: str, *texts: str | None) -> bool:
-    return any(search in text.casefold() for text in texts if text)
-
-
-def register_rows(session: Session, *, now: datetime, status: str | None = None,
-                  search: str | None = None) -> list[RegisterRow]:
-    """All cases (or those with ``status``; ``search`` in the person's name or the reference,
-    case-insensitively), ordered by reference."""
-    in_selection = select(Case.id).where(Case.status == status) if status else select(Case.id)
-    cases = session.execute(
-        select(Case.id, Case.reference, Case.status, Person.full_name, Person.birth_date, Case.activated_at)
-        .outerjoin(Person, Person.id == Case.person_id).where(Case.id.in_(in_selection))
-        .order_by(Case.reference)).all()
+def register_page(session: Session, *, now: datetime, status: str | None = None, search: str | None = None,
+                  cursor: str | None = None) -> Page:
+    """One page of cases (or those with ``status``; ``search`` in the person's name or the
+    reference, case-insensitively), ordered by reference; ``page.rows`` are ``RegisterRow``s."""
+    query = select(Case.id, Case.status, Person.full_name, Person.birth_date, Case.activated_at,
+                   Case.reference).outerjoin(Person, Person.id == Case.person_id)
+    if status:
+        query = query.where(Case.status == status)
     if search:
-        # in Python: casefold handles æ, ø, å on SQLite too, and the list is read anyway
         needle = search.casefold()
-        cases = [c for c in cases if _matches(needle, c.full_name, c.reference)]
+        query = query.where(or_(casefold(Case.reference).contains(needle, autoescape=True),
+                                casefold(Person.full_name).contains(needle, autoescape=True)))
+    page = paginate(session, query, [Case.reference, Case.id], cursor,
+                    key_of=lambda row: (row.reference, row.id))
+    page.total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page.rows = _register_rows(session, page.rows, now)
+    return page
+
+
+def _register_rows(session: Session, cases, now: datetime) -> list[RegisterRow]:
+    """The register data of ``cases`` (one page), one query per column family."""
     if not cases:
         return []
-
+    in_selection = [c.id for c in cases]
     # the newest appointment not ended (as cases.operations.current_coordinator); for a closed
     # group, whose appointment ended with it, the last one
     coordinators = {}

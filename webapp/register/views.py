@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, g, render_template, request, stream_with_context
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from webapp.auth.access import role_required
 from webapp.cases.models import CASE_STATUSES
 from webapp.register.figures import YearFigures, year_figures
 from webapp.register.operations import record_figures_export
-from webapp.register.queries import register_rows
+from webapp.register.queries import register_page
+from webapp.paging import PAGE_SIZE
 from webapp.services import db_session, services
 
 bp = Blueprint("register", __name__)
@@ -63,7 +64,7 @@ def figure_rows(figures: YearFigures) -> list[tuple[str, int]]:
 
 def _page(values: dict, errors: dict, **context):
     return render_template("register/index.html", values=values, errors=errors, statuses=CASE_STATUSES,
-                           kind_labels=KIND_LABELS, **context), 400 if errors else 200
+                           kind_labels=KIND_LABELS, page_size=PAGE_SIZE, **context), 400 if errors else 200
 
 
 @bp.get("/register")
@@ -74,11 +75,13 @@ def index():
         return _page(values, errors)
     session = db_session()
     now = services().clock.now()
-    rows = register_rows(session, now=now, status=values["status"] or None, search=values["q"] or None)
-    services().access_log.record_many(user_id=g.user.id, case_ids=[r.case_id for r in rows], page="register", at=now)
+    page = register_page(session, now=now, status=values["status"] or None, search=values["q"] or None,
+                         cursor=request.args.get("etter"))
+    services().access_log.record_many(user_id=g.user.id, case_ids=[r.case_id for r in page.rows],
+                                      page="register", at=now)
     year = values["year_number"]
-    return _page(values, errors, rows=rows, year=year, figures=figure_rows(year_figures(session, year)),
-                 today=services().clock.today())
+    return _page(values, errors, rows=page.rows, page=page, year=year,
+                 figures=figure_rows(year_figures(session, year)), today=services().clock.today())
 
 
 @bp.get("/register/tall.csv")
@@ -90,9 +93,17 @@ def figures_csv():
     year = values["year_number"]
     figures = figure_rows(year_figures(db_session(), year))
     record_figures_export(services().db, user_id=g.user.id, year=year, at=services().clock.now())
+    rows = [[_("År"), _("Tall"), _("Antall")]] + [[year, label, count] for label, count in figures]
+    return Response(stream_with_context(csv_lines(rows)), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="ansvarsgrupper-tall-{year}.csv"'})
+
+
+def csv_lines(rows):
+    """CSV text line by line, for a streamed response (an export never builds its whole file)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("År"), _("Tall"), _("Antall")])
-    writer.writerows([year, label, count] for label, count in figures)
-    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="ansvarsgrupper-tall-{year}.csv"'})
+    for row in rows:
+        writer.writerow(row)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()

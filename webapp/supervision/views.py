@@ -1,17 +1,18 @@
 """Supervisors (system owner, coordinating unit): stuck cases — incidents, orphaned and overdue
 steps. Register data and task state only, never the content of forms: titles, steps and incident
 texts are rendered through webapp.cases.register_data, and every case listed gets an access-log
-row (as the register does)."""
+row (as the register does). Both lists are paginated by keyset (webapp/paging.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from webapp.auth.access import role_required
-from webapp.cases.models import Case
-from webapp.engine.models import Incident, OpenTask, ProcessInstance
+from webapp.cases import register_data
+from webapp.cases.access import Access
 from webapp.engine.runtime import Conflict, NotFound, StepFailed
+from webapp.paging import paginate
+from webapp.supervision import queries
 from webapp.services import db_session, services
 
 bp = Blueprint("supervision", __name__, url_prefix="/tilsyn")
@@ -21,20 +22,18 @@ SUPERVISORS = ("system_owner", "coordinating_unit")
 @bp.route("/")
 @role_required(*SUPERVISORS)
 def overview():
-    session = db_session()
-    now = services().clock.now()
-    incidents = session.execute(
-        select(Incident, ProcessInstance, Case)
-        .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
-        .join(Case, Case.id == ProcessInstance.case_id)
-        .where(Incident.status == "open").order_by(Incident.created_at)).all()
-    stuck = session.execute(
-        select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
-        .where((OpenTask.orphaned.is_(True)) | (OpenTask.due_at < now))
-        .order_by(OpenTask.due_at)).all()
-    case_ids = sorted({case.id for *_rows, case in incidents} | {case.id for _task, case in stuck})
+    session, now, today = db_session(), services().clock.now(), services().clock.today()
+    incidents = paginate(session, queries.open_incidents(), queries.INCIDENT_KEYS,
+                         request.args.get("feil_etter"), key_of=queries.incident_key)
+    stuck = paginate(session, queries.stuck_steps(g.user, now, today), queries.stuck_keys(),
+                     request.args.get("steg_etter"))
+    stuck_rows = [(task, case) for task, case, _level, *_keys in stuck.rows]
+    register_data.prime(session, {case.id: Access(level) for _task, case, level, *_ in stuck.rows},
+                        [task for task, _case in stuck_rows])
+    case_ids = sorted({case.id for *_rows, case in incidents.rows} | {case.id for _task, case in stuck_rows})
     services().access_log.record_many(user_id=g.user.id, case_ids=case_ids, at=now, page="supervision")
-    return render_template("supervision/overview.html", incidents=incidents, stuck=stuck, now=now)
+    return render_template("supervision/overview.html", incidents=incidents, stuck=stuck_rows,
+                           stuck_page=stuck, now=now)
 
 
 @bp.route("/hendelser/<id:incident_id>/prov-igjen", methods=["POST"])

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
-from webapp.cases.access import Access, access_level
-from webapp.cases.models import Case, CaseMember
+from webapp.cases.access import Access, access_level, may_see
+from webapp.cases.models import Case, CaseMember, Person
+from webapp.db import casefold
 from webapp.cases.roles import unit_lanes as served_unit_lanes
 from webapp.engine.models import OpenTask, ProcessInstance
 
@@ -28,35 +29,54 @@ def _actionable(session: Session, user: User):
 
 #: Orders of the inbox: by due date (undated last), by case reference, newest first.
 INBOX_SORTS = ("due", "case", "created")
+#: cases offered in the inbox's case filter (a longer list is no help; search by reference instead)
+MAX_FILTER_CASES = 200
+_UNDATED = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 
-def inbox(session: Session, user: User, *, sort: str = "due", case_id: int | None = None,
+def inbox_keys(sort: str) -> tuple[list, bool]:
+    """The inbox's sort keys for ``sort`` (the last one unique) and whether they run descending."""
+    due = func.coalesce(OpenTask.due_at, literal(_UNDATED, OpenTask.due_at.type))
+    if sort == "case":
+        return [Case.reference, due, OpenTask.created_at, OpenTask.id], False
+    if sort == "created":
+        return [OpenTask.created_at, OpenTask.id], True
+    return [due, OpenTask.created_at, OpenTask.id], False
+
+
+def inbox(session: Session, user: User, today: date, *, sort: str = "due", case_id: int | None = None,
           due_from: datetime | None = None, due_before: datetime | None = None,
-          search: str | None = None) -> list[tuple[OpenTask, Case]]:
-    """The user's open steps with their cases. ``due_from``/``due_before`` keep steps due in that
-    window (undated steps drop out); ``search`` matches the case reference or the person's name,
-    case-insensitively (in Python: casefold handles æ, ø, å on SQLite too)."""
-    query = select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id).where(_actionable(session, user))
+          search: str | None = None) -> Select:
+    """The user's open steps with their cases and the user's access to each case (rows of
+    ``OpenTask, Case, access, *sort keys``: paginate it with ``inbox_keys``). Access is decided
+    in the query, for all rows at once. ``due_from``/``due_before`` keep steps due in that window
+    (undated steps drop out); ``search`` matches the case reference or the person's name,
+    case-insensitively."""
+    access = access_level(user, today)
+    keys, _descending = inbox_keys(sort)
+    query = (select(OpenTask, Case, access, *keys).join(Case, Case.id == OpenTask.case_id)
+             .where(_actionable(session, user), may_see(user, today)))
     if case_id is not None:
         query = query.where(OpenTask.case_id == case_id)
     if due_from is not None:
         query = query.where(OpenTask.due_at >= due_from)
     if due_before is not None:
         query = query.where(OpenTask.due_at < due_before)
-    by_due = (OpenTask.due_at.is_(None), OpenTask.due_at)
-    if sort == "case":
-        query = query.order_by(Case.reference, *by_due, OpenTask.created_at, OpenTask.id)
-    elif sort == "created":
-        query = query.order_by(OpenTask.created_at.desc(), OpenTask.id.desc())
-    else:
-        query = query.order_by(*by_due, OpenTask.created_at, OpenTask.id)
-    rows = [tuple(row) for row in session.execute(query)]
     if search:
         needle = search.casefold()
-        rows = [(task, case) for task, case in rows
-                if needle in case.reference.casefold()
-                or (case.person is not None and needle in case.person.full_name.casefold())]
-    return rows
+        query = query.outerjoin(Person, Person.id == Case.person_id).where(or_(
+            casefold(Case.reference).contains(needle, autoescape=True),
+            casefold(Person.full_name).contains(needle, autoescape=True)))
+    return query
+
+
+def inbox_cases(session: Session, user: User, today: date) -> list[tuple[int, str]]:
+    """(id, reference) of the cases with steps in the user's inbox, for its case filter (at
+    most ``MAX_FILTER_CASES``, by reference)."""
+    return session.execute(
+        select(Case.id, Case.reference).join(OpenTask, OpenTask.case_id == Case.id)
+        .where(_actionable(session, user), may_see(user, today)).distinct()
+        .order_by(Case.reference).limit(MAX_FILTER_CASES)).all()
 
 
 @dataclass
@@ -92,15 +112,6 @@ def task_for(session: Session, user: User, instance_id: int, task_id: str) -> Op
 def actionable_ids(session: Session, user: User, case_id: int) -> set[int]:
     """Ids of the case's open steps the user can act on (one query for the whole list)."""
     return set(session.scalars(select(OpenTask.id).where(OpenTask.case_id == case_id, _actionable(session, user))))
-
-
-def next_task_in_case(session: Session, user: User, case_id: int, instance_id: int | None = None) -> OpenTask | None:
-    """The user's next step in the case: in the same episode first (the flow they are in), then
-    the oldest in the case."""
-    query = select(OpenTask).where(OpenTask.case_id == case_id, _actionable(session, user))
-    if instance_id is not None:
-        query = query.order_by(OpenTask.instance_id != instance_id)
-    return session.scalar(query.order_by(OpenTask.created_at, OpenTask.id).limit(1))
 
 
 def case_tasks(session: Session, case_id: int) -> list[OpenTask]:

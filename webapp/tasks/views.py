@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.auth.access import login_required
+from webapp.cases import register_data
 from webapp.cases.access import Access, case_access
 from webapp.cases.models import Case
 from webapp.auth.models import User
 from webapp.engine.models import ProcessInstance
 from webapp.engine.runtime import Conflict, NotFound, Refused, StepFailed
+from webapp.paging import paginate
 from webapp.services import db_session, services
 from webapp.taskforms.options import option_source
 from webapp.taskforms.providers import CHECKS, CONTEXTS, DEFAULTS
@@ -56,19 +58,18 @@ def _next_monday(now: datetime) -> datetime:
 @bp.route("/oppgaver")
 @login_required
 def inbox():
-    session, now = db_session(), services().clock.now()
+    session, now, today = db_session(), services().clock.now(), services().clock.today()
     params = _inbox_params()
-    visible = {}
-    for _task, case in queries.inbox(session, g.user):
-        if case.id not in visible and case_access(session, g.user, case.id) > Access.NONE:
-            visible[case.id] = case
     window = {"overdue": {"due_before": now}, "week": {"due_from": now, "due_before": _next_monday(now)}}
-    rows = [(task, case) for task, case in queries.inbox(
-                session, g.user, sort=params["sort"], case_id=params["sak"], search=params["q"] or None,
-                **window.get(params["vis"], {}))
-            if case.id in visible]
-    cases = sorted(visible.values(), key=lambda c: c.reference)
-    return render_template("tasks/inbox.html", rows=rows, now=now, params=params, cases=cases,
+    query = queries.inbox(session, g.user, today, sort=params["sort"], case_id=params["sak"],
+                          search=params["q"] or None, **window.get(params["vis"], {}))
+    keys, descending = queries.inbox_keys(params["sort"])
+    page = paginate(session, query, keys, request.args.get("etter"), descending=descending)
+    rows = [(task, case) for task, case, *_keys in page.rows]
+    register_data.prime(session, {case.id: Access(level) for _task, case, level, *_ in page.rows},
+                        [task for task, _case in rows])
+    cases = queries.inbox_cases(session, g.user, today)
+    return render_template("tasks/inbox.html", rows=rows, now=now, params=params, cases=cases, page=page,
                            filtered=params != {"sort": params["sort"], "vis": "all", "sak": None, "q": ""})
 
 
