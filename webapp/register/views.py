@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, g, render_template, request, stream_with_context
+from flask import Blueprint, Response, current_app, g, render_template, request, stream_with_context
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from webapp.auth.access import role_required
 from webapp.cases.models import CASE_STATUSES
-from webapp.register.figures import YearFigures, year_figures
+from webapp.register.figures import FiguresCache, YearFigures
 from webapp.register.operations import record_figures_export
 from webapp.register.queries import register_page
 from webapp.paging import PAGE_SIZE
@@ -62,6 +62,15 @@ def figure_rows(figures: YearFigures) -> list[tuple[str, int]]:
     return rows
 
 
+def _figures(year: int):
+    """A year's figures and when they were computed (``REGISTER_FIGURES_SECONDS`` per process)."""
+    cache = current_app.extensions.get("register_figures")
+    if cache is None:
+        cache = current_app.extensions["register_figures"] = FiguresCache(
+            current_app.config["REGISTER_FIGURES_SECONDS"])
+    return cache.get(db_session(), year, services().clock.now())
+
+
 def _page(values: dict, errors: dict, **context):
     return render_template("register/index.html", values=values, errors=errors, statuses=CASE_STATUSES,
                            kind_labels=KIND_LABELS, page_size=PAGE_SIZE, **context), 400 if errors else 200
@@ -80,8 +89,9 @@ def index():
     services().access_log.record_many(user_id=g.user.id, case_ids=[r.case_id for r in page.rows],
                                       page="register", at=now)
     year = values["year_number"]
-    return _page(values, errors, rows=page.rows, page=page, year=year,
-                 figures=figure_rows(year_figures(session, year)), today=services().clock.today())
+    figures, computed_at = _figures(year)
+    return _page(values, errors, rows=page.rows, page=page, year=year, figures=figure_rows(figures),
+                 figures_at=computed_at, today=services().clock.today())
 
 
 @bp.get("/register/tall.csv")
@@ -91,7 +101,7 @@ def figures_csv():
     if errors:
         return _page(values, errors)
     year = values["year_number"]
-    figures = figure_rows(year_figures(db_session(), year))
+    figures = figure_rows(_figures(year)[0])
     record_figures_export(services().db, user_id=g.user.id, year=year, at=services().clock.now())
     rows = [[_("År"), _("Tall"), _("Antall")]] + [[year, label, count] for label, count in figures]
     return Response(stream_with_context(csv_lines(rows)), content_type="text/csv; charset=utf-8",

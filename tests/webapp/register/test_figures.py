@@ -49,3 +49,23 @@ def test_active_intervals_follow_the_changes_in_order():
                              change("active", "consent_withdrawn", t2), change("consent_withdrawn", "active", t3)]) \
         == [(t1, t2), (t3, None)]
     assert active_intervals([]) == []
+
+
+def test_the_cache_computes_a_year_once_per_period(services, seed):
+    from tests.statements import counting
+    from webapp.register.figures import FiguresCache
+
+    cache, now = FiguresCache(3600), services.clock.now()
+    with services.db.session() as s:
+        with counting(services.db.engine) as first:
+            figures, at = cache.get(s, 2026, now)
+        with counting(services.db.engine) as again:
+            same, same_at = cache.get(s, 2026, now.replace(year=now.year + 1))
+        with counting(services.db.engine) as other_year:
+            cache.get(s, 2025, now)
+        assert len(first) == 3 and len(again) == 0 and len(other_year) == 3
+        assert (same, same_at) == (figures, at) and figures == year_figures(s, 2026)
+        with counting(services.db.engine) as uncached:
+            FiguresCache(0).get(s, 2026, now)
+            FiguresCache(0).get(s, 2026, now)
+        assert len(uncached) == 6
