@@ -3,7 +3,8 @@ PostgreSQL (``ansvarsgruppe worker``); ``demo``/``serve`` run one in a thread.
 
 It works in rounds of at most ``WORKER_BATCH`` timers, starts and messages, and goes straight on
 to the next round while a round found work. When one finds none it checkpoints SQLite's WAL and
-sleeps until the earliest next due time (:func:`next_due_at`), at most ``WORKER_INTERVAL``."""
+sleeps until the earliest next due time (:func:`next_due_at`), at most ``WORKER_INTERVAL``, or
+until a transaction adds work (``webapp.wakeups``)."""
 from __future__ import annotations
 
 import logging
@@ -19,6 +20,7 @@ from webapp.db import UTCDateTime
 from webapp.engine.models import ProcessInstance, ScheduledStart
 from webapp.outbox.models import OutboxMessage
 from webapp.outbox.sending import SmtpSettings, send_due
+from webapp.wakeups import Listener
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +133,18 @@ def _idle(app: Flask) -> float:
 
 
 def run_forever(app: Flask, stop: threading.Event) -> None:
-    while not stop.is_set():
-        try:
-            run_until_idle(app, stop)
-        except Exception:  # keep the worker alive; the failure is logged and retried next round
-            log.exception("worker round failed")
-        stop.wait(_idle(app))
+    """Rounds while there is work; between them sleep until the next due time, or until a
+    transaction adds work (``webapp.wakeups``: NOTIFY on PostgreSQL, an event in this process)."""
+    listener = Listener(app.extensions["ansvarsgruppe"].db)
+    try:
+        while not stop.is_set():
+            try:
+                run_until_idle(app, stop)
+            except Exception:  # keep the worker alive; the failure is logged and retried next round
+                log.exception("worker round failed")
+            listener.wait(_idle(app), stop)
+    finally:
+        listener.close()
 
 
 def start_thread(app: Flask) -> threading.Event:

@@ -155,3 +155,62 @@ def test_the_task_view_holds_no_read_transaction_across_the_step(worker_app, mon
     assert response.status_code == 302, response.text
     assert reading == [False]
     assert [t.title for t in open_tasks(services, started.instance_id)] == ["Andre steg"]
+
+
+def test_a_message_added_wakes_the_idle_worker_at_once(make_app):
+    """Nothing is due and WORKER_INTERVAL is days: the worker sleeps. A transaction that puts an
+    e-mail in the outbox wakes it (NOTIFY on PostgreSQL, an in-process event on SQLite)."""
+    from tests.smtp import start_smtp
+    from webapp.outbox.operations import Outbox
+
+    controller, inbox = start_smtp()
+    app = make_app(WORKER_INTERVAL=10 * 24 * 3600.0, SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    services = app.extensions["ansvarsgruppe"]
+    case_id, _user_id = make_case(services)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(app, stop))
+    thread.start()
+    try:
+        stop.wait(1.0)  # the worker has found nothing and sleeps
+        assert inbox.messages == []
+        with services.db.transaction() as s:
+            Outbox(s, services.clock, case_id).send("ola@example.org", "Innkalling", "Hei", plain=True)
+        for _ in range(200):
+            if inbox.messages:
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        thread.join(30)
+        controller.stop()
+    assert [m["To"] for m in inbox.messages] == ["ola@example.org"]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_notify_from_another_process_wakes_the_listener(make_app, db_url):
+    """Another worker machine's commit reaches this worker through PostgreSQL alone."""
+    import time
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from webapp.wakeups import CHANNEL, LOCAL, Listener
+
+    app = make_app()
+    listener = Listener(app.extensions["ansvarsgruppe"].db)
+    woke = []
+
+    def sleep():
+        started = time.monotonic()
+        listener.wait(60)
+        woke.append(time.monotonic() - started)
+
+    thread = threading.Thread(target=sleep)
+    thread.start()
+    time.sleep(0.5)
+    url = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as other:
+        other.execute(f"SELECT pg_notify('{CHANNEL}', '')")
+    thread.join(30)
+    listener.close()
+    assert not LOCAL.is_set() and woke and woke[0] < 30

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from webapp.clock import Clock
 from webapp.outbox.addresses import in_domains, normalised_address, parse_domains
 from webapp.outbox.models import OutboxMessage
+from webapp.wakeups import work_added
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 #: ``last_error`` of a message refused at the outbox; never sent, shown to the administrator
@@ -62,6 +63,7 @@ class Outbox:
             attachments=list(attachments or []), created_at=now, next_attempt_at=now,
         )
         self.session.add(message)
+        work_added(self.session)  # the worker sends it as soon as this commits
         return message
 
     def _own_domains(self) -> list[str]:
