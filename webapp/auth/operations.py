@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record
@@ -59,8 +59,13 @@ def session_user(session: Session, token: str | None, now: datetime) -> User | N
     """The active user of a live session, or None (no such row, expired, or user deactivated)."""
     if not isinstance(token, str) or not token:
         return None
-    return session.scalar(select(User).join(UserSession, UserSession.user_id == User.id).where(
-        UserSession.id == _session_id(token), UserSession.expires_at > now, User.active.is_(True)))
+    return session.scalar(_SESSION_USER, {"session_id": _session_id(token), "now": now})
+
+
+#: the user of a live session: built once, run on every request with its parameters
+_SESSION_USER = select(User).join(UserSession, UserSession.user_id == User.id).where(
+    UserSession.id == bindparam("session_id", type_=UserSession.id.type),
+    UserSession.expires_at > bindparam("now", type_=UserSession.expires_at.type), User.active.is_(True))
 
 
 def end_session(session: Session, token: str | None) -> None:

@@ -45,14 +45,19 @@ def access_level(user: User, today: date, case_id=Case.id) -> ColumnElement[int]
     """The user's ``Access`` to the case whose id is ``case_id`` (a column of the enclosing
     query, ``cases.id`` by default), as an SQL integer expression. ``today`` (Oslo) matters for
     closed groups only."""
-    register_role = user.has_role(*REGISTER_ROLES)
+    return access_rule(user.has_role(*REGISTER_ROLES), user.id, today, case_id)
+
+
+def access_rule(register_role: bool, user_id, today, case_id=Case.id) -> ColumnElement[int]:
+    """``access_level`` for a user with or without a register role; ``user_id`` and ``today`` may
+    be values or ``bindparam``s (a statement built once and run with them as parameters)."""
     closure, latest, member, consent, step = _ALIASES
     last_closure = (select(latest.id).where(latest.case_id == case_id, latest.status == "closed")
                     .order_by(latest.id.desc()).limit(1).correlate_except(latest).scalar_subquery())
     reads_after_closing = exists().where(
-        closure.id == last_closure, closure.coordinator_user_id == user.id,
+        closure.id == last_closure, closure.coordinator_user_id == user_id,
         closure.coordinator_access_until >= today)
-    membership = and_(member.case_id == case_id, member.user_id == user.id, member.active.is_(True))
+    membership = and_(member.case_id == case_id, member.user_id == user_id, member.active.is_(True))
     coordinator = exists().where(membership, member.role == "koordinator")
     consented_member = and_(exists().where(membership), exists().where(
         consent.case_id == case_id, consent.given.is_(True), consent.withdrawn_at.is_(None),
@@ -66,7 +71,7 @@ def access_level(user: User, today: date, case_id=Case.id) -> ColumnElement[int]
     if register_role:
         return case(*whens, else_=int(Access.REGISTER))
     # a step of this case assigned to them (e.g. appointing without a coordinating unit)
-    assigned_step = exists().where(step.case_id == case_id, step.assignee_id == user.id)
+    assigned_step = exists().where(step.case_id == case_id, step.assignee_id == user_id)
     return case(*whens, (assigned_step, int(Access.REGISTER)), else_=int(Access.NONE))
 
 

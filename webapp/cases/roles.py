@@ -1,7 +1,7 @@
 """Resolving a lane (a case role) to the users who hold it."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Integer, String, bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
@@ -36,7 +36,10 @@ def resolve_role(session: Session, case_id: int, role: str) -> list[int]:
         return [registered_by] if registered_by else []
     if role in UNIT_ROLES:
         return [u.id for u in users_with_role(session, UNIT_ROLES[role])]
-    rows = session.scalars(select(CaseMember.user_id).where(
-        CaseMember.case_id == case_id, CaseMember.role == role, CaseMember.active.is_(True),
-        CaseMember.user_id.is_not(None)))
-    return sorted(set(rows))
+    return sorted(set(session.scalars(_HOLDERS, {"case_id": case_id, "role": role})))
+
+
+#: the active members of a case holding a role (run on every step that opens a task: built once)
+_HOLDERS = select(CaseMember.user_id).where(
+    CaseMember.case_id == bindparam("case_id", type_=Integer), CaseMember.role == bindparam("role", type_=String),
+    CaseMember.active.is_(True), CaseMember.user_id.is_not(None))

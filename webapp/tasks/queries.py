@@ -1,14 +1,15 @@
 """Reading the open-task projection (never the workflows) for inboxes and case pages."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Select, and_, exists, func, literal, or_, select
+from sqlalchemy import Date, Integer, Select, String, and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
-from webapp.cases.access import Access, access_level, may_see
+from webapp.cases.access import REGISTER_ROLES, Access, access_level, access_rule, may_see
 from webapp.cases.models import Case, CaseMember, Person
 from webapp.db import casefold
 from webapp.cases.roles import unit_lanes as served_unit_lanes
@@ -17,11 +18,15 @@ from webapp.engine.models import OpenTask, ProcessInstance
 
 def _actionable(session: Session, user: User):
     """SQL condition: the user can act on the open task."""
+    return _actionable_rule(user.id, tuple(served_unit_lanes(session, user)))
+
+
+def _actionable_rule(user_id, unit_lanes: tuple[str, ...]):
+    """``_actionable`` with ``user_id`` a value or a ``bindparam``."""
     holds_lane = exists().where(
         CaseMember.case_id == OpenTask.case_id, CaseMember.role == OpenTask.lane,
-        CaseMember.user_id == user.id, CaseMember.active.is_(True))
-    unit_lanes = served_unit_lanes(session, user)
-    conditions = [OpenTask.assignee_id == user.id, and_(OpenTask.assignee_id.is_(None), holds_lane)]
+        CaseMember.user_id == user_id, CaseMember.active.is_(True))
+    conditions = [OpenTask.assignee_id == user_id, and_(OpenTask.assignee_id.is_(None), holds_lane)]
     if unit_lanes:
         conditions.append(OpenTask.lane.in_(unit_lanes))
     return or_(*conditions)
@@ -93,15 +98,28 @@ def task_page(session: Session, user: User, instance_id: int, task_id: str, toda
               with_instance: bool = True) -> TaskPage | None:
     """The open step ``task_id`` of ``instance_id`` if the user can act on it and sees its case,
     in one query (with its instance, unless the caller holds it locked already)."""
-    entities = [OpenTask, Case, access_level(user, today)] + ([ProcessInstance] if with_instance else [])
-    query = select(*entities).join(Case, Case.id == OpenTask.case_id).where(
-        OpenTask.instance_id == instance_id, OpenTask.task_id == task_id, _actionable(session, user))
-    if with_instance:
-        query = query.join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
-    row = session.execute(query).first()
+    statement = _task_page_statement(user.has_role(*REGISTER_ROLES), tuple(served_unit_lanes(session, user)),
+                                     with_instance)
+    row = session.execute(statement, {"user_id": user.id, "today": today, "instance_id": instance_id,
+                                      "task_id": task_id}).first()
     if row is None or row[2] == Access.NONE:
         return None
     return TaskPage(row[0], row[1], Access(row[2]), row[3] if with_instance else None)
+
+
+@functools.lru_cache(maxsize=64)
+def _task_page_statement(register_role: bool, unit_lanes: tuple[str, ...], with_instance: bool) -> Select:
+    """The task page's query, built once per kind of user (on every completion, building it
+    would cost more than running it); the user, the day and the step are its parameters."""
+    user_id, today = bindparam("user_id", type_=Integer), bindparam("today", type_=Date)
+    entities = [OpenTask, Case, access_rule(register_role, user_id, today)]
+    query = select(*entities + ([ProcessInstance] if with_instance else [])).join(
+        Case, Case.id == OpenTask.case_id).where(
+        OpenTask.instance_id == bindparam("instance_id", type_=Integer),
+        OpenTask.task_id == bindparam("task_id", type_=String), _actionable_rule(user_id, unit_lanes))
+    if with_instance:
+        query = query.join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
+    return query
 
 
 def task_for(session: Session, user: User, instance_id: int, task_id: str) -> OpenTask | None:
