@@ -47,13 +47,14 @@ DIAGRAMS = Path(__file__).parent / "diagrams"
 STEP_DATA = [{"n": i, "note": "merknad " * 5} for i in range(1, 6)]
 
 
-def raw_episode(serializer, spec, subs) -> list[float]:
-    """One episode in memory; returns the time of each of the 5 steps."""
+def raw_episode(serializer, spec, subs, steps: list[dict] = STEP_DATA) -> list[float]:
+    """One episode in memory, completing the ready user task with each of ``steps`` in turn;
+    returns the time of each step."""
     workflow = BpmnWorkflow(spec, subs)
     workflow.do_engine_steps()
     state = serializer.serialize_json(workflow)
     times = []
-    for data in STEP_DATA:
+    for data in steps:
         t0 = time.perf_counter()
         workflow = serializer.deserialize_json(state)
         task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]

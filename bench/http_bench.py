@@ -44,12 +44,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noqa: E402
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
-from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from handlers import REGISTRY  # noqa: E402
+from engine_bench import raw_episode as raw_steps  # noqa: E402
 from tests.statements import counting  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.auth.operations import create_user  # noqa: E402
@@ -110,26 +109,11 @@ def write_library(folder: Path) -> Path:
 
 
 def raw_episode(serializer, spec, subs, n: int) -> list[float]:
-    """One episode in memory with a JSON round trip per step (as bench/engine_bench.py does, for
-    this diagram); returns the time of each of the 4 steps."""
-    workflow = BpmnWorkflow(spec, subs)
-    workflow.do_engine_steps()
-    state = serializer.serialize_json(workflow)
-    times = []
-    for i in range(1, TASKS + 1):
-        t0 = time.perf_counter()
-        workflow = serializer.deserialize_json(state)
-        task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
-        task.data.update(step_data(i, n))
-        task.run()
-        workflow.do_engine_steps()
-        state = serializer.serialize_json(workflow)
-        times.append(time.perf_counter() - t0)
-    assert workflow.is_completed()
-    return times
+    """One episode in memory with a JSON round trip per step (bench/engine_bench.py's, with this
+    diagram's data); returns the time of each of the 4 steps."""
+    return raw_steps(serializer, spec, subs, [step_data(i, n) for i in range(1, TASKS + 1)])
 
 
-# ------------------------------------------------------------------------------ the data
 def seed(db: Database, clock: Clock, engine, users: int, episodes_per_user: list[int], tag: str):
     """``users`` coordinators, each with their own cases and one started instance per case.
     Returns [(username, [first task path, ...]), ...]."""

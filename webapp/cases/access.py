@@ -38,7 +38,8 @@ class Access(enum.IntEnum):
 
 #: Aliases of the tables the rule reads: the enclosing query may read them itself (the task page
 #: reads open_tasks). Made once: building an alias is costly, reusing one is free.
-_ALIASES = (aliased(CaseClosure), aliased(CaseClosure), aliased(CaseMember), aliased(Consent), aliased(OpenTask))
+_ALIASES = (aliased(CaseClosure), aliased(CaseClosure), aliased(CaseMember), aliased(Consent), aliased(OpenTask),
+            aliased(Case))
 
 
 def access_level(user: User, today: date, case_id=Case.id) -> ColumnElement[int]:
@@ -51,7 +52,7 @@ def access_level(user: User, today: date, case_id=Case.id) -> ColumnElement[int]
 def access_rule(register_role: bool, user_id, today, case_id=Case.id) -> ColumnElement[int]:
     """``access_level`` for a user with or without a register role; ``user_id`` and ``today`` may
     be values or ``bindparam``s (a statement built once and run with them as parameters)."""
-    closure, latest, member, consent, step = _ALIASES
+    closure, latest, member, consent, step, other_case = _ALIASES
     last_closure = (select(latest.id).where(latest.case_id == case_id, latest.status == "closed")
                     .order_by(latest.id.desc()).limit(1).correlate_except(latest).scalar_subquery())
     reads_after_closing = exists().where(
@@ -63,7 +64,7 @@ def access_rule(register_role: bool, user_id, today, case_id=Case.id) -> ColumnE
         consent.case_id == case_id, consent.given.is_(True), consent.withdrawn_at.is_(None),
         consent.ended_at.is_(None)))
     status = Case.status if case_id is Case.id else \
-        select(Case.status).where(Case.id == case_id).scalar_subquery()
+        select(other_case.status).where(other_case.id == case_id).scalar_subquery()
     if_closed = int(Access.REGISTER if register_role else Access.NONE)
     whens = [(status == "closed", case((reads_after_closing, int(Access.FULL)), else_=if_closed)),
              (coordinator, int(Access.FULL)),

@@ -34,7 +34,7 @@ def _actionable_rule(user_id, unit_lanes: tuple[str, ...]):
 
 #: Orders of the inbox: by due date (undated last), by case reference, newest first.
 INBOX_SORTS = ("due", "case", "created")
-#: cases offered in the inbox's case filter (a longer list is no help; search by reference instead)
+#: most cases offered in the inbox's case filter (a longer list is no help; search by reference instead)
 MAX_FILTER_CASES = 200
 _UNDATED = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
@@ -52,15 +52,15 @@ def inbox_keys(sort: str) -> tuple[list, bool]:
 def inbox(session: Session, user: User, today: date, *, sort: str = "due", case_id: int | None = None,
           due_from: datetime | None = None, due_before: datetime | None = None,
           search: str | None = None) -> Select:
-    """The user's open steps with their cases and the user's access to each case (rows of
-    ``OpenTask, Case, access, *sort keys``: paginate it with ``inbox_keys``). Access is decided
-    in the query, for all rows at once. ``due_from``/``due_before`` keep steps due in that window
-    (undated steps drop out); ``search`` matches the case reference or the person's name,
-    case-insensitively."""
-    access = access_level(user, today)
+    """The user's open steps in cases they see, as rows of ``OpenTask.id, *sort keys``: paginate
+    it with ``inbox_keys``, then read the page with ``inbox_rows``. Only open_tasks is read unless
+    the sort or the search needs the case, so a page is found without touching every case.
+    ``due_from``/``due_before`` keep steps due in that window (undated steps drop out); ``search``
+    matches the case reference or the person's name, case-insensitively."""
     keys, _descending = inbox_keys(sort)
-    query = (select(OpenTask, Case, access, *keys).join(Case, Case.id == OpenTask.case_id)
-             .where(_actionable(session, user), may_see(user, today)))
+    query = select(OpenTask.id, *keys).where(_actionable(session, user), may_see(user, today, OpenTask.case_id))
+    if sort == "case" or search:
+        query = query.join(Case, Case.id == OpenTask.case_id)
     if case_id is not None:
         query = query.where(OpenTask.case_id == case_id)
     if due_from is not None:
@@ -75,13 +75,27 @@ def inbox(session: Session, user: User, today: date, *, sort: str = "due", case_
     return query
 
 
+def inbox_rows(session: Session, user: User, today: date, task_ids: list[int]) -> list[tuple[OpenTask, Case, Access]]:
+    """The steps ``task_ids`` (one page of the inbox) with their cases and the user's access to
+    each, in that order, in one query."""
+    if not task_ids:
+        return []
+    found = {task.id: (task, case, Access(level)) for task, case, level in session.execute(
+        select(OpenTask, Case, access_level(user, today)).join(Case, Case.id == OpenTask.case_id)
+        .where(OpenTask.id.in_(task_ids)))}
+    return [found[task_id] for task_id in task_ids if task_id in found]
+
+
 def inbox_cases(session: Session, user: User, today: date) -> list[tuple[int, str]]:
-    """(id, reference) of the cases with steps in the user's inbox, for its case filter (at
-    most ``MAX_FILTER_CASES``, by reference)."""
-    return session.execute(
-        select(Case.id, Case.reference).join(OpenTask, OpenTask.case_id == Case.id)
-        .where(_actionable(session, user), may_see(user, today)).distinct()
-        .order_by(Case.reference).limit(MAX_FILTER_CASES)).all()
+    """(id, reference) of the cases with steps in the user's inbox, for its case filter; empty
+    when they are more than ``MAX_FILTER_CASES`` (a list that long is no help: search instead)."""
+    case_ids = session.scalars(
+        select(OpenTask.case_id).where(_actionable(session, user), may_see(user, today, OpenTask.case_id))
+        .distinct().limit(MAX_FILTER_CASES + 1)).all()
+    if not case_ids or len(case_ids) > MAX_FILTER_CASES:
+        return []
+    return session.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids))
+                           .order_by(Case.reference)).all()
 
 
 @dataclass

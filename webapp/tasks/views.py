@@ -65,9 +65,9 @@ def inbox():
                           search=params["q"] or None, **window.get(params["vis"], {}))
     keys, descending = queries.inbox_keys(params["sort"])
     page = paginate(session, query, keys, request.args.get("etter"), descending=descending)
-    rows = [(task, case) for task, case, *_keys in page.rows]
-    register_data.prime(session, {case.id: Access(level) for _task, case, level, *_ in page.rows},
-                        [task for task, _case in rows])
+    found = queries.inbox_rows(session, g.user, today, [row[0] for row in page.rows])
+    rows = [(task, case) for task, case, _level in found]
+    register_data.prime(session, {case.id: level for _task, case, level in found}, [task for task, _case in rows])
     cases = queries.inbox_cases(session, g.user, today)
     return render_template("tasks/inbox.html", rows=rows, now=now, params=params, cases=cases, page=page,
                            filtered=params != {"sort": params["sort"], "vis": "all", "sak": None, "q": ""})
