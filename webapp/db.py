@@ -13,7 +13,7 @@ import json
 from typing import Iterator
 
 from sqlalchemy import DateTime, MetaData, String, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -127,7 +127,8 @@ class Database:
             kwargs["pool_pre_ping"] = True
             # JIT compiling pays off for long analytic queries; for a page's short ones its
             # compile time (10-20 ms) was the larger part of the query
-            kwargs["connect_args"] = {"options": "-c jit=off"}
+            options = make_url(url).query.get("options") or ""  # e.g. a search_path given in the URL
+            kwargs["connect_args"] = {"options": f"{options} -c jit=off".strip()}
         self.engine = create_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             _sqlite_setup(self.engine)

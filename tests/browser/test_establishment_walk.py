@@ -142,7 +142,7 @@ def test_withdrawal_after_activation_refuses_members(page, live_server, services
     page.click("summary:has-text('Registrer at samtykket er trukket tilbake')")
     page.fill("#stated_by", "Anne Berg (mor)")
     page.click("button:has-text('Registrer tilbaketrekking')")
-    assert page.locator("#reason-err").is_visible()  # the reason is required; input kept
+    page.locator("#reason-err").wait_for(state="visible")  # the reason is required; input kept
     assert page.input_value("#stated_by") == "Anne Berg (mor)"
     page.fill("#reason", "Familien ønsker ikke gruppen lenger")
     page.click("button:has-text('Registrer tilbaketrekking')")
@@ -163,7 +163,7 @@ def test_duplicate_wish_is_warned_and_declined(page, live_server, services, user
     page.fill("#f-birth_date", "2999-05-20")  # an error together with the others, in one round
     page.click("button:has-text('Registrer ønsket')")
     for field in ("birth_date", "requested_by_kind", "wish"):
-        assert page.locator(f"#f-{field}-err").is_visible(), field
+        page.locator(f"#f-{field}-err").wait_for(state="visible")
     assert page.locator("#f-guardians-1-name").count() == 1  # both guardian rows are still there
     assert_accessible(page)
     page.fill("#f-birth_date", "2019-05-20")
@@ -216,7 +216,8 @@ def test_coordinator_corrects_the_person_and_members(page, live_server, services
     page.fill("#f-phone", "91234567")
     page.locator("input[id$='-email']").first.fill("feil")
     page.click("button:has-text('Lagre rettingene')")
-    assert page.locator("#f-full_name-err").is_visible() and page.locator("#feiloppsummering").is_visible()
+    page.locator("#f-full_name-err").wait_for(state="visible")
+    page.locator("#feiloppsummering").wait_for(state="visible")
     assert page.input_value("#f-phone") == "91234567"
     assert_accessible(page)
     page.fill("#f-full_name", "Emma Berg Hansen")

@@ -22,7 +22,7 @@ def test_complete_steps_in_the_browser(page, live_server, services):
     page.fill("#f-x", "tolv")
     page.fill("#f-note", "behold meg")
     page.click("button[type=submit]")
-    assert page.locator(".ds-error-summary").is_visible()
+    page.locator(".ds-error-summary").wait_for(state="visible")
     assert page.locator("#f-x-err").inner_text() == "Skriv et helt tall."
     assert page.input_value("#f-x") == "tolv" and page.input_value("#f-note") == "behold meg"
     assert_accessible(page)

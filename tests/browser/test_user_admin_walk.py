@@ -38,14 +38,14 @@ def test_a_user_deactivated_with_their_steps_handed_over(page, live_server, serv
     page.fill("#f-email", "ikke en adresse")
     page.fill("#f-full_name", "Kari K. Koordinator")
     page.click("button:has-text('Lagre endringene')")
-    assert page.locator("#f-email-err").is_visible()
+    page.locator("#f-email-err").wait_for(state="visible")
     assert page.input_value("#f-full_name") == "Kari K. Koordinator"
     assert_accessible(page)
 
     page.select_option("#successor", label="Ola Helse (ola)")
     page.click("button:has-text('Deaktiver brukeren')")
     assert "Brukeren er deaktivert" in page.locator(".ds-alert").first.inner_text()
-    assert page.locator("text=Aktiver brukeren igjen").is_visible()
+    page.locator("text=Aktiver brukeren igjen").wait_for(state="visible")
     assert_accessible(page)
     with services.db.session() as s:
         assert current_coordinator(s, case_id).user_id == users["ola"]
@@ -78,7 +78,7 @@ def test_inbox_and_case_page_at_phone_width(page, live_server, services, seed):
     page.click("button:has-text('Vis oppgavene')")
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     page.goto(f"{live_server}/saker/{case_id}")
-    assert page.locator("h1").is_visible()
+    page.locator("h1").wait_for(state="visible")
     assert page.evaluate(NO_SIDEWAYS_SCROLL), page.evaluate("""() => [document.documentElement.scrollWidth,
         ...[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth)
         .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id)]""")

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from webapp.cases.models import Case, CaseStatusChange, CoordinatorAppointment
@@ -93,31 +93,35 @@ def active_cases(start: datetime, end: datetime) -> Select:
 
 
 def year_figures(session: Session, year: int) -> YearFigures:
-    """The figures of one year in three aggregate queries, whatever the number of cases."""
+    """The figures of one year in two aggregate queries, whatever the number of cases: the
+    groups active in the year are found once (the costly part: each group's history is read)
+    and counted, with their coordinators, in one statement."""
     start, end = year_bounds(year)
-    active = active_cases(start, end).scalar_subquery()
-    active_groups, with_plan = session.execute(
-        select(func.count(Case.id), func.count(case((Case.individual_plan == "yes", Case.id))))
-        .where(Case.id.in_(active))).one()
+    active = active_cases(start, end).cte("active")
     # appointments in force at some time in the year in those groups; one person counted once per
     # group and kind, however often re-appointed
     coordinators = select(CoordinatorAppointment.case_id, CoordinatorAppointment.user_id,
                           CoordinatorAppointment.kind).where(
-        CoordinatorAppointment.case_id.in_(active), CoordinatorAppointment.at < end,
+        CoordinatorAppointment.case_id.in_(select(active.c.case_id)), CoordinatorAppointment.at < end,
         or_(CoordinatorAppointment.ended_at.is_(None), CoordinatorAppointment.ended_at > start),
-    ).distinct().cte("coordinators")  # read twice below, computed once
-    persons_query = select(func.count(func.distinct(coordinators.c.user_id))).scalar_subquery()
-    rows = session.execute(select(coordinators.c.kind, func.count(), persons_query)
-                           .group_by(coordinators.c.kind)).all()
-    by_kind = {kind: count for kind, count, _persons in rows}
-    persons = rows[0][2] if rows else 0
+    ).distinct().cte("coordinators")
+    # one row per figure: (what, count, with an individual plan)
+    rows = session.execute(union_all(
+        select(literal("groups"), func.count(Case.id), func.count(case((Case.individual_plan == "yes", Case.id))))
+        .where(Case.id.in_(select(active.c.case_id))),
+        select(literal("persons"), func.count(func.distinct(coordinators.c.user_id)), literal(0)),
+        select(coordinators.c.kind, func.count(), literal(0)).group_by(coordinators.c.kind),
+    )).all()
+    counts = {what: (count, with_plan) for what, count, with_plan in rows}
+    active_groups, with_plan = counts.pop("groups")
+    persons = counts.pop("persons")[0]
     changed = dict(session.execute(
         select(CaseStatusChange.to_status, func.count(func.distinct(CaseStatusChange.case_id))).where(
             CaseStatusChange.to_status.in_(("active", "closed")), CaseStatusChange.at >= start,
             CaseStatusChange.at < end).group_by(CaseStatusChange.to_status)).all())
     return YearFigures(
         year=year, active_groups=active_groups, with_individual_plan=with_plan,
-        coordinators_by_kind={kind: by_kind.get(kind, 0) for kind in APPOINTMENT_KINDS},
+        coordinators_by_kind={kind: counts.get(kind, (0, 0))[0] for kind in APPOINTMENT_KINDS},
         coordinator_persons=persons,
         started=changed.get("active", 0), closed=changed.get("closed", 0),
     )
