@@ -555,12 +555,8 @@ class WorkflowEngine:
         return instance
 
     def _claim(self, s: Session, instance_id: int, due_before) -> ProcessInstance | None:
-        query = select(ProcessInstance).where(ProcessInstance.id == instance_id,
-                                              ProcessInstance.status == "running",
-                                              ProcessInstance.next_due_at <= due_before)
-        if self.db.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=ProcessInstance)
-        return s.scalar(query.execution_options(populate_existing=True))
+        return s.scalar(_CLAIM_SKIP_LOCKED if self.db.dialect == "postgresql" else _CLAIM,
+                        {"instance_id": instance_id, "due_before": due_before})
 
     def _fire_timers(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
         workflow.refresh_timers()
@@ -760,6 +756,11 @@ class WorkflowEngine:
 _LOCK = (select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id", type_=Integer))
          .execution_options(populate_existing=True))
 _LOCK_FOR_UPDATE = _LOCK.with_for_update(of=ProcessInstance)
+#: a due instance for the worker: still running and due; on PostgreSQL one another worker holds
+#: is skipped
+_CLAIM = _LOCK.where(ProcessInstance.status == "running",
+                     ProcessInstance.next_due_at <= bindparam("due_before", type_=ProcessInstance.next_due_at.type))
+_CLAIM_SKIP_LOCKED = _CLAIM.with_for_update(skip_locked=True, of=ProcessInstance)
 
 
 def _ready_ids(workflow: BpmnWorkflow) -> set[str]:
