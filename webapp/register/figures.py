@@ -79,13 +79,18 @@ def active_cases(start: datetime, end: datetime) -> Select:
     then id) a case is active until its next change exactly when the change was *to* ``active``;
     before its first change it was active if that change was *from* ``active``. Only changes
     before ``end`` count.
+
+    Only the changes to or from ``active`` are read (a third of the history fewer rows): a change
+    *from* ``active`` follows every change *to* it, because each change starts from the status
+    the previous one left (``cases.operations`` writes them so), and the first change from
+    ``active`` of a case with no change to it before is the case's first change.
     """
     window = {"partition_by": CaseStatusChange.case_id, "order_by": (CaseStatusChange.at, CaseStatusChange.id)}
     steps = select(
         CaseStatusChange.case_id, CaseStatusChange.from_status, CaseStatusChange.to_status, CaseStatusChange.at,
         func.lead(CaseStatusChange.at, type_=CaseStatusChange.at.type).over(**window).label("next_at"),
         func.row_number().over(**window).label("n"),
-    ).subquery()
+    ).where(or_(CaseStatusChange.to_status == "active", CaseStatusChange.from_status == "active")).subquery()
     return select(steps.c.case_id).where(steps.c.at < end, or_(
         and_(steps.c.to_status == "active", or_(steps.c.next_at.is_(None), steps.c.next_at > start)),
         and_(steps.c.n == 1, steps.c.from_status == "active", steps.c.at > start),
