@@ -59,8 +59,13 @@ class Listener:
             self._conn.execute(f"LISTEN {CHANNEL}")
         return self._conn
 
-    def wait(self, seconds: float, stop: threading.Event | None = None) -> None:
+    @staticmethod
+    def arm() -> None:
+        """Call before a round: work committed from now on ends the next ``wait`` early (work
+        committed during the round is then not lost between the round and the sleep)."""
         LOCAL.clear()
+
+    def wait(self, seconds: float, stop: threading.Event | None = None) -> None:
         try:
             conn = self._connection()
         except Exception:  # no listening now: a plain sleep, tried again next time

@@ -138,6 +138,7 @@ def run_forever(app: Flask, stop: threading.Event) -> None:
     listener = Listener(app.extensions["ansvarsgruppe"].db)
     try:
         while not stop.is_set():
+            listener.arm()
             try:
                 run_until_idle(app, stop)
             except Exception:  # keep the worker alive; the failure is logged and retried next round

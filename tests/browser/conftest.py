@@ -42,13 +42,14 @@ def live_server(app):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if IN_CI:
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if executable is None:
+        if IN_CI:  # .ci/run also fails on any skip in the summary
             pytest.fail("Chromium is required in CI")
         pytest.skip("no Chromium at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+        browser = p.chromium.launch(executable_path=executable, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         yield browser
@@ -84,3 +85,19 @@ def login(page, base: str, username: str, password: str) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+def approve_and_send_minutes(page, base: str, *, accessible: bool = False) -> None:
+    """As the coordinator (logged in on ``page``): approve the minutes in every approval step
+    still open, then approve them for the group and send them out (``accessible``: check the
+    send-out page with axe)."""
+    while page.locator("a:has-text('Godkjenn referatet')").count():
+        page.locator("a:has-text('Godkjenn referatet')").first.click()
+        page.check("label:has-text('Ja, referatet er riktig')")
+        page.click("button:has-text('Fullfør steget')")
+        page.goto(f"{base}/oppgaver")
+    page.click("text=Godkjenn og send ut referatet")
+    if accessible:
+        assert_accessible(page)
+    page.check("label:has-text('Referatet er godkjent av gruppen')")
+    page.click("button:has-text('Godkjenn og send referatet')")

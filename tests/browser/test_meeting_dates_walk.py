@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from pypdf import PdfReader
 
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import approve_and_send_minutes, assert_accessible
 from tests.browser.test_establishment_walk import as_user
 from tests.webapp.cases.helpers import complete, establish, municipality
 from tests.webapp.meetings.helpers import hold_data, plan, prepare, weekday_after
@@ -110,15 +110,7 @@ def test_minutes_corrected_and_approved_again(page, live_server, services):
     page.click("button:has-text('Fullfør steget')")
 
     as_user(page, base, "kari")
-    while page.locator("a:has-text('Godkjenn referatet')").count():
-        page.locator("a:has-text('Godkjenn referatet')").first.click()
-        page.check("label:has-text('Ja, referatet er riktig')")
-        page.click("button:has-text('Fullfør steget')")
-        page.goto(f"{base}/oppgaver")
-    page.click("text=Godkjenn og send ut referatet")
-    assert_accessible(page)
-    page.check("label:has-text('Referatet er godkjent av gruppen')")
-    page.click("button:has-text('Godkjenn og send referatet')")
+    approve_and_send_minutes(page, base, accessible=True)
     page.goto(f"{base}/saker/{case_id}")
     href = page.locator("a:has-text('PDF')").first.get_attribute("href")
     pdf = page.request.get(base + href)

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import approve_and_send_minutes, assert_accessible
 from tests.browser.test_establishment_walk import as_user
 from tests.smtp import start_smtp
 from tests.webapp.cases.helpers import establish, municipality
@@ -87,14 +87,7 @@ def test_meeting_cycle(page, live_server, services, smtp):
     page.click("button:has-text('Fullfør steget')")
 
     as_user(page, base, "kari")
-    while page.locator("a:has-text('Godkjenn referatet')").count():
-        page.locator("a:has-text('Godkjenn referatet')").first.click()
-        page.check("label:has-text('Ja, referatet er riktig')")
-        page.click("button:has-text('Fullfør steget')")
-        page.goto(f"{base}/oppgaver")
-    page.click("text=Godkjenn og send ut referatet")
-    page.check("label:has-text('Referatet er godkjent av gruppen')")
-    page.click("button:has-text('Godkjenn og send referatet')")
+    approve_and_send_minutes(page, base)
 
     page.goto(f"{base}/saker/{case_id}")
     assert "Referat sendt ut" in page.content() and "Bestille assistent" in page.content()

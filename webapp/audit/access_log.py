@@ -35,7 +35,7 @@ class AccessLog:
         self._rows: list[dict] = []
         self._lock = threading.Lock()
         self._flushing = threading.Lock()  # one batch written at a time, in order
-        self._wake = threading.Event()
+        self._closed = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ---------------------------------------------------------------------- recording
@@ -81,10 +81,11 @@ class AccessLog:
             return len(rows)
 
     def close(self) -> None:
-        """Write what is buffered and stop (the app is shutting down)."""
-        self.flush()
+        """Stop the flusher and write what is buffered (the app is shutting down)."""
+        self._closed.set()
         if self._thread is not None:
             atexit.unregister(self.flush)
+        self.flush()
 
     def pending(self) -> int:
         with self._lock:
@@ -102,9 +103,7 @@ class AccessLog:
             atexit.register(self.flush)
 
     def _run(self) -> None:
-        while True:
-            self._wake.wait(self.flush_seconds)
-            self._wake.clear()
+        while not self._closed.wait(self.flush_seconds):
             started = time.monotonic()
             self.flush()
             if time.monotonic() - started > self.flush_seconds:

@@ -102,10 +102,6 @@ def case_access(session: Session, user: User, case_id: int, today: date | None =
     return Access(level or 0)
 
 
-def case_visible(session: Session, user: User, case_id: int) -> bool:
-    return case_access(session, user, case_id) > Access.NONE
-
-
 def is_coordinator(session: Session, user: User, case_id: int) -> bool:
     """Whether the user is an active coordinator of the case (coordinator-only actions)."""
     return session.scalar(select(CaseMember.id).where(

@@ -1,4 +1,5 @@
-"""Read-only questions about closings (used by access checks, views and operations)."""
+"""Read-only questions about closings (used by views and operations; the access rule reads the
+closing in SQL, ``cases.access.access_rule``)."""
 from __future__ import annotations
 
 

@@ -2,19 +2,19 @@
 query for one page at a time (``webapp.paging``), never the whole list."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
-from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import defer
 
 from webapp.auth.models import User
 from webapp.cases.access import access_level
 from webapp.cases.models import Case
 from webapp.engine.models import Incident, OpenTask, ProcessInstance
+from webapp.tasks.queries import DUE_OR_LAST
 
 #: the incidents list's order: oldest first
 INCIDENT_KEYS = [Incident.created_at, Incident.id]
-_UNDATED = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 
 def open_incidents() -> Select:
@@ -33,7 +33,7 @@ def incident_key(row) -> tuple:
 
 def stuck_keys() -> list:
     """Overdue steps by due date, then the orphaned ones without a date."""
-    return [func.coalesce(OpenTask.due_at, literal(_UNDATED, OpenTask.due_at.type)), OpenTask.id]
+    return [DUE_OR_LAST, OpenTask.id]
 
 
 def stuck_steps(user: User, now: datetime, today: date) -> Select:

@@ -36,17 +36,18 @@ def _actionable_rule(user_id, unit_lanes: tuple[str, ...]):
 INBOX_SORTS = ("due", "case", "created")
 #: most cases offered in the inbox's case filter (a longer list is no help; search by reference instead)
 MAX_FILTER_CASES = 200
-_UNDATED = datetime(9999, 12, 31, tzinfo=timezone.utc)
+#: an open step's due date as a sort key, undated steps last (the inbox and supervision sort by it)
+DUE_OR_LAST = func.coalesce(OpenTask.due_at, literal(datetime(9999, 12, 31, tzinfo=timezone.utc),
+                                                     OpenTask.due_at.type))
 
 
 def inbox_keys(sort: str) -> tuple[list, bool]:
     """The inbox's sort keys for ``sort`` (the last one unique) and whether they run descending."""
-    due = func.coalesce(OpenTask.due_at, literal(_UNDATED, OpenTask.due_at.type))
     if sort == "case":
-        return [Case.reference, due, OpenTask.created_at, OpenTask.id], False
+        return [Case.reference, DUE_OR_LAST, OpenTask.created_at, OpenTask.id], False
     if sort == "created":
         return [OpenTask.created_at, OpenTask.id], True
-    return [due, OpenTask.created_at, OpenTask.id], False
+    return [DUE_OR_LAST, OpenTask.created_at, OpenTask.id], False
 
 
 def inbox(session: Session, user: User, today: date, *, sort: str = "due", case_id: int | None = None,

@@ -121,12 +121,12 @@ def _complete(instance_id: int, task_id: str):
         view = engine.task_view(session, page.instance, page.task.task_spec, task_id)
         return _render(session, page, view, refused.detail.values, refused.detail.errors, 400)
     except Conflict as exc:
-        case_id = session.scalar(select(ProcessInstance.case_id).where(ProcessInstance.id == instance_id))
+        case_id = _case_of(session, instance_id)
         return _conflict(session, case_id, exc.done_by_id, exc.done_at)
     except NotFound:
         return _not_open(session, instance_id, task_id)
     except StepFailed as exc:
-        case_id = session.scalar(select(ProcessInstance.case_id).where(ProcessInstance.id == instance_id))
+        case_id = _case_of(session, instance_id)
         return render_template("tasks/failed.html", incident_id=exc.incident_id, case_id=case_id), 503
     following = result.next_for(user.id)  # from the step's own new open tasks: no query
     if following is not None:
@@ -160,10 +160,14 @@ def _render(session, page, view, values: dict, errors: dict, status: int):
         guideline=view.documentation), status
 
 
+def _case_of(session, instance_id: int) -> int | None:
+    return session.scalar(select(ProcessInstance.case_id).where(ProcessInstance.id == instance_id))
+
+
 def _not_open(session, instance_id: int, task_id: str):
     """Not a step this user can do now: done already by someone (409, named) if they see the
     case, else a 404 that reveals nothing."""
-    case_id = session.scalar(select(ProcessInstance.case_id).where(ProcessInstance.id == instance_id))
+    case_id = _case_of(session, instance_id)
     if case_id is None or case_access(session, g.user, case_id) == Access.NONE:
         abort(404)
     done = services().engine.completion_of(session, instance_id, task_id)
