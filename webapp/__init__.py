@@ -83,6 +83,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.closing.views import bp as closing_bp
     from webapp.deviations.views import bp as deviations_bp
     from webapp.register.views import bp as register_bp
+    from webapp.workbench.views import bp as workbench_bp
 
     app.before_request(load_user)
     app.before_request(errors.refuse_nul_bytes)
@@ -92,7 +93,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     app.register_blueprint(supervision_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(meetings_bp)
-    for blueprint in (transitions_bp, closing_bp, deviations_bp, register_bp):
+    for blueprint in (transitions_bp, closing_bp, deviations_bp, register_bp, workbench_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)

@@ -47,6 +47,7 @@ def role_label(role: str | None) -> str:
         "koordinator": _l("Koordinator"), "bruker": _l("Personen selv"), "foresatt": _l("Foresatt"),
         "parorende": _l("Pårørende"), "medlem": _l("Tjenesteyter"), "referent": _l("Referent"),
         "koordinerende_enhet": _l("Koordinerende enhet"), "systemansvarlig": _l("Systemansvarlig"),
+        "linjeleder": _l("Linjeleder"),
     }
     return str(labels.get(role or "", role or ""))
 

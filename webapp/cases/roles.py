@@ -11,6 +11,10 @@ from webapp.settings.operations import get_setting
 #: Lanes served by a municipal unit rather than by members of the case.
 UNIT_ROLES = {"koordinerende_enhet": "coordinating_unit", "systemansvarlig": "system_owner"}
 
+#: Every lane a diagram may use: the case roles (``templating.role_label`` names them).
+LANE_ROLES = ("koordinator", "medlem", "referent", "bruker", "foresatt", "parorende", "linjeleder",
+              "koordinerende_enhet", "systemansvarlig")
+
 
 def users_with_role(session: Session, role: str) -> list[User]:
     """Active users holding a system role (coordinating_unit, system_owner, ...), e.g. to notify them."""

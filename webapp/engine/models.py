@@ -2,19 +2,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
 
 
 class ProcessDefinition(Base):
-    """An immutable deployed version of one BPMN process with the forms it references."""
+    """An immutable deployed version of one BPMN process with the forms it references.
+
+    Two versions may have the same content: restoring an old version publishes its content again
+    as the newest (deploying from disk still skips content any version already has)."""
 
     __tablename__ = "process_definitions"
     __table_args__ = (
-        UniqueConstraint("process_id", "content_hash"),
         UniqueConstraint("process_id", "version"),
+        Index("ix_process_definitions_process_id_content_hash", "process_id", "content_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,6 +32,9 @@ class ProcessDefinition(Base):
     #: {form filename: JSON schema}
     forms: Mapped[dict] = mapped_column(JSON, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: what changed and why, written by whoever published it (none for versions deployed from disk)
+    note: Mapped[str | None] = mapped_column(Text)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ProcessInstance(Base):
