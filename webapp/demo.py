@@ -146,6 +146,24 @@ def _demo_year_old_group(services, users: dict, units: dict, appoint: dict, cons
         "reason": "Målene er nådd, og familien ønsker å avslutte.", "closing_meeting": "nei"}, users["kari"])
 
 
+def _demo_planned_first_meeting(services, users: dict, units: dict, appoint: dict, consent: dict, wish) -> None:
+    """A group established today whose first meeting is planned and its agenda due: a meeting
+    episode past its planning step (beside Sofie Dahl's, which waits at planning)."""
+    today = services.clock.today()
+    day = today + timedelta(days=22)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    case_id = wish("Ida Aas", "2015-06-12", by_name="Kristin Aas")
+    _establish_quickly(services, case_id, users, units, appoint, consent, day)
+    services.engine.start_due_scheduled()  # the first meeting's planning starts at once, so close to it
+    ids = _member_ids(services, case_id)
+    _complete(services, case_id, "plan", {"meeting_date": day.isoformat(), "meeting_time": "09:00",
+                                          "duration_minutes": 90, "place": "Helsestasjonen",
+                                          "minute_taker_member_id": ids["Ola Helsesykepleier"]}, users["kari"])
+    _complete(services, case_id, "needs", {"persons_needs": "Ida vil snakke om fritiden.", "person_attends": "ja"},
+              users["kari"])
+
+
 def seed(app: Flask) -> bool:
     """Create demo users, units and cases once. Returns False if already seeded."""
     services = app.extensions["ansvarsgruppe"]
@@ -206,6 +224,7 @@ def seed(app: Flask) -> bool:
         "happened_on": today.isoformat()}, reporter_id=users["siri"], reporter_name="Siri Skole")
 
     _demo_year_old_group(services, users, units, appoint, consent, wish)
+    _demo_planned_first_meeting(services, users, units, appoint, consent, wish)
 
     refused = wish("Maja Moe", "2014-11-11", by_name="Eva Moe")
     _complete(services, refused, "appoint", appoint, users["ke"])
