@@ -128,12 +128,15 @@ def _deploy(app) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--reset", is_flag=True, help="Delete the demo database first.")
-def demo(host: str, port: int, reset: bool) -> None:
+@click.option("--profile", "profile", metavar="NAME", help="Apply a municipality profile (profiles/NAME) after seeding.")
+def demo(host: str, port: int, reset: bool, profile: str | None) -> None:
     """Create the embedded database, load processes, seed demo data and serve it."""
     from webapp import create_app
     from webapp.demo import DEMO_PASSWORD, DEMO_USERS, seed
     from webapp.migrate import upgrade
     from webapp.worker import start_thread
+    if profile is not None:
+        _check_profile(profile)
     overrides = {"DEMO": True, "SESSION_COOKIE_SECURE": False,
                  "DEMO_USERS": {"password": DEMO_PASSWORD, "users": [(u, d) for u, _n, _r, d in DEMO_USERS]}}
     app = create_app(overrides)
@@ -145,12 +148,41 @@ def demo(host: str, port: int, reset: bool) -> None:
     upgrade(url)
     _deploy(app)
     seed(app)
+    if profile is not None:
+        _apply_profile(app, profile)
     click.echo("\nDemo users (password for all: %s):" % DEMO_PASSWORD)
     for username, _name, _roles, description in DEMO_USERS:
         click.echo(f"  {username:<14} {description}")
     click.echo(f"\nOpen http://{host}:{port}/  (Ctrl+C to stop)\n")
     start_thread(app)
     _serve(app, host, port)
+
+
+def _check_profile(name: str) -> None:
+    """Stop with the names there are when ``name`` is no profile, or with what is wrong with it."""
+    from webapp.profiles.catalogue import ProfileError, get_profile, profile_names
+    names = profile_names()
+    if name not in names:
+        click.echo(f"Unknown profile '{name}'. Profiles: {', '.join(names) or '(none)'}", err=True)
+        sys.exit(1)
+    try:
+        get_profile(name)
+    except ProfileError as exc:
+        click.echo(f"Profile '{name}' cannot be used: {exc}", err=True)
+        sys.exit(1)
+
+
+def _apply_profile(app, name: str) -> None:
+    from sqlalchemy import select
+    from webapp.auth.models import User
+    from webapp.profiles.operations import apply
+    services = app.extensions["ansvarsgruppe"]
+    with services.db.session() as s:
+        admin_id = s.scalar(select(User.id).where(User.username == "admin"))
+    result = apply(services, name, admin_id)
+    changed = ", ".join(result.settings) or "no settings"
+    published = ", ".join(f"{p} v{v}" for p, v in result.published.items()) or "no diagram variants"
+    click.echo(f"Profile {name} ({result.profile.title}): changed {changed}; published {published}.")
 
 
 @main.command()
