@@ -85,6 +85,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.register.views import bp as register_bp
     from webapp.workbench.views import bp as workbench_bp
     from webapp.profiles.views import bp as profiles_bp
+    from webapp.workbench.testrun_views import bp as testrun_bp
 
     app.before_request(load_user)
     app.before_request(errors.refuse_nul_bytes)
@@ -94,7 +95,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     app.register_blueprint(supervision_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(meetings_bp)
-    for blueprint in (transitions_bp, closing_bp, deviations_bp, register_bp, workbench_bp, profiles_bp):
+    for blueprint in (transitions_bp, closing_bp, deviations_bp, register_bp, workbench_bp, testrun_bp, profiles_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)

@@ -90,6 +90,8 @@ REGISTER_COLUMNS: dict[str, frozenset[str]] = {
     "audit_events": frozenset({"kind"}),
     "open_tasks": frozenset({"task_id", "task_spec", "lane", "form"}),
     "persons": frozenset({"full_name", "national_id", "phone", "email", "address"}),
+    # a migration's report: instance and case numbers, versions, and why a step blocks the move
+    "migration_runs": frozenset({"process_id", "results"}),
 }
 
 #: what the engine puts between a step's name and its ``titleDetail``

@@ -10,6 +10,9 @@ parsed with anchored regular expressions without nested repetition, and numbers 
 Time zones: naive dates and times are Europe/Oslo wall time. Years, months, weeks and days of a
 duration are calendar units (added on the Oslo wall clock, so "P1D" from 09:00 is 09:00 the next
 day across a DST change); hours, minutes and seconds are exact elapsed time.
+
+Messages are Norwegian bokmål (process owners read them; the engine has no gettext) and say
+what to write instead.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ MAX_TEXT = 64
 
 
 class DurationError(ValueError):
-    """A timer value that is malformed or outside the limits; ``message`` is plain English."""
+    """A timer value that is malformed or outside the limits; ``message`` is plain Norwegian."""
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -57,53 +60,60 @@ _DAYS_PER_UNIT = {
     "years": Decimal("365.25"), "months": Decimal(31), "weeks": Decimal(7), "days": Decimal(1),
     "hours": Decimal(1) / 24, "minutes": Decimal(1) / 1440, "seconds": Decimal(1) / 86400,
 }
-_EXAMPLES = "such as P14D, PT2H or P1Y2M"
+_EXAMPLES = "for eksempel P14D, PT2H eller P1Y2M"
+#: what each kind of timer value is called in messages: (indefinite, definite)
+_WHAT = {"duration": ("en varighet", "varigheten"), "cycle": ("en gjentakelse", "gjentakelsen"),
+         "date": ("en dato", "datoen")}
+_UNIT_NAMES = {"years": "år", "months": "måneder"}
 
 
 def quote(text: str) -> str:
     """The author's value for a message: quoted, cut short, without control characters."""
     text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return "'" + text[:40] + ("…" if len(text) > 40 else "") + "'"
+    return "«" + text[:40] + ("…" if len(text) > 40 else "") + "»"
 
 
 def _text(value: object, what: str) -> str:
     if not isinstance(value, str):
-        example = {"duration": _EXAMPLES, "cycle": "such as R5/PT1H"}.get(what, "such as 2026-03-01T09:00")
-        raise DurationError(f"a timer {what} must be text, {example}")
+        example = {"duration": _EXAMPLES, "cycle": "for eksempel R5/PT1H"}.get(
+            what, "for eksempel 2026-03-01T09:00")
+        raise DurationError(f"{_WHAT[what][1]} må være tekst i anførselstegn, {example}")
     text = value.strip()
     if len(text) > MAX_TEXT:
-        raise DurationError(f"{quote(text)} is too long to be a timer {what} (at most {MAX_TEXT} characters)")
+        raise DurationError(f"{quote(text)} er for lang til å være {_WHAT[what][0]} "
+                            f"(høyst {MAX_TEXT} tegn)")
     return text
 
 
 def _describe_days(days: int) -> str:
     if days >= 365:
         years = Decimal(days) / Decimal("365.25")
-        return f"{int(years.to_integral_value())} years ({days} days)"
-    return f"{days} days"
+        return f"{int(years.to_integral_value())} år ({days} dager)"
+    return "1 dag" if days == 1 else f"{days} dager"
 
 
 def _components(text: str, limits: TimerLimits) -> dict[str, Decimal]:
     """The bounded numeric components of an ISO 8601 duration (no arithmetic on dates yet)."""
     if text.startswith("-"):
-        raise DurationError(f"{quote(text)} is negative; a duration must be zero or more")
+        raise DurationError(f"{quote(text)} er negativ; en varighet må være null eller mer")
     match = _DURATION_RE.fullmatch(text)
     if match is None:
-        raise DurationError(f"{quote(text)} is not an ISO 8601 duration {_EXAMPLES}")
+        raise DurationError(f"{quote(text)} er ikke en ISO 8601-varighet; skriv {_EXAMPLES}")
     groups = match.groups()
     has_t = groups[4] is not None
     raw = dict(zip(_UNITS, groups[:4] + groups[5:]))
     values = {unit: Decimal(v.replace(",", ".")) for unit, v in raw.items() if v is not None}
     if not values:
-        raise DurationError(f"{quote(text)} has no amount; write for example P14D or PT2H")
+        raise DurationError(f"{quote(text)} mangler et tall; skriv for eksempel P14D eller PT2H")
     if has_t and not any(unit in values for unit in ("hours", "minutes", "seconds")):
-        raise DurationError(f"{quote(text)} has a T without hours, minutes or seconds after it")
+        raise DurationError(f"{quote(text)} har en T uten timer (H), minutter (M) eller sekunder (S) etter seg")
     for unit in ("years", "months"):
         if unit in values and values[unit] != values[unit].to_integral_value():
-            raise DurationError(f"{quote(text)}: {unit} must be whole numbers (use days or hours for parts)")
+            raise DurationError(f"{quote(text)}: {_UNIT_NAMES[unit]} må være hele tall "
+                                f"(bruk dager eller timer for deler)")
     fractions = [unit for unit, v in values.items() if v != v.to_integral_value()]
     if fractions and (len(fractions) > 1 or fractions[0] != [u for u in _UNITS if u in values][-1]):
-        raise DurationError(f"{quote(text)}: only the last part of a duration may have decimals")
+        raise DurationError(f"{quote(text)}: bare den siste delen av en varighet kan ha desimaler")
     limit = Decimal(limits.max_duration_days)
     total = Decimal(0)
     for unit, value in values.items():
@@ -115,7 +125,7 @@ def _components(text: str, limits: TimerLimits) -> dict[str, Decimal]:
     else:
         if total <= limit:
             return values
-    raise DurationError(f"{quote(text)} is longer than the allowed {_describe_days(limits.max_duration_days)}")
+    raise DurationError(f"{quote(text)} er lengre enn de tillatte {_describe_days(limits.max_duration_days)}")
 
 
 def _relativedelta(values: dict[str, Decimal]) -> relativedelta:
@@ -153,7 +163,7 @@ def _add(start: datetime, values: dict[str, Decimal]) -> datetime:
         result = moved + timedelta(seconds=float(seconds))
         return result.astimezone(start.tzinfo or OSLO)
     except (OverflowError, ValueError):
-        raise DurationError("the timer would fall outside the calendar") from None
+        raise DurationError("tidspunktet ville havnet utenfor kalenderen") from None
 
 
 def add_duration(start: datetime, text: str, limits: TimerLimits = DEFAULT_TIMER_LIMITS) -> datetime:
@@ -162,21 +172,25 @@ def add_duration(start: datetime, text: str, limits: TimerLimits = DEFAULT_TIMER
     return _add(start, _components(_text(text, "duration"), limits))
 
 
+def _not_a_date(text: str) -> str:
+    return f"{quote(text)} er ikke en ISO 8601-dato; skriv for eksempel 2026-03-01 eller 2026-03-01T09:00"
+
+
 def parse_moment(text: str, limits: TimerLimits = DEFAULT_TIMER_LIMITS) -> datetime:
     """An ISO 8601 date or date-time (also week dates such as 2026-W05-3) as an aware UTC
     datetime. Naive values are Oslo time; a plain date means midnight in Oslo."""
     text = _text(text, "date")
     if text[:1] in "+-" or not re.match(r"\d{4}", text):
-        raise DurationError(f"{quote(text)} is not an ISO 8601 date such as 2026-03-01 or 2026-03-01T09:00")
+        raise DurationError(_not_a_date(text))
     year = int(text[:4])
     if year > limits.max_year:
-        raise DurationError(f"{quote(text)} is after the year {limits.max_year}, the latest allowed")
+        raise DurationError(f"{quote(text)} er etter år {limits.max_year}, det seneste som er tillatt")
     if year < 1900:
-        raise DurationError(f"{quote(text)} is before the year 1900")
+        raise DurationError(f"{quote(text)} er før år 1900, det tidligste som er tillatt")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise DurationError(f"{quote(text)} is not an ISO 8601 date such as 2026-03-01 or 2026-03-01T09:00") from None
+        raise DurationError(_not_a_date(text)) from None
     return _aware(moment).astimezone(timezone.utc)
 
 
@@ -187,24 +201,24 @@ def parse_cycle(text: str, now: datetime,
     interval in years, months, weeks or days is measured from the first due time on the Oslo
     calendar and then repeats as that fixed length."""
     text = _text(text, "cycle")
-    example = "such as R5/PT1H or R3/2026-03-01T09:00/P1D"
+    example = "for eksempel R5/PT1H eller R3/2026-03-01T09:00/P1D"
     parts = text.split("/")
     if not parts[0][:1] in ("R", "r") or len(parts) not in (2, 3):
-        raise DurationError(f"{quote(text)} is not an ISO 8601 cycle {example}")
+        raise DurationError(f"{quote(text)} er ikke en ISO 8601-gjentakelse; skriv {example}")
     count = parts[0][1:]
     if count in ("", "-1"):
-        raise DurationError(f"{quote(text)} repeats forever; give a number of repetitions "
-                            f"(at most {limits.max_cycle_repetitions}), e.g. R5/P1D")
+        raise DurationError(f"{quote(text)} gjentas i det uendelige; skriv antall gjentakelser "
+                            f"(høyst {limits.max_cycle_repetitions}), for eksempel R5/P1D")
     if not count.isdigit() or not count.isascii():
-        raise DurationError(f"{quote(text)} is not an ISO 8601 cycle {example}")
+        raise DurationError(f"{quote(text)} er ikke en ISO 8601-gjentakelse; skriv {example}")
     if len(count) > 9 or int(count) > limits.max_cycle_repetitions:
-        raise DurationError(f"{quote(text)} repeats more than the allowed {limits.max_cycle_repetitions} times")
+        raise DurationError(f"{quote(text)} gjentas flere enn de tillatte {limits.max_cycle_repetitions} gangene")
     repetitions = int(count)
     if repetitions < 1:
-        raise DurationError(f"{quote(text)} never repeats; use R1 or more")
+        raise DurationError(f"{quote(text)} gjentas aldri; bruk R1 eller mer")
     if len(parts) == 3:
         if parts[1][:1] in ("P", "p"):
-            raise DurationError(f"{quote(text)}: write the start before the duration, {example}")
+            raise DurationError(f"{quote(text)}: skriv starttidspunktet før varigheten, {example}")
         start = parse_moment(parts[1], limits)
         duration = parts[2]
     else:
@@ -215,33 +229,35 @@ def parse_cycle(text: str, now: datetime,
     next_time = _add(base, values).astimezone(timezone.utc)
     interval = next_time - base
     if interval.total_seconds() < limits.min_cycle_interval_seconds:
-        raise DurationError(f"{quote(text)} repeats more often than the allowed once every "
-                            f"{_describe_seconds(limits.min_cycle_interval_seconds)}")
+        raise DurationError(f"{quote(text)} gjentas oftere enn tillatt (høyst én gang per "
+                            f"{_describe_seconds(limits.min_cycle_interval_seconds)})")
     first = start if start is not None else next_time
     try:
         last = first + interval * (repetitions - 1)
     except OverflowError:
         last = None
     if last is None or last.year > limits.max_year:
-        raise DurationError(f"{quote(text)} would still repeat after the year {limits.max_year}")
+        raise DurationError(f"{quote(text)} ville fortsatt gjentas etter år {limits.max_year}")
     return repetitions, first, interval
 
 
 def _describe_seconds(seconds: int) -> str:
     if seconds % 3600 == 0:
-        return f"{seconds // 3600} hour(s)"
+        hours = seconds // 3600
+        return "1 time" if hours == 1 else f"{hours} timer"
     if seconds % 60 == 0:
-        return f"{seconds // 60} minute(s)"
-    return f"{seconds} seconds"
+        minutes = seconds // 60
+        return "1 minutt" if minutes == 1 else f"{minutes} minutter"
+    return "1 sekund" if seconds == 1 else f"{seconds} sekunder"
 
 
 def timer_value_problem(kind: str, value: str, limits: TimerLimits = DEFAULT_TIMER_LIMITS) -> str | None:
     """None if ``value`` is a usable timer value of ``kind`` ("date", "duration" or "cycle"),
-    else a plain-English message saying what to change."""
+    else a plain Norwegian message saying what to change."""
     try:
         if kind == "date" and isinstance(value, (datetime, date)):
             if value.year > limits.max_year:
-                return f"the date is after the year {limits.max_year}, the latest allowed"
+                return f"datoen er etter år {limits.max_year}, det seneste som er tillatt"
         elif kind == "date":
             parse_moment(value, limits)
         elif kind == "duration":

@@ -19,7 +19,9 @@ past ``max_total``. Ints are bounded in digits before they are combined; compari
 operands that are together larger than ``max_size``; data is walked with an explicit stack and
 refused beyond ``MAX_NESTING`` levels; evaluated nodes are counted and the clock is read between
 steps and while walking data. Anything else that goes wrong becomes an ``ExpressionError`` with
-a short English message meant for a process owner.
+a short Norwegian (bokmål) message meant for a process owner. Values in messages are quoted with
+ASCII single quotes: at run time ``scripting`` strips every '…' from a message before it becomes
+an incident (incident messages never carry data), so message text itself has no apostrophes.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import io
 import json
 import math
 import operator
+import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,14 +41,14 @@ __all__ = ["ExpressionError", "Limits", "DEFAULT_LIMITS", "check", "evaluate"]
 
 MAX_NESTING = 100        # deepest data (lists in records in lists ...) an operation walks
 _CACHED_SOURCE = 500     # parsed trees of sources up to this length are cached
-_TOO_LARGE = "the value would be too large"
-_TOO_LONG = "the expression takes too long"
-_NOT_PLAIN = "the data holds a value that is not plain data"
+_TOO_LARGE = "verdien ville blitt for stor"
+_TOO_LONG = "uttrykket tar for lang tid"
+_NOT_PLAIN = "dataene har en verdi som ikke er vanlige data (tekst, tall, lister, poster eller datoer)"
 _END = object()
 
 
 class ExpressionError(Exception):
-    """Refused or failed. ``.message``: plain English for a process owner, never a Python class
+    """Refused or failed. ``.message``: plain Norwegian for a process owner, never a Python class
     name, memory address or internal exception text; ``.line``: int | None (1-based line)."""
 
     def __init__(self, message: str, line: int | None = None):
@@ -67,14 +70,14 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-_KINDS = {type(None): "nothing (None)", bool: "true/false", int: "a number", float: "a number",
-          str: "text", list: "a list", dict: "a record", date: "a date",
-          datetime: "a date and time"}
+_KINDS = {type(None): "ingenting (None)", bool: "sann/usann (True/False)", int: "et tall",
+          float: "et tall", str: "tekst", list: "en liste", dict: "en post", date: "en dato",
+          datetime: "et tidspunkt (dato og klokkeslett)"}
 _SCALARS = frozenset({type(None), bool, int, float, date, datetime})
 
 
 def _kind(value: Any) -> str:
-    return _KINDS.get(type(value), "an unsupported value")
+    return _KINDS.get(type(value), "en verdi som ikke støttes")
 
 
 def _quote(text: str) -> str:
@@ -92,27 +95,27 @@ _FUNCTIONS = {"len": (1, 1), "str": (1, 1), "int": (1, 1), "float": (1, 1), "boo
               "abs": (1, 1), "min": (1, None), "max": (1, None), "round": (1, 2),
               "lower": (1, 1), "upper": (1, 1), "strip": (1, 1), "date": (1, 1),
               "datetime": (1, 1), "isoformat": (1, 1)}
-_COMPREHENSION = "comprehensions (... for ... in ...) are not allowed"
+_COMPREHENSION = "løkker i uttrykk (... for ... in ...) er ikke tillatt"
 _REFUSED = {
-    ast.Attribute: "attribute access (x.y) is not allowed",
-    ast.Lambda: "lambda is not allowed",
+    ast.Attribute: "punktum etter en verdi (x.y) er ikke tillatt; bruk x[\"y\"] for et felt i en post",
+    ast.Lambda: "lambda er ikke tillatt",
     ast.ListComp: _COMPREHENSION, ast.SetComp: _COMPREHENSION, ast.DictComp: _COMPREHENSION,
     ast.GeneratorExp: _COMPREHENSION,
-    ast.NamedExpr: "assignment expressions (:=) are not allowed",
-    ast.Starred: "unpacking with * is not allowed",
-    ast.Set: "sets ({a, b}) are not allowed; use a list",
-    ast.Await: "await is not allowed",
-    ast.Yield: "yield is not allowed", ast.YieldFrom: "yield is not allowed",
+    ast.NamedExpr: "tilordning inne i uttrykk (:=) er ikke tillatt",
+    ast.Starred: "utpakking med * er ikke tillatt",
+    ast.Set: "mengder ({a, b}) er ikke tillatt; bruk en liste",
+    ast.Await: "await er ikke tillatt",
+    ast.Yield: "yield er ikke tillatt", ast.YieldFrom: "yield er ikke tillatt",
 }
 _REFUSED_OPERATORS = {
-    ast.Pow: "power (**) is not allowed",
-    ast.MatMult: "matrix multiplication (@) is not allowed",
-    ast.LShift: "bit shifts (<<, >>) are not allowed",
-    ast.RShift: "bit shifts (<<, >>) are not allowed",
-    ast.BitAnd: "bitwise operators (&, |, ^) are not allowed",
-    ast.BitOr: "bitwise operators (&, |, ^) are not allowed",
-    ast.BitXor: "bitwise operators (&, |, ^) are not allowed",
-    ast.Invert: "bitwise not (~) is not allowed",
+    ast.Pow: "potens (**) er ikke tillatt",
+    ast.MatMult: "matrisemultiplikasjon (@) er ikke tillatt",
+    ast.LShift: "bitforskyvning (<<, >>) er ikke tillatt",
+    ast.RShift: "bitforskyvning (<<, >>) er ikke tillatt",
+    ast.BitAnd: "bitoperatorer (&, |, ^) er ikke tillatt",
+    ast.BitOr: "bitoperatorer (&, |, ^) er ikke tillatt",
+    ast.BitXor: "bitoperatorer (&, |, ^) er ikke tillatt",
+    ast.Invert: "bitvis ikke (~) er ikke tillatt",
 }
 _ALLOWED = frozenset({ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare,
                       ast.IfExp, ast.List, ast.Tuple, ast.Dict, ast.Subscript, ast.Slice,
@@ -129,50 +132,50 @@ def _problem(node: ast.AST, max_int_digits: int) -> str | None:
     if kind in _REFUSED:
         return _REFUSED[kind]
     if kind not in _ALLOWED:
-        return "this kind of expression is not allowed"
+        return "denne typen uttrykk er ikke tillatt"
     if kind is ast.Constant:
         value = node.value
         if type(value) is int and abs(value) >= 10 ** max_int_digits:
-            return f"a number has more than {max_int_digits} digits"
+            return f"et tall har mer enn {max_int_digits} sifre"
         if type(value) is float and not math.isfinite(value):
-            return "a number is too large"
+            return "et tall er for stort"
         if type(value) is bytes:
-            return "bytes literals (b'...') are not allowed"
+            return "bytes-verdier (b'...') er ikke tillatt; skriv tekst i vanlige anførselstegn"
         if type(value) not in (str, int, float, bool, type(None)):
-            return "this kind of literal is not allowed"
+            return "denne typen verdi er ikke tillatt (bare tekst, tall, True, False og None)"
     elif kind is ast.Name and node.id.startswith("_"):
-        return "names starting with '_' are not allowed"
+        return "navn som begynner med '_' er ikke tillatt"
     elif kind in (ast.BinOp, ast.UnaryOp) and type(node.op) in _REFUSED_OPERATORS:
         return _REFUSED_OPERATORS[type(node.op)]
     elif kind is ast.Dict and None in node.keys:
-        return "record unpacking (**) is not allowed"
+        return "utpakking av poster (**) er ikke tillatt"
     elif kind is ast.Tuple and any(isinstance(e, ast.Slice) for e in node.elts):
-        return "only simple slices such as x[1:3] are allowed"
+        return "bare enkle utsnitt som x[1:3] er tillatt"
     elif kind is ast.Compare:
         operands = [node.left, *node.comparators]
         for i, op in enumerate(node.ops):
             if isinstance(op, (ast.Is, ast.IsNot)) and not (
                     _is_none(operands[i]) or _is_none(operands[i + 1])):
-                return "'is' and 'is not' may only be used with None, as in x is None"
+                return "'is' og 'is not' kan bare brukes med None, som i x is None"
     elif kind is ast.FormattedValue:
         if node.conversion != -1:
-            return "conversions such as !r are not allowed in f-strings"
+            return "konverteringer som !r er ikke tillatt i f-strenger"
         if node.format_spec is not None:
-            return "format specifications such as {x:>10} are not allowed in f-strings"
+            return "formatangivelser som {x:>10} er ikke tillatt i f-strenger"
     elif kind is ast.Call:
         if not isinstance(node.func, ast.Name):
             return _REFUSED.get(type(node.func),
-                                "only the listed functions can be called, as in len(x)")
+                                "bare funksjonene i listen kan kalles, som i len(x)")
         name = node.func.id
         if name not in _FUNCTIONS:
-            return f"unknown function {_quote(name)}"
+            return f"ukjent funksjon {_quote(name)}"
         if node.keywords:
-            return "keyword arguments (name=value) are not allowed"
+            return "navngitte argumenter (navn=verdi) er ikke tillatt"
         fewest, most = _FUNCTIONS[name]
         if len(node.args) < fewest or (most is not None and len(node.args) > most):
-            wanted = {(1, 1): "exactly 1 value", (1, 2): "1 or 2 values"}.get(
-                (fewest, most), "at least 1 value")
-            return f"{name}() takes {wanted}"
+            wanted = {(1, 1): "nøyaktig 1 verdi", (1, 2): "1 eller 2 verdier"}.get(
+                (fewest, most), "minst 1 verdi")
+            return f"{name}() tar {wanted}"
     return None
 
 
@@ -184,29 +187,54 @@ def _syntax_problem(text: str, exc: SyntaxError) -> ExpressionError:
         statements = []
     for stmt in statements:
         if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-            return ExpressionError("assignment (x = ...) is not allowed; write one expression",
-                                   stmt.lineno)
+            return ExpressionError("tilordning (x = ...) er ikke tillatt; skriv ett uttrykk "
+                                   "(== sammenligner)", stmt.lineno)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            return ExpressionError("import is not allowed", stmt.lineno)
+            return ExpressionError("import er ikke tillatt", stmt.lineno)
         if not isinstance(stmt, ast.Expr):
-            return ExpressionError("statements are not allowed; write one expression", stmt.lineno)
+            return ExpressionError("setninger (som if, for eller del) er ikke tillatt; skriv ett uttrykk",
+                                   stmt.lineno)
     if len(statements) > 1:
-        return ExpressionError("write one expression, not several", statements[1].lineno)
-    message = str(exc.msg or "invalid syntax")
-    if "digits" in message:
-        message = "a number has too many digits"
+        return ExpressionError("skriv ett uttrykk, ikke flere", statements[1].lineno)
+    message = _syntax_words(str(exc.msg or "invalid syntax"))
     message = message if len(message) <= 100 else message[:100] + "..."
-    where = f" on line {exc.lineno}" if exc.lineno else ""
-    return ExpressionError(f"syntax error{where}: {message}", exc.lineno)
+    where = f" på linje {exc.lineno}" if exc.lineno else ""
+    return ExpressionError(f"syntaksfeil{where}: {message}", exc.lineno)
+
+
+#: Python's own words for the common syntax errors, in Norwegian (anything else is shown as is)
+_SYNTAX_WORDS = (
+    (re.compile(r"invalid syntax\. Perhaps you forgot a comma\?"), "ugyldig syntaks; mangler det et komma?"),
+    (re.compile(r"invalid syntax\. Maybe you meant '==' .*"), "ugyldig syntaks; mente du == (sammenligning)?"),
+    (re.compile(r"invalid syntax"), "ugyldig syntaks"),
+    (re.compile(r"'(.)' was never closed"), r"'\1' lukkes aldri"),
+    (re.compile(r"unmatched '(.)'"), r"'\1' lukker noe som aldri ble åpnet"),
+    (re.compile(r"closing parenthesis '(.)' does not match opening parenthesis '(.)'.*"),
+     r"sluttparentesen '\1' passer ikke til startparentesen '\2'"),
+    (re.compile(r"unterminated (triple-quoted )?string literal.*"), "en tekst mangler anførselstegn på slutten"),
+    (re.compile(r"unexpected EOF.*|unexpected end of.*"), "uttrykket slutter for tidlig"),
+    (re.compile(r"invalid decimal literal|invalid digit .*|leading zeros .*"), "ugyldig tall"),
+    (re.compile(r"invalid character .*|invalid non-printable character .*"), "ugyldig tegn"),
+    (re.compile(r"expression expected after dictionary key and ':'"), "en verdi mangler etter : i en post"),
+    (re.compile(r"f-string: .*"), "feil i f-strengen"),
+    (re.compile(r".*digits.*"), "et tall har for mange sifre"),
+)
+
+
+def _syntax_words(message: str) -> str:
+    for pattern, words in _SYNTAX_WORDS:
+        if pattern.fullmatch(message):
+            return pattern.sub(words, message)
+    return message
 
 
 def _parse(source: str, max_depth: int, max_int_digits: int) -> ast.Expression:
     """Parse and check against the whitelist (iteratively); raises ExpressionError."""
     text = source.strip()
     if not text:
-        raise ExpressionError("the expression is empty")
+        raise ExpressionError("uttrykket er tomt")
     if "\x00" in text:
-        raise ExpressionError("the expression contains a NUL character, which is not allowed")
+        raise ExpressionError("uttrykket inneholder et NUL-tegn, som ikke er tillatt")
     # Leading indentation is harmless in an expression; keep line numbers intact.
     text = "\n" * source[: len(source) - len(source.lstrip())].count("\n") + text
     try:
@@ -214,17 +242,17 @@ def _parse(source: str, max_depth: int, max_int_digits: int) -> ast.Expression:
     except SyntaxError as exc:
         raise _syntax_problem(text, exc) from None
     except RecursionError:
-        raise ExpressionError("the expression is nested too deeply") from None
+        raise ExpressionError("uttrykket er nestet for dypt") from None
     except MemoryError:
-        raise ExpressionError("the expression is too complex") from None
+        raise ExpressionError("uttrykket er for sammensatt") from None
     except (ValueError, OverflowError):      # e.g. lone surrogates
-        raise ExpressionError("the expression contains characters that are not allowed") from None
+        raise ExpressionError("uttrykket inneholder tegn som ikke er tillatt") from None
     stack = [(tree.body, 1)]
     while stack:
         node, depth = stack.pop()
         line = getattr(node, "lineno", None)
         if depth > max_depth:
-            raise ExpressionError("the expression is nested too deeply", line)
+            raise ExpressionError("uttrykket er nestet for dypt", line)
         problem = _problem(node, max_int_digits)
         if problem:
             raise ExpressionError(problem, line)
@@ -239,9 +267,9 @@ _parse_cached = functools.lru_cache(maxsize=256)(_parse)
 
 def _compile(source: str, limits: Limits) -> ast.Expression:
     if not isinstance(source, str):
-        raise ExpressionError("the expression must be text")
+        raise ExpressionError("uttrykket må være tekst")
     if len(source) > limits.max_source:
-        raise ExpressionError(f"the expression is longer than {limits.max_source} characters")
+        raise ExpressionError(f"uttrykket er lengre enn {limits.max_source} tegn")
     parse = _parse_cached if len(source) <= _CACHED_SOURCE else _parse
     return parse(source, limits.max_depth, limits.max_int_digits)
 
@@ -260,20 +288,20 @@ def evaluate(source: str, data: Mapping[str, Any], limits: Limits = DEFAULT_LIMI
     evaluator = _Evaluator(data, limits)
     try:
         result = evaluator.visit(tree.body)
-        evaluator.measure(result, message="the result is too large")
+        evaluator.measure(result, message="resultatet er for stort")
         return result
     except ExpressionError:
         raise
     except ZeroDivisionError:
-        raise ExpressionError("division by zero") from None
+        raise ExpressionError("deling på null") from None
     except OverflowError:
-        raise ExpressionError("a number is too large") from None
+        raise ExpressionError("et tall er for stort") from None
     except RecursionError:
-        raise ExpressionError("the expression or its data is nested too deeply") from None
+        raise ExpressionError("uttrykket eller dataene er nestet for dypt") from None
     except MemoryError:
-        raise ExpressionError("the expression needs too much memory") from None
+        raise ExpressionError("uttrykket trenger for mye minne") from None
     except Exception:  # noqa: BLE001 - defensive: nothing internal reaches the author
-        raise ExpressionError("the expression could not be evaluated") from None
+        raise ExpressionError("uttrykket kunne ikke regnes ut") from None
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -287,9 +315,9 @@ def _iso(value: Any) -> str:
 _JSON = json.JSONEncoder(ensure_ascii=False, default=_iso)
 _ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
                ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
-_VERBS = {ast.Add: "add {} and {}", ast.Sub: "subtract {1} from {0}", ast.Mult: "multiply {} by {}",
-          ast.Div: "divide {} by {}", ast.FloorDiv: "divide {} by {}",
-          ast.Mod: "take the remainder of {} divided by {}"}
+_VERBS = {ast.Add: "legge sammen {} og {}", ast.Sub: "trekke {1} fra {0}", ast.Mult: "gange {} med {}",
+          ast.Div: "dele {} på {}", ast.FloorDiv: "dele {} på {}",
+          ast.Mod: "finne resten når {} deles på {}"}
 _ORDER = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
 
 
@@ -377,7 +405,7 @@ class _Evaluator:
                 if known:
                     size += known[0]
                 elif len(stack) > MAX_NESTING:
-                    raise ExpressionError("the data is nested too deeply")
+                    raise ExpressionError("dataene er nestet for dypt")
                 elif kind is list:
                     size += 1
                     stack.append(iter(item))
@@ -385,7 +413,7 @@ class _Evaluator:
                     size += 1
                     for key in item:
                         if type(key) is not str:
-                            raise ExpressionError("record keys must be text")
+                            raise ExpressionError("nøkler i en post må være tekst")
                         size += 1 + len(key)
                         if size > limit:
                             raise ExpressionError(message)
@@ -402,7 +430,7 @@ class _Evaluator:
         return size
 
     def fits_together(self, a: Any, b: Any) -> None:
-        message = "the values are too large to compare"
+        message = "verdiene er for store til å sammenlignes"
         size = self.measure(a, message=message)
         size += self.measure(b, self.limits.max_size - size, message)
         self.spend(size >> 3)
@@ -411,7 +439,7 @@ class _Evaluator:
         if type(value) is int and not -self.int_bound < value < self.int_bound:
             raise self.digits()
         if type(value) is float and not math.isfinite(value):
-            raise ExpressionError("a number is too large")
+            raise ExpressionError("et tall er for stort")
         return value
 
     def truth(self, value: Any) -> bool:
@@ -449,7 +477,7 @@ class _Evaluator:
         try:
             return self.data[node.id]
         except KeyError:
-            raise ExpressionError(f"unknown name {_quote(node.id)}") from None
+            raise ExpressionError(f"ukjent navn {_quote(node.id)}") from None
 
     def _bool_op(self, node: ast.BoolOp) -> Any:
         stop_when = isinstance(node.op, ast.Or)   # 'or' stops at a true value, 'and' at a false
@@ -467,7 +495,7 @@ class _Evaluator:
         if isinstance(node.op, ast.Not):
             return not self.truth(value)
         if not _is_number(value):
-            raise ExpressionError(f"cannot use a sign on {_kind(value)}")
+            raise ExpressionError(f"kan ikke sette fortegn på {_kind(value)}")
         return self.number(-value if isinstance(node.op, ast.USub) else value)
 
     def _bin_op(self, node: ast.BinOp) -> Any:
@@ -477,7 +505,7 @@ class _Evaluator:
                 if type(value) is int and value.bit_length() > self.int_bits:
                     raise self.digits()
             if op in (ast.Div, ast.FloorDiv, ast.Mod) and b == 0:
-                raise ExpressionError("division by zero")
+                raise ExpressionError("deling på null")
             return self.number(_ARITHMETIC[op](a, b))
         if op is ast.Add and type(a) is str and type(b) is str:
             self.alloc(1 + len(a) + len(b))
@@ -496,7 +524,7 @@ class _Evaluator:
             size = 1 + (self.measure(a) - 1) * count
             self.alloc(size)
             return self.keep(a * count if a and count else [], size)
-        raise ExpressionError("cannot " + _VERBS[op].format(_kind(a), _kind(b)))
+        raise ExpressionError("kan ikke " + _VERBS[op].format(_kind(a), _kind(b)))
 
     def _compare(self, node: ast.Compare) -> bool:
         left = self.visit(node.left)
@@ -524,21 +552,21 @@ class _Evaluator:
             try:
                 return _ORDER[op](a, b)
             except TypeError:
-                raise ExpressionError("cannot order lists whose items differ in kind") from None
+                raise ExpressionError("kan ikke ordne lister der elementene er av ulik type") from None
         if kind_a is None or kind_a != kind_b:
             if {kind_a, kind_b} == {"aware", "naive"}:
                 raise ExpressionError(
-                    "cannot compare a date and time with a time zone to one without")
-            raise ExpressionError(f"cannot compare {_kind(a)} with {_kind(b)}")
+                    "kan ikke sammenligne et tidspunkt med tidssone med et tidspunkt uten tidssone")
+            raise ExpressionError(f"kan ikke sammenligne {_kind(a)} med {_kind(b)}")
         return _ORDER[op](a, b)
 
     def _contains(self, container: Any, item: Any) -> bool:
         kind = type(container)
         if kind is str or kind is dict:
             if type(item) is not str:
-                raise ExpressionError(f"cannot look for {_kind(item)} in {_kind(container)}")
+                raise ExpressionError(f"kan ikke lete etter {_kind(item)} i {_kind(container)}")
         elif kind is not list:
-            raise ExpressionError(f"cannot look for a value in {_kind(container)}")
+            raise ExpressionError(f"kan ikke lete etter en verdi i {_kind(container)}")
         self.fits_together(container, item)
         return item in container
 
@@ -550,30 +578,30 @@ class _Evaluator:
         kind = type(value)
         if kind is dict:
             if type(index) is not str:
-                raise ExpressionError(f"a record key must be text, not {_kind(index)}")
+                raise ExpressionError(f"en nøkkel i en post må være tekst, ikke {_kind(index)}")
             if index not in value:
-                raise ExpressionError(f"no key {_quote(index)} in the record")
+                raise ExpressionError(f"posten har ingen nøkkel {_quote(index)}")
             return value[index]
         if kind is list or kind is str:
             if type(index) is not int:
-                raise ExpressionError(f"a position must be a whole number, not {_kind(index)}")
+                raise ExpressionError(f"en posisjon må være et heltall, ikke {_kind(index)}")
             if not -len(value) <= index < len(value):
-                shown = index if abs(index) < 10 ** 15 else "that large"
-                raise ExpressionError(f"index {shown} is out of range")
+                shown = index if abs(index) < 10 ** 15 else "så stor"
+                raise ExpressionError(f"posisjon {shown} er utenfor området (finnes ikke)")
             return value[index]
         if type(index) is str:
-            raise ExpressionError(f"cannot look up {_quote(index)} in {_kind(value)}")
-        raise ExpressionError(f"cannot take an item from {_kind(value)}")
+            raise ExpressionError(f"kan ikke slå opp {_quote(index)} i {_kind(value)}")
+        raise ExpressionError(f"kan ikke hente et element fra {_kind(value)}")
 
     def _slice(self, value: Any, node: ast.Slice) -> Any:
         bounds = [None if part is None else self.visit(part)
                   for part in (node.lower, node.upper, node.step)]
         if any(bound is not None and type(bound) is not int for bound in bounds):
-            raise ExpressionError("slice positions must be whole numbers")
+            raise ExpressionError("posisjonene i et utsnitt må være heltall")
         if bounds[2] == 0:
-            raise ExpressionError("a slice step cannot be zero")
+            raise ExpressionError("steget i et utsnitt kan ikke være null")
         if type(value) not in (str, list):
-            raise ExpressionError(f"cannot take a slice of {_kind(value)}")
+            raise ExpressionError(f"kan ikke ta et utsnitt av {_kind(value)}")
         part = slice(*bounds)
         count = len(range(*part.indices(len(value))))
         if type(value) is str:
@@ -599,7 +627,7 @@ class _Evaluator:
         for key_node, value_node in zip(node.keys, node.values):
             key = self.visit(key_node)
             if type(key) is not str:
-                raise ExpressionError(f"record keys must be text, not {_kind(key)}")
+                raise ExpressionError(f"nøkler i en post må være tekst, ikke {_kind(key)}")
             record[key] = self.visit(value_node)
         size = 1
         for key, value in record.items():
@@ -653,12 +681,12 @@ class _Evaluator:
         return result
 
     def digits(self) -> ExpressionError:
-        return ExpressionError(f"a number would have more than {self.limits.max_int_digits} digits")
+        return ExpressionError(f"et tall ville fått mer enn {self.limits.max_int_digits} sifre")
 
     def _fn_len(self, value: Any) -> int:
         if type(value) in (str, list, dict):
             return len(value)
-        raise ExpressionError(f"cannot take the length of {_kind(value)}")
+        raise ExpressionError(f"kan ikke finne lengden av {_kind(value)}")
 
     def _fn_int(self, value: Any) -> int:
         kind = type(value)
@@ -671,10 +699,10 @@ class _Evaluator:
             try:
                 return int(value)
             except ValueError:
-                raise ExpressionError(f"cannot turn {_quote(value)} into a whole number") from None
+                raise ExpressionError(f"kan ikke gjøre {_quote(value)} om til et heltall") from None
         if kind in (bool, int, float):
             return self.number(int(value))
-        raise ExpressionError(f"cannot turn {_kind(value)} into a whole number")
+        raise ExpressionError(f"kan ikke gjøre {_kind(value)} om til et heltall")
 
     def _fn_float(self, value: Any) -> float:
         kind = type(value)
@@ -682,45 +710,45 @@ class _Evaluator:
             try:
                 return self.number(float(value))
             except ValueError:
-                raise ExpressionError(f"cannot turn {_quote(value)} into a number") from None
+                raise ExpressionError(f"kan ikke gjøre {_quote(value)} om til et tall") from None
         if kind not in (bool, int, float):
-            raise ExpressionError(f"cannot turn {_kind(value)} into a number")
+            raise ExpressionError(f"kan ikke gjøre {_kind(value)} om til et tall")
         return self.number(float(self.number(value)))
 
     def _fn_abs(self, value: Any) -> int | float:
         if not _is_number(value):
-            raise ExpressionError(f"cannot take abs() of {_kind(value)}")
+            raise ExpressionError(f"kan ikke ta abs() av {_kind(value)}")
         return self.number(abs(value))
 
     def _extreme(self, pick: Any, args: tuple) -> Any:
         """min() and max() of one list or of several values, all of one orderable kind."""
         name = pick.__name__
         if len(args) == 1 and type(args[0]) is not list:
-            raise ExpressionError(f"{name}() needs a list or several values")
+            raise ExpressionError(f"{name}() trenger en liste eller flere verdier")
         items = args[0] if len(args) == 1 else args
         self.measure(list(items) if len(args) > 1 else items)
         if not items:
-            raise ExpressionError(f"{name}() of an empty list")
+            raise ExpressionError(f"{name}() av en tom liste")
         kinds = {_order_kind(item) for item in items}
         if len(kinds) != 1 or None in kinds:
-            raise ExpressionError(f"{name}() needs numbers, texts or dates of one kind")
+            raise ExpressionError(f"{name}() trenger tall, tekster eller datoer av samme slag")
         self.spend(len(items) >> 3)
         return pick(items)
 
     def _fn_round(self, value: Any, places: Any = None) -> int | float:
         if not _is_number(value):
-            raise ExpressionError(f"cannot round {_kind(value)}")
+            raise ExpressionError(f"kan ikke runde av {_kind(value)}")
         if places is None:
             if not abs(value) < self.int_bound:
                 raise self.digits()
             return round(value)
         if type(places) is not int or not 0 <= places <= 15:
-            raise ExpressionError("round() takes a number of decimals from 0 to 15")
+            raise ExpressionError("round() tar et antall desimaler fra 0 til 15")
         return self.number(round(value, places))
 
     def _string_op(self, value: Any, name: str, change: Any) -> str:
         if type(value) is not str:
-            raise ExpressionError(f"{name}() needs text, not {_kind(value)}")
+            raise ExpressionError(f"{name}() trenger tekst, ikke {_kind(value)}")
         # Changing case can lengthen non-ASCII text up to three times ("ß" -> "SS").
         grows = 1 if value.isascii() or name == "strip" else 3
         self.alloc(1 + grows * len(value))
@@ -739,14 +767,14 @@ class _Evaluator:
         elif type(value) is date:
             return datetime(value.year, value.month, value.day) if with_time else value
         shown = _quote(value) if type(value) is str else _kind(value)
-        expected = "YYYY-MM-DDTHH:MM" if with_time else "YYYY-MM-DD"
-        raise ExpressionError(f"cannot turn {shown} into a date{' and time' * with_time} "
-                              f"(expected {expected})")
+        expected = "ÅÅÅÅ-MM-DDTtt:mm" if with_time else "ÅÅÅÅ-MM-DD"
+        target = "et tidspunkt" if with_time else "en dato"
+        raise ExpressionError(f"kan ikke gjøre {shown} om til {target} (forventet {expected})")
 
     def _fn_isoformat(self, value: Any) -> str:
         if type(value) in (date, datetime):
             return value.isoformat()
-        raise ExpressionError(f"isoformat() needs a date, not {_kind(value)}")
+        raise ExpressionError(f"isoformat() trenger en dato, ikke {_kind(value)}")
 
     _NODES = {ast.Constant: _constant, ast.Name: _name, ast.BoolOp: _bool_op, ast.IfExp: _if_exp,
               ast.UnaryOp: _unary_op, ast.BinOp: _bin_op, ast.Compare: _compare,

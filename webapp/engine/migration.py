@@ -9,6 +9,9 @@ An instance can move when no step it has reached was removed, no completed step 
 every subprocess it runs still exists, and a trial migration stores and restores cleanly under the
 new version. Open and waiting steps that changed are reset and predicted again from the new
 diagram (a waiting duration timer starts counting again).
+
+The reasons are shown to process owners as they are: Norwegian bokmål, naming the step by its
+name in the diagram.
 """
 from __future__ import annotations
 
@@ -43,6 +46,11 @@ def _name(task) -> str:
     return getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name
 
 
+#: an instance's status in the reasons it cannot move
+_STATUS = {"completed": "fullført", "cancelled": "avbrutt", "running": "i gang",
+           "incident": "stoppet av en feil"}
+
+
 #: what may differ for a step already done: its place in the flow (new steps before or after it)
 CONNECTIONS = {"inputs", "outputs"}
 
@@ -58,14 +66,14 @@ def _problems(top_diff, sub_diffs, workflow) -> list[str]:
     reasons = []
     for task in top_diff.removed:
         if task.has_state(REACHED):
-            state = "completed" if task.has_state(TaskState.COMPLETED) else "open"
-            reasons.append(f"the {state} step '{_name(task)}' does not exist in the new version")
+            state = "fullførte" if task.has_state(TaskState.COMPLETED) else "åpne"
+            reasons.append(f"det {state} steget «{_name(task)}» finnes ikke i den nye versjonen")
     for task in top_diff.changed:
         if task.has_state(TaskState.COMPLETED) and _changed(task, top_diff.alignment.get(task)):
-            reasons.append(f"the completed step '{_name(task)}' was changed in the new version")
+            reasons.append(f"det fullførte steget «{_name(task)}» er endret i den nye versjonen")
     for sub_id, sub_diff in sub_diffs.items():
         if sub_diff is None:
-            reasons.append("a subprocess the instance runs does not exist in the new version")
+            reasons.append("en underprosess som prosessen kjører, finnes ikke i den nye versjonen")
         else:
             reasons.extend(_problems(sub_diff, {}, workflow))
     return reasons
@@ -88,7 +96,7 @@ def _trial(engine, s, instance: ProcessInstance, target: ProcessDefinition):
         state = dump_state(workflow, engine.limits.max_state_nodes)
         load_state(state, new_spec, new_subs, workflow.script_engine)
     except DataError:
-        return None, ["the instance could not be stored under the new version"]
+        return None, ["prosessen kunne ikke lagres i den nye versjonen"]
     return workflow, []
 
 
@@ -100,7 +108,7 @@ def check_or_move(engine, instance_ids: list[int], process_id: str, to_version: 
                           .where(ProcessDefinition.process_id == process_id,
                                  ProcessDefinition.version == to_version))  # used after this session
     if target is None:
-        raise LookupError(f"process '{process_id}' has no version {to_version}")
+        raise LookupError(f"prosessen «{process_id}» har ingen versjon {to_version}")
     results = []
     for instance_id in instance_ids:
         with engine.db.transaction(serialised=True) as s:
@@ -110,20 +118,20 @@ def check_or_move(engine, instance_ids: list[int], process_id: str, to_version: 
             check = MigrationCheck(instance.id, instance.case_id, instance.definition.version, to_version, False)
             results.append(check)
             if instance.definition.process_id != process_id:
-                check.reasons.append(f"the instance runs another process ('{instance.definition.process_id}')")
+                check.reasons.append(f"dette er en annen prosess («{instance.definition.process_id}»)")
                 continue
             if instance.status not in ("running", "incident"):
-                check.reasons.append(f"the instance is {instance.status}")
+                check.reasons.append(f"prosessen er {_STATUS.get(instance.status, instance.status)}")
                 continue
             if instance.definition_id == target.id:
-                check.reasons.append("the instance already runs this version")
+                check.reasons.append("prosessen kjører allerede denne versjonen")
                 continue
             try:
                 workflow, reasons = _trial(engine, s, instance, target)
             except DataError:
-                workflow, reasons = None, ["the stored state could not be read"]
+                workflow, reasons = None, ["den lagrede tilstanden kunne ikke leses"]
             except Exception:  # the diff itself refused the pair of versions
-                workflow, reasons = None, ["the versions could not be compared"]
+                workflow, reasons = None, ["versjonene kunne ikke sammenlignes"]
             check.reasons.extend(reasons)
             check.can_move = workflow is not None
             if dry_run or workflow is None:

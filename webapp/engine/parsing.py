@@ -10,8 +10,12 @@ reported here instead, with file, line and element id.
 
 Two rules hold for every message produced here:
 
-* it says in plain words what to change; anything that comes from SpiffWorkflow or lxml goes
-  through ``clean_message`` (no Python class names, reprs, memory addresses or namespace URIs);
+* it says in plain Norwegian (bokmål) what to change; process owners read it in the browser. The
+  engine has no gettext, so the Norwegian text is written here. Anything that comes from
+  SpiffWorkflow or lxml goes through ``clean_message`` (no Python class names, reprs, memory
+  addresses or namespace URIs); the common libxml2 messages are put in Norwegian
+  (``xml_syntax_message``, ``schema_message``), and whatever text we cannot recognise is kept
+  after a Norwegian lead-in;
 * validation is linear in the size of the library: every document is indexed once (``index_tree``)
   and each problem is located with dictionary look-ups.
 """
@@ -51,8 +55,9 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 FORM_PROPERTY = "formJsonSchemaFilename"
 
-SCRIPTS_NOT_SUPPORTED = ("script tasks are not supported; use a service task with a registered "
-                         "handler, or an expression")
+#: what to use instead of a script (in several messages)
+_USE_INSTEAD = "bruk en tjenesteoppgave (service task) med en registrert tjeneste (handler), eller et uttrykk"
+SCRIPTS_NOT_SUPPORTED = f"skriptoppgaver (script task) støttes ikke; {_USE_INSTEAD}"
 
 _PREFIXES = {
     BPMN_NS: "bpmn",
@@ -134,13 +139,13 @@ _EXCEPTION_REPR = re.compile(r"^\s*[A-Za-z_][\w.]*(Error|Exception|Exit|Interrup
 _PYTHON_WORDS = re.compile(
     r"\b[A-Z]\w*(Error|Exception)\b|Traceback|\b__\w+__\b|\bNoneType\b|\bself\b|\bkwargs?\b"
     r"|\b\w+\(\) (got|takes|missing)\b")
-_UNREADABLE = ("this element could not be read by the engine; check that it is complete and that "
-               "every reference in it points to an existing element")
+_UNREADABLE = ("motoren kunne ikke lese dette elementet; sjekk at det er fullstendig og at alle "
+               "referanser i det peker på elementer som finnes")
 
 
 def _prefixed(match: re.Match) -> str:
     prefix = _PREFIXES.get(match.group(1))
-    name = "any element" if match.group(2) == "*" and not prefix else match.group(2)
+    name = "hvilket som helst element" if match.group(2) == "*" and not prefix else match.group(2)
     return f"{prefix}:{name}" if prefix else name
 
 
@@ -168,48 +173,150 @@ def clean_message(text: object, *, from_python: bool = True) -> str:
     return text
 
 
-_HUMAN_TAGS = {
-    "intermediateCatchEvent": "intermediate catch event", "intermediateThrowEvent": "intermediate throw event",
-    "boundaryEvent": "boundary event", "startEvent": "start event", "endEvent": "end event",
+#: the events of ``_EVENT_DEFINITIONS`` in Norwegian, with the name bpmn-js shows
+_EVENT_NAMES = {
+    "intermediateCatchEvent": ("mottakende mellomhendelse", "intermediate catch event"),
+    "intermediateThrowEvent": ("sendende mellomhendelse", "intermediate throw event"),
+    "boundaryEvent": ("kanthendelse", "boundary event"),
+    "startEvent": ("starthendelse", "start event"),
+    "endEvent": ("slutthendelse", "end event"),
 }
 
 
-def _human(localname: str) -> str:
-    return _HUMAN_TAGS.get(localname) or re.sub(r"(?<!^)([A-Z])", r" \1", localname).lower()
-
-
 def spiff_message(exc: BaseException) -> str:
-    """Plain words for an exception raised while SpiffWorkflow reads a diagram."""
+    """Plain Norwegian for an exception raised while SpiffWorkflow reads a diagram. The cases we
+    know are written out; any other SpiffWorkflow text (English) follows a Norwegian lead-in."""
     if not isinstance(exc, ValidationException):
         if isinstance(exc, RecursionError):
-            return ("the process is too long or too deeply nested for the engine to read; "
-                    "split it into smaller processes")
+            return ("prosessen er for lang eller for dypt nestet til at motoren kan lese den; "
+                    "del den opp i mindre prosesser")
         return _UNREADABLE
     raw = str(exc.args[0]) if exc.args else ""
-    tag = clean_message(getattr(exc, "tag", "") or "") if getattr(exc, "tag", "") else "this element"
+    tag = clean_message(getattr(exc, "tag", "") or "") if getattr(exc, "tag", "") else "ukjent type"
     if "RecursionError" in raw:
         return spiff_message(RecursionError())
     if "Unsupported Catch Event" in raw:
-        return ("this element is not supported by the engine (boundary event without a supported "
-                "definition); give it a timer, message, signal, error, escalation, conditional or "
-                "cancel definition")
+        return ("motoren støtter ikke dette elementet (en kanthendelse uten en definisjon motoren "
+                "støtter); gi den en definisjon av typen timer, message, signal, error, escalation, "
+                "conditional eller cancel")
     if "raise_validation_exception" in raw and "'node'" in raw:
-        return ("the event refers to an error, escalation, signal or message that is not defined "
-                "in this diagram")
+        return ("hendelsen viser til en feil (error), eskalering (escalation), et signal eller en "
+                "melding (message) som ikke er definert i dette diagrammet")
     if "Cannot resolve dataInputAssociation" in raw or "Cannot resolve dataOutputAssociation" in raw:
-        kind = "input" if "Input" in raw else "output"
-        return (f"a data {kind} association of this element refers to a data object or data store "
-                "that does not exist in this process")
+        kind = "inn" if "Input" in raw else "ut"
+        return (f"en data{kind}gang (data {'input' if kind == 'inn' else 'output'} association) i dette "
+                "elementet viser til et dataobjekt eller datalager som ikke finnes i denne prosessen")
     if "There is no support implemented for this task type" in raw:
-        return f"this element is not supported by the engine ({tag})"
+        return f"motoren støtter ikke dette elementet ({tag})"
     if raw.startswith("No start event found"):
-        return "the process has no start event"
+        return "prosessen har ingen starthendelse (start event)"
     if raw.startswith("Multiple outgoing flows are not supported"):
-        return "this element has more than one outgoing sequence flow; use a gateway to split the flow"
+        return ("dette elementet har mer enn én utgående sekvensflyt; bruk en gateway for å dele "
+                "flyten")
     found = re.match(r"When looking for a task spec.*\((.*)\)", raw, re.S)
     if found:
-        return f"a sequence flow from this element points to '{found.group(1)}', which does not exist"
-    return clean_message(raw)
+        return f"en sekvensflyt fra dette elementet peker på «{found.group(1)}», som ikke finnes"
+    message = clean_message(raw)
+    return message if message == _UNREADABLE else f"diagrammet kunne ikke leses: {message}"
+
+
+# --------------------------------------------------------------------------------------------
+# libxml2's messages in Norwegian
+
+#: ", line 3, column 5" that lxml appends to a syntax error (the line is reported separately)
+_WHERE = re.compile(r",?\s*line (\d+), column (\d+)\s*$")
+_XML_SYNTAX = tuple((re.compile(pattern), words) for pattern, words in (
+    (r"Opening and ending tag mismatch: (\S+) line (\d+) and (\S+)",
+     r"sluttaggen </\3> passer ikke til starttaggen <\1> på linje \2"),
+    (r"Premature end of data in tag (\S+) line (\d+)",
+     r"filen slutter før elementet <\1> fra linje \2 er lukket"),
+    (r"Document is empty", "filen er tom"),
+    (r"Start tag expected, '<' not found", "filen er ikke XML (den begynner ikke med <)"),
+    (r"Extra content at the end of the document", "det står noe etter slutten av rotelementet"),
+    (r"Attribute (\S+) redefined", r"attributtet «\1» står to ganger i samme element"),
+    (r"AttValue: \" or ' expected", "en attributtverdi mangler anførselstegn"),
+    (r"Specification mandates value for attribute (\S+)", r"attributtet «\1» mangler verdi"),
+    (r"attributes construct error", "attributtene i et element er skrevet feil"),
+    (r"Couldn't find end of Start Tag (\S+).*", r"starttaggen <\1> er ikke avsluttet med >"),
+    (r"Unescaped '<' not allowed in attributes values", "< er ikke tillatt i en attributtverdi; skriv &lt;"),
+    (r"Entity '(.*)' not defined", r"entiteten «&\1;» er ikke definert (skriv &amp; for &)"),
+    (r"xmlParseEntityRef: no name", "et & står alene; skriv &amp;"),
+    (r"Namespace prefix (\S+) (?:for \S+ )?on (\S+) is not defined",
+     r"navneromsprefikset «\1» (i «\2») er ikke definert"),
+    (r"StartTag: invalid element name", "ugyldig elementnavn etter <"),
+    (r"Comment not terminated.*", "en kommentar (<!-- … -->) er ikke avsluttet"),
+    (r"CData section not finished.*", "en CDATA-seksjon er ikke avsluttet"),
+    (r"Sequence '\]\]>' not allowed in content", "]]> er ikke tillatt i tekst"),
+    (r"Unsupported encoding: (.*)", r"tegnkodingen «\1» støttes ikke; bruk UTF-8"),
+    (r"Invalid bytes in character encoding", "filen har tegn som ikke er gyldig UTF-8"),
+    (r"(?:Invalid character: )?Char.* out of allowed range.*|PCDATA invalid Char value.*",
+     "filen inneholder et tegn som ikke er tillatt i XML"),
+))
+
+
+def xml_syntax_message(text: str, line: int | None) -> str:
+    """An lxml syntax error (``XMLSyntaxError.msg``) in Norwegian: "XML-feil på linje N: …"."""
+    text = " ".join(str(text or "").split())[: 8 * MAX_MESSAGE]
+    where = _WHERE.search(text)
+    if where:
+        text = text[: where.start()]
+        line = line or int(where.group(1))
+    message = clean_message(text, from_python=False)
+    for pattern, words in _XML_SYNTAX:
+        if pattern.fullmatch(text):
+            message = clean_message(pattern.sub(words, text), from_python=False)
+            break
+    return f"XML-feil på linje {line}: {message}" if line else f"XML-feil: {message}"
+
+
+_SCHEMA_SUBJECT = re.compile(r"Element '([^']*)'(?:, attribute '([^']*)')?: (.*)", re.S)
+_ATOMIC = {"xs:integer": "et heltall", "xs:int": "et heltall", "xs:nonNegativeInteger": "et heltall på minst 0",
+           "xs:positiveInteger": "et heltall på minst 1", "xs:boolean": "true eller false",
+           "xs:ID": "en gyldig id (den må begynne med en bokstav eller _, og kan ikke ha mellomrom)",
+           "xs:IDREF": "en gyldig id", "xs:QName": "et gyldig navn", "xs:anyURI": "en gyldig adresse (URI)"}
+_SCHEMA_TEXT = tuple((re.compile(pattern, re.S), words) for pattern, words in (
+    (r"The attribute '([^']*)' is not allowed", r"attributtet «\1» er ikke tillatt her"),
+    (r"The attribute '([^']*)' is required but missing", r"attributtet «\1» mangler"),
+    (r"This element is not expected\. Expected is one of \( (.*) \)",
+     r"elementet står ikke der det skal; her ventes ett av disse: \1"),
+    (r"This element is not expected\. Expected is \( (.*) \)",
+     r"elementet står ikke der det skal; her ventes \1"),
+    (r"This element is not expected", "elementet står ikke der det skal"),
+    (r"Missing child element\(s\)\. Expected is one of \( (.*) \)",
+     r"det mangler et underelement; her ventes ett av disse: \1"),
+    (r"Missing child element\(s\)\. Expected is \( (.*) \)",
+     r"det mangler et underelement; her ventes \1"),
+    (r"Character content other than whitespace is not allowed because the content type is 'element-only'",
+     "elementet kan ikke inneholde tekst, bare andre elementer"),
+    (r"\[facet 'enumeration'\] The value '([^']*)' is not an element of the set \{(.*)\}",
+     r"«\1» er ikke en av de tillatte verdiene (\2)"),
+    (r"No match found for key-sequence \['([^']*)'\] of keyref '[^']*'",
+     r"«\1» viser til et element som ikke finnes"),
+    (r"Duplicate key-sequence \['([^']*)'\] in unique identity-constraint '[^']*'",
+     r"«\1» er brukt mer enn én gang"),
+))
+_NOT_ATOMIC = re.compile(r"'(.*)' is not a valid value of the (?:atomic|union|list) type '([^']*)'", re.S)
+
+
+def schema_message(text: str) -> str:
+    """A libxml2 XML Schema message (already through ``clean_message``) in Norwegian, where we
+    recognise it; otherwise the cleaned text is kept as it is."""
+    subject = _SCHEMA_SUBJECT.fullmatch(text)
+    if subject is None:
+        return text
+    element, attribute, rest = subject.groups()
+    where = f"«{element}»" + (f", attributtet «{attribute}»" if attribute else "")
+    value = _NOT_ATOMIC.fullmatch(rest)
+    if value:
+        wanted = _ATOMIC.get(value.group(2), f"en gyldig verdi av typen {value.group(2)}")
+        return f"{where}: «{value.group(1)}» er ikke {wanted}"
+    for pattern, words in _SCHEMA_TEXT:
+        if pattern.fullmatch(rest):
+            translated = pattern.sub(words, rest)
+            if attribute and translated.startswith(f"attributtet «{attribute}» er ikke tillatt"):
+                return f"attributtet «{attribute}» er ikke tillatt i «{element}»"
+            return f"{where}: {translated}"
+    return f"{where}: {rest}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,22 +329,23 @@ def _xml_parser() -> etree.XMLParser:
     )
 
 
+_NO_DOCTYPE = "DOCTYPE/DTD er ikke tillatt i diagrammer; fjern <!DOCTYPE …> øverst i filen"
+
+
 def parse_xml(data: bytes, filename: str) -> etree._ElementTree:
     """Parse diagram bytes safely or raise DiagramError."""
     if len(data) > MAX_DIAGRAM_BYTES:
         raise DiagramError([Problem(filename, None, None,
-                                    f"file is larger than {MAX_DIAGRAM_BYTES // 1024} KiB")])
+                                    f"filen er større enn {MAX_DIAGRAM_BYTES // 1024} KiB")])
     try:
         tree = etree.fromstring(data, _xml_parser()).getroottree()
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if getattr(exc, "lineno", None) else None
         if b"<!DOCTYPE" in data:
-            raise DiagramError([Problem(filename, line or 1, None,
-                                        "DOCTYPE/DTD is not allowed in diagrams")]) from None
-        raise DiagramError([Problem(filename, line, None,
-                                    f"broken XML: {clean_message(exc.msg, from_python=False)}")]) from None
+            raise DiagramError([Problem(filename, line or 1, None, _NO_DOCTYPE)]) from None
+        raise DiagramError([Problem(filename, line, None, xml_syntax_message(exc.msg, line))]) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise DiagramError([Problem(filename, 1, None, "DOCTYPE/DTD is not allowed in diagrams")])
+        raise DiagramError([Problem(filename, 1, None, _NO_DOCTYPE)])
     return tree
 
 
@@ -325,11 +433,11 @@ def _schema_problems(tree: etree._ElementTree, name: str) -> list[Problem]:
         element = by_line.get(line)
         element_id = _nearest_id(element) if element is not None else None
         problems.append(Problem(name, line or None, element_id,
-                                f"does not follow the BPMN 2.0 schema: "
-                                f"{clean_message(message, from_python=False)}"))
+                                f"følger ikke BPMN 2.0-skjemaet: "
+                                f"{schema_message(clean_message(message, from_python=False))}"))
     if len(errors) > MAX_SCHEMA_PROBLEMS:
-        problems.append(Problem(name, None, None, f"does not follow the BPMN 2.0 schema: "
-                                f"{len(errors) - MAX_SCHEMA_PROBLEMS} more schema problems not shown"))
+        problems.append(Problem(name, None, None, f"følger ikke BPMN 2.0-skjemaet: "
+                                f"{len(errors) - MAX_SCHEMA_PROBLEMS} skjemafeil til vises ikke"))
     return problems
 
 
@@ -356,31 +464,28 @@ def _structure_problems(tree: etree._ElementTree, name: str) -> list[Problem]:
             elif kind == "standardLoopCharacteristics":
                 maximum = element.get("loopMaximum")
                 if maximum is not None and not (maximum.strip().isdigit() and maximum.strip().isascii()):
-                    add(element, f"loopMaximum must be a whole number (at most {MAX_CARDINALITY})")
+                    add(element, f"loopMaximum må være et heltall (høyst {MAX_CARDINALITY})")
         elif qname.namespace == SPIFF_NS:
             kind = qname.localname
             if kind == "property" and (element.get("name") is None or element.get("value") is None):
-                add(element, "a spiffworkflow:property needs both a name and a value")
+                add(element, "en spiffworkflow:property trenger både navn (name) og verdi (value)")
             elif kind == "serviceTaskOperator" and not element.get("id"):
-                add(element, "the service task names no handler (the id of spiffworkflow:serviceTaskOperator)")
+                add(element, "tjenesteoppgaven sier ikke hvilken tjeneste (handler) den bruker "
+                             "(id-en til spiffworkflow:serviceTaskOperator)")
             elif kind == "parameter" and "value" in element.attrib and (
                     not element.get("id") or element.get("type") is None):
-                add(element, "a service task parameter needs an id, a type and a value")
+                add(element, "en parameter til en tjenesteoppgave trenger id, type og verdi (value)")
             elif kind == "retry":
                 for attr in ("retries", "backoff_base"):
                     value = element.get(attr)
                     if value is not None and not (value.strip().isdigit() and value.strip().isascii()):
-                        add(element, f"retry {attr} must be a whole number")
+                        add(element, f"retry {attr} må være et heltall")
     return problems
-
-
-def _a(noun: str) -> str:
-    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def _either(words: Iterable[str]) -> str:
     words = sorted(words)
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " eller " + words[-1]
 
 
 def _check_event(element, kind: str, add) -> None:
@@ -391,17 +496,18 @@ def _check_event(element, kind: str, add) -> None:
             continue
         child_kind = _localname(child)
         if child_kind == "eventDefinitionRef":
-            add(element, "event definitions given by reference (eventDefinitionRef) are not supported; "
-                         "put the definition inside the event")
+            add(element, "hendelsesdefinisjoner gitt som referanse (eventDefinitionRef) støttes ikke; "
+                         "legg definisjonen inne i hendelsen")
         elif child_kind.endswith("EventDefinition"):
             definitions.append(child_kind[: -len("EventDefinition")])
-    event = _human(kind)
+    event, bpmn_name = _EVENT_NAMES[kind]
     for definition in definitions:
         if definition not in allowed:
-            add(element, f"this element is not supported by the engine ({event} with {_a(definition)} "
-                         f"definition); {_a(event)} may have {_a(_either(allowed))} definition")
+            add(element, f"motoren støtter ikke dette elementet: en {event} ({bpmn_name}) med "
+                         f"{definition}-definisjon; en {event} kan ha en definisjon av typen "
+                         f"{_either(allowed)}")
     if not definitions and not may_be_empty:
-        add(element, f"{_a(event)} needs {_a(_either(allowed))} definition")
+        add(element, f"en {event} ({bpmn_name}) trenger en definisjon av typen {_either(allowed)}")
 
 
 def _is_empty_process(node) -> bool:
@@ -434,8 +540,9 @@ class ParsedLibrary:
             self._files_by_id = None  # the cross-file map is rebuilt when next needed
             if index.duplicates:
                 problems.extend(Problem(name, line, element_id,
-                                        f"the id '{element_id}' is used more than once (an element id may "
-                                        "not equal another element's id or a handler name)")
+                                        f"id-en «{element_id}» er brukt mer enn én gang (en id kan ikke "
+                                        "være lik id-en til et annet element eller navnet på en "
+                                        "tjeneste (handler))")
                                 for element_id, line in index.duplicates)
                 continue
             is_dmn = name.endswith(".dmn")
@@ -534,11 +641,12 @@ def form_name(task_spec) -> str | None:
 def check_form_schema(schema: object) -> str | None:
     """Return an error message if ``schema`` is not a usable JSON Schema form, else None."""
     if not isinstance(schema, dict) or schema.get("type") != "object":
-        return "the form must be a JSON Schema object with \"type\": \"object\""
+        return "skjemaet må være et JSON Schema-objekt med \"type\": \"object\""
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
-        return f"invalid JSON Schema: {exc.message}"
+        where = "/".join(str(part) for part in exc.path)
+        return f"skjemaet er ikke gyldig JSON Schema{f' (ved {where})' if where else ''}: {exc.message}"
     return None
 
 
@@ -575,8 +683,8 @@ def validate_process(
             try:
                 checker.check_task(file, bpmn_id, ts)
             except Exception:  # noqa: BLE001 - a check must never crash validation
-                checker.problem(file, bpmn_id, "this element could not be checked; check that it "
-                                "is complete and that its references point to existing elements")
+                checker.problem(file, bpmn_id, "dette elementet kunne ikke kontrolleres; sjekk at det "
+                                "er fullstendig og at referansene peker på elementer som finnes")
     return checker.problems
 
 
@@ -620,21 +728,21 @@ class _ProcessChecker:
             self.check_user_task(file, bpmn_id, ts)
         if kind == "ServiceTask":
             if ts.operation_name not in self.handlers:
-                self.problem(file, bpmn_id, f"unknown handler '{ts.operation_name}'")
+                self.problem(file, bpmn_id, f"ukjent tjeneste (handler) «{ts.operation_name}»")
             for pname, param in (ts.operation_params or {}).items():
-                self.expression(file, bpmn_id, param.get("value"), f"parameter '{pname}'")
+                self.expression(file, bpmn_id, param.get("value"), f"parameteren «{pname}»")
         if isinstance(ts, ScriptTask):
             self.problem(file, bpmn_id, SCRIPTS_NOT_SUPPORTED)
-        for attr, label in (("prescript", "pre-script"), ("postscript", "post-script")):
+        for attr, label in (("prescript", "skript før oppgaven (pre-script)"),
+                            ("postscript", "skript etter oppgaven (post-script)")):
             script = getattr(ts, attr, None)
             if script and str(script).strip():
-                self.problem(file, bpmn_id, f"{label}s are not supported; use a service task with a "
-                             "registered handler, or an expression")
+                self.problem(file, bpmn_id, f"{label} støttes ikke; {_USE_INSTEAD}")
         for condition, target in getattr(ts, "cond_task_specs", None) or []:
             if condition is not None:
                 target_id = str(target).removesuffix(".BoundaryEventSplit")
                 flow = self.library.flow_id(file, bpmn_id, target_id) or bpmn_id
-                self.expression(file, flow, condition.args[0], "condition")
+                self.expression(file, flow, condition.args[0], "betingelse")
         event_definition = getattr(ts, "event_definition", None)
         if event_definition is not None:
             self.check_event_definition(file, bpmn_id, event_definition)
@@ -651,11 +759,12 @@ class _ProcessChecker:
                             ("formCheck", self.provider_names.get("checks"))):
             name = props.get(prop)
             if name is not None and known is not None and name not in known:
-                self.problem(file, bpmn_id, f"unknown {prop} provider '{name}'")
+                self.problem(file, bpmn_id, f"ukjent {prop}-kilde (provider) «{name}»")
         for prop in ("formDataKey", "formDataFrom"):
             name = props.get(prop)
             if name is not None and not str(name).isidentifier():
-                self.problem(file, bpmn_id, f"{prop} '{name}' must be a plain variable name")
+                self.problem(file, bpmn_id, f"{prop} «{name}» må være et enkelt variabelnavn "
+                             "(bokstaver, tall og _, uten mellomrom, ikke tall først)")
         due = props.get("dueIn")
         if due:
             try:
@@ -666,21 +775,24 @@ class _ProcessChecker:
     def check_user_task(self, file: str, bpmn_id: str, ts) -> None:
         name = form_name(ts)
         if not name:
-            self.problem(file, bpmn_id, f"user task has no {FORM_PROPERTY} property")
+            self.problem(file, bpmn_id, f"brukeroppgaven har ikke egenskapen {FORM_PROPERTY} "
+                         "(skjemaet oppgaven viser)")
         elif name not in self.forms:
-            self.problem(file, bpmn_id, f"form '{name}' does not exist")
+            self.problem(file, bpmn_id, f"skjemaet «{name}» finnes ikke")
         else:
             if name not in self._form_errors:
                 self._form_errors[name] = check_form_schema(self.forms[name])
             error = self._form_errors[name]
             if error:
-                self.problem(file, bpmn_id, f"form '{name}': {error}")
+                self.problem(file, bpmn_id, f"skjemaet «{name}»: {error}")
             known_options = self.provider_names.get("options")
             for option_name in sorted(_option_names(self.forms[name])):
                 if known_options is not None and option_name not in known_options:
-                    self.problem(file, bpmn_id, f"form '{name}': unknown x-options provider '{option_name}'")
+                    self.problem(file, bpmn_id, f"skjemaet «{name}»: ukjent x-options-kilde (provider) "
+                                 f"«{option_name}»")
         if not ts.lane:
-            self.problem(file, bpmn_id, "user task is not in a lane (the lane names the role that does it)")
+            self.problem(file, bpmn_id, "brukeroppgaven ligger ikke i en svømmebane (lane); banen sier "
+                         "hvilken rolle som gjør oppgaven")
 
     def check_event_definition(self, file: str, bpmn_id: str, definition) -> None:
         if isinstance(definition, MultipleEventDefinition):
@@ -689,19 +801,20 @@ class _ProcessChecker:
         elif isinstance(definition, TimerEventDefinition):
             self.check_timer(file, bpmn_id, definition)
         elif isinstance(definition, ConditionalEventDefinition):
-            self.expression(file, bpmn_id, definition.expression, "condition")
+            self.expression(file, bpmn_id, definition.expression, "betingelse")
         elif isinstance(definition, MessageEventDefinition):
-            self.expression(file, bpmn_id, getattr(definition, "expression", None), "message payload")
+            self.expression(file, bpmn_id, getattr(definition, "expression", None),
+                            "meldingsinnhold (message payload)")
             for prop in [*(definition.correlation_properties or []),
                          *(getattr(definition, "process_correlations", None) or [])]:
                 self.expression(file, bpmn_id, getattr(prop, "retrieval_expression", None),
-                                f"correlation '{getattr(prop, 'name', '')}'")
+                                f"korrelasjonen «{getattr(prop, 'name', '')}»")
 
     def check_timer(self, file: str, bpmn_id: str, definition: TimerEventDefinition) -> None:
-        if not self.expression(file, bpmn_id, definition.expression, "timer expression"):
+        if not self.expression(file, bpmn_id, definition.expression, "tidsuttrykk"):
             return
         if not definition.expression or not str(definition.expression).strip():
-            self.problem(file, bpmn_id, "the timer has no value; write for example \"P14D\"")
+            self.problem(file, bpmn_id, "tidsuttrykket mangler verdi; skriv for eksempel «P14D»")
             return
         known, value = self.constant(definition.expression)
         if not known:
@@ -714,7 +827,7 @@ class _ProcessChecker:
             kind = "date"
         message = durations.timer_value_problem(kind, value, self.limits.timers)
         if message:
-            self.problem(file, bpmn_id, f"timer: {message}")
+            self.problem(file, bpmn_id, f"tidsuttrykk: {message}")
 
     def check_multi_instance(self, file: str, bpmn_id: str, ts) -> None:
         cardinality = ts.cardinality
@@ -723,17 +836,18 @@ class _ProcessChecker:
             if known:
                 bound = self.limits.max_cardinality
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    self.problem(file, bpmn_id, "loopCardinality must be a whole number of at least 0")
+                    self.problem(file, bpmn_id, "loopCardinality må være et heltall på minst 0")
                 elif value > bound:
-                    self.problem(file, bpmn_id, f"loopCardinality {value} is more than the allowed {bound}")
+                    self.problem(file, bpmn_id, f"loopCardinality {value} er mer enn de tillatte {bound}")
         self.expression(file, bpmn_id, ts.condition, "completionCondition")
 
     def check_standard_loop(self, file: str, bpmn_id: str, ts) -> None:
         bound = self.limits.max_cardinality
         if ts.maximum is None:
-            self.problem(file, bpmn_id, f"a loop needs a loopMaximum (at most {bound}) so it cannot run forever")
+            self.problem(file, bpmn_id, f"en løkke (loop) trenger loopMaximum (høyst {bound}) så den "
+                         "ikke kan gå i det uendelige")
         elif ts.maximum > bound:
-            self.problem(file, bpmn_id, f"loopMaximum {ts.maximum} is more than the allowed {bound}")
+            self.problem(file, bpmn_id, f"loopMaximum {ts.maximum} er mer enn de tillatte {bound}")
         self.expression(file, bpmn_id, ts.condition, "loopCondition")
 
     def check_decision_table(self, file: str, bpmn_id: str, engine) -> None:
@@ -746,20 +860,20 @@ class _ProcessChecker:
         for item in getattr(table, "inputs", None) or []:
             label = getattr(item, "label", None) or getattr(item, "name", None) or ""
             self.expression(file, getattr(item, "id", None) or bpmn_id, getattr(item, "expression", None),
-                            f"decision table input '{label}'")
+                            f"inndataene «{label}» i beslutningstabellen")
         for rule in getattr(table, "rules", None) or []:
             for entry in getattr(rule, "outputEntries", None) or []:
                 self.expression(file, getattr(entry, "id", None) or getattr(rule, "id", None) or bpmn_id,
                                 getattr(entry, "text", None),
-                                f"decision table rule {getattr(rule, 'row_number', '')} output")
+                                f"utdataene i regel {getattr(rule, 'row_number', '')} i beslutningstabellen")
 
 
 def _expression_message(exc: Exception) -> str:
-    message = getattr(exc, "message", None) or "the expression could not be read"
+    message = getattr(exc, "message", None) or "uttrykket kunne ikke leses"
     line = getattr(exc, "line", None)
     message = str(message)
-    if isinstance(line, int) and line > 1 and f"line {line}" not in message:
-        message += f" (line {line} of the expression)"
+    if isinstance(line, int) and line > 1 and f"linje {line}" not in message:
+        message += f" (linje {line} i uttrykket)"
     return message
 
 
@@ -777,15 +891,31 @@ def _option_names(schema) -> set[str]:
     return found
 
 
+#: the json module's messages in Norwegian
+_JSON_WORDS = {
+    "Expecting value": "her mangler en verdi",
+    "Expecting ',' delimiter": "her mangler et komma (,)",
+    "Expecting ':' delimiter": "her mangler et kolon (:)",
+    "Expecting property name enclosed in double quotes":
+        "her ventes et feltnavn i doble anførselstegn (står det et komma for mye foran?)",
+    "Unterminated string starting at": "en tekst mangler anførselstegn på slutten",
+    "Extra data": "det står noe etter slutten av skjemaet",
+    "Invalid control character at": "ugyldig kontrolltegn i en tekst",
+    "Invalid \\escape": "ugyldig \\-sekvens i en tekst",
+    "Invalid \\uXXXX escape": "ugyldig \\u-sekvens i en tekst",
+}
+
+
 def load_form_file(name: str, data: bytes) -> dict:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise DiagramError([Problem(name, None, None, "form is not UTF-8 text")]) from None
+        raise DiagramError([Problem(name, None, None, "skjemafilen er ikke UTF-8-tekst")]) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        words = _JSON_WORDS.get(exc.msg, exc.msg)
         raise DiagramError([Problem(name, exc.lineno, None,
-                                    f"form is not valid JSON: {exc.msg} (column {exc.colno})")]) from None
+                                    f"skjemafilen er ikke gyldig JSON: {words} (kolonne {exc.colno})")]) from None
     except RecursionError:
-        raise DiagramError([Problem(name, None, None, "form is nested too deeply")]) from None
+        raise DiagramError([Problem(name, None, None, "skjemafilen er nestet for dypt")]) from None

@@ -129,7 +129,9 @@ def check(documents: Mapping[str, str], process_id: str, main_file: str, forms: 
 
 
 def _located(problem) -> str:
-    return f"{problem.message} (linje {problem.line})" if problem.line else problem.message
+    if problem.line and "linje" not in problem.message:
+        return f"{problem.message} (linje {problem.line})"
+    return problem.message
 
 
 def check_draft(s: Session, draft: ProcessDraft, catalogue: Catalogue) -> Check:
@@ -199,7 +201,7 @@ def parse_form(text: str) -> dict:
         raise WorkbenchError("Skjemaet er for dypt nøstet.") from None
     problem = check_form_schema(schema)
     if problem:
-        raise WorkbenchError(f"Skjemaet er ikke et gyldig JSON Schema-skjema: {problem}")
+        raise WorkbenchError(problem[:1].upper() + problem[1:])
     return schema
 
 

@@ -63,7 +63,7 @@ def _stuck(s, process_id: str | None = None) -> dict[str, list[dict]]:
     ids = {r["instance_id"] for run in runs for r in run.results if not r["can_move"]}
     current = dict(s.execute(select(ProcessInstance.id, ProcessDefinition.version).join(ProcessDefinition)
                              .where(ProcessInstance.id.in_(ids),
-                                    ProcessInstance.status.in_(("running", "incident"))))) if ids else {}
+                                    ProcessInstance.status.in_(("running", "incident")))).all()) if ids else {}
     return {run.process_id: [r for r in run.results if not r["can_move"] and r["instance_id"] in current
                              and current[r["instance_id"]] != run.to_version] for run in runs}
 

@@ -33,22 +33,22 @@ def test_valid_durations(text, expected):
 
 
 @pytest.mark.parametrize("text, words", [
-    ("P", "no amount"),
-    ("PT", "no amount"),
-    ("P1DT", "T without"),
-    ("", "not an ISO 8601 duration"),
-    ("14 dager", "not an ISO 8601 duration"),
-    ("P14", "not an ISO 8601 duration"),
-    ("P1D2Y", "not an ISO 8601 duration"),
-    ("-P1D", "negative"),
-    ("P-1D", "not an ISO 8601 duration"),
-    ("P1.5Y", "whole numbers"),
-    ("P1.5DT2H", "only the last part"),
-    ("P10Y2M", "longer than the allowed 10 years"),
-    ("P3701D", "longer than the allowed"),
-    ("PT88801H", "longer than the allowed"),
-    ("P" + "9" * 60 + "D", "longer than the allowed"),
-    ("P" + "9" * 200 + "D", "too long"),
+    ("P", "mangler et tall"),
+    ("PT", "mangler et tall"),
+    ("P1DT", "T uten"),
+    ("", "ikke en ISO 8601-varighet"),
+    ("14 dager", "ikke en ISO 8601-varighet"),
+    ("P14", "ikke en ISO 8601-varighet"),
+    ("P1D2Y", "ikke en ISO 8601-varighet"),
+    ("-P1D", "negativ"),
+    ("P-1D", "ikke en ISO 8601-varighet"),
+    ("P1.5Y", "hele tall"),
+    ("P1.5DT2H", "bare den siste delen"),
+    ("P10Y2M", "lengre enn de tillatte 10 år"),
+    ("P3701D", "lengre enn de tillatte"),
+    ("PT88801H", "lengre enn de tillatte"),
+    ("P" + "9" * 60 + "D", "lengre enn de tillatte"),
+    ("P" + "9" * 200 + "D", "for lang til å være en varighet"),
 ])
 def test_refused_durations(text, words):
     with pytest.raises(DurationError) as err:
@@ -61,7 +61,7 @@ def test_huge_duration_is_refused_before_any_arithmetic():
     # SpiffWorkflow's own helper loops once per month: this would hang it. Refused at once here.
     with pytest.raises(DurationError) as err:
         parse_duration("P99999999Y")
-    assert err.value.message == "'P99999999Y' is longer than the allowed 10 years (3700 days)"
+    assert err.value.message == "«P99999999Y» er lengre enn de tillatte 10 år (3700 dager)"
     with pytest.raises(DurationError):
         add_duration(NOW, "P99999999Y")
 
@@ -70,7 +70,7 @@ def test_limits_can_be_tightened():
     assert parse_duration("P2D", TimerLimits(max_duration_days=2)) == relativedelta(days=2)
     with pytest.raises(DurationError) as err:
         parse_duration("P3D", TimerLimits(max_duration_days=2))
-    assert "2 days" in err.value.message
+    assert "2 dager" in err.value.message
     with pytest.raises(DurationError):
         parse_duration("PT49H", TimerLimits(max_duration_days=2))
 
@@ -78,7 +78,7 @@ def test_limits_can_be_tightened():
 def test_non_text_is_refused():
     with pytest.raises(DurationError) as err:
         parse_duration(14)  # type: ignore[arg-type]
-    assert "must be text" in err.value.message
+    assert "må være tekst" in err.value.message
 
 
 def test_add_duration_uses_the_oslo_calendar_for_days_and_exact_time_for_hours():
@@ -111,13 +111,13 @@ def test_moments(text, expected):
 
 
 @pytest.mark.parametrize("text, words", [
-    ("2201-01-01", "after the year 2200"),
-    ("9999-12-31T23:59", "after the year 2200"),
-    ("1066-10-14", "before the year 1900"),
-    ("2026-02-30", "not an ISO 8601 date"),
-    ("i morgen", "not an ISO 8601 date"),
-    ("+2026-01-01", "not an ISO 8601 date"),
-    ("", "not an ISO 8601 date"),
+    ("2201-01-01", "etter år 2200"),
+    ("9999-12-31T23:59", "etter år 2200"),
+    ("1066-10-14", "før år 1900"),
+    ("2026-02-30", "ikke en ISO 8601-dato"),
+    ("i morgen", "ikke en ISO 8601-dato"),
+    ("+2026-01-01", "ikke en ISO 8601-dato"),
+    ("", "ikke en ISO 8601-dato"),
 ])
 def test_refused_moments(text, words):
     with pytest.raises(DurationError) as err:
@@ -135,21 +135,21 @@ def test_cycles():
 
 
 @pytest.mark.parametrize("text, words", [
-    ("R/P1D", "repeats forever"),
-    ("R/PT1S", "repeats forever"),
-    ("R-1/P1D", "repeats forever"),
-    ("R5/PT1S", "more often than the allowed once every 1 minute"),
-    ("R5/PT59S", "more often"),
-    ("R1001/P1D", "more than the allowed 1000 times"),
-    ("R99999999999999999999/P1D", "more than the allowed 1000 times"),
-    ("R0/P1D", "never repeats"),
-    ("R3/P1D/2026-01-01", "start before the duration"),
-    ("R3/2026-01-01/P99999999Y", "longer than the allowed"),
-    ("R3/3000-01-01/P1D", "after the year 2200"),
-    ("R1000/P10Y", "after the year 2200"),
-    ("P1D", "not an ISO 8601 cycle"),
-    ("R5", "not an ISO 8601 cycle"),
-    ("R5/P1D/P1D/P1D", "not an ISO 8601 cycle"),
+    ("R/P1D", "gjentas i det uendelige"),
+    ("R/PT1S", "gjentas i det uendelige"),
+    ("R-1/P1D", "gjentas i det uendelige"),
+    ("R5/PT1S", "oftere enn tillatt (høyst én gang per 1 minutt)"),
+    ("R5/PT59S", "oftere enn tillatt"),
+    ("R1001/P1D", "flere enn de tillatte 1000 gangene"),
+    ("R99999999999999999999/P1D", "flere enn de tillatte 1000 gangene"),
+    ("R0/P1D", "gjentas aldri"),
+    ("R3/P1D/2026-01-01", "starttidspunktet før varigheten"),
+    ("R3/2026-01-01/P99999999Y", "lengre enn de tillatte"),
+    ("R3/3000-01-01/P1D", "etter år 2200"),
+    ("R1000/P10Y", "etter år 2200"),
+    ("P1D", "ikke en ISO 8601-gjentakelse"),
+    ("R5", "ikke en ISO 8601-gjentakelse"),
+    ("R5/P1D/P1D/P1D", "ikke en ISO 8601-gjentakelse"),
 ])
 def test_refused_cycles(text, words):
     with pytest.raises(DurationError) as err:
@@ -168,13 +168,13 @@ def test_timer_value_problem():
     assert timer_value_problem("duration", "P14D") is None
     assert timer_value_problem("date", "2026-05-01T09:00") is None
     assert timer_value_problem("date", date(2026, 5, 1)) is None
-    assert "after the year" in timer_value_problem("date", date(2300, 5, 1))
+    assert "etter år" in timer_value_problem("date", date(2300, 5, 1))
     assert timer_value_problem("cycle", "R3/PT1H") is None
-    assert "longer than the allowed" in timer_value_problem("duration", "P99999999Y")
-    assert "repeats forever" in timer_value_problem("cycle", "R/PT1S")
-    assert "not an ISO 8601 date" in timer_value_problem("date", "P1D")
-    assert "must be text" in timer_value_problem("duration", None)
-    assert "after the year 2100" in timer_value_problem("date", "2150-01-01", TimerLimits(max_year=2100))
+    assert "lengre enn de tillatte" in timer_value_problem("duration", "P99999999Y")
+    assert "gjentas i det uendelige" in timer_value_problem("cycle", "R/PT1S")
+    assert "ikke en ISO 8601-dato" in timer_value_problem("date", "P1D")
+    assert "må være tekst" in timer_value_problem("duration", None)
+    assert "etter år 2100" in timer_value_problem("date", "2150-01-01", TimerLimits(max_year=2100))
     with pytest.raises(ValueError):
         timer_value_problem("weekly", "P1D")
 

@@ -45,7 +45,7 @@ def test_dry_run_and_migration_move_safe_instances_only(services, tmp_path):
     checks = {c.instance_id: c for c in services.engine.migrate([at_first, past_first], "two_steps", 2, dry_run=True)}
     assert checks[at_first].can_move and checks[at_first].reasons == []
     assert not checks[past_first].can_move
-    assert checks[past_first].reasons == ["the completed step 'Første steg' was changed in the new version"]
+    assert checks[past_first].reasons == ["det fullførte steget «Første steg» er endret i den nye versjonen"]
     assert {i: state_of(services, i) for i in before} == before  # a dry run writes nothing
 
     moved = {c.instance_id: c for c in services.engine.migrate([at_first, past_first], "two_steps", 2,
@@ -82,7 +82,7 @@ def test_a_removed_open_step_keeps_the_instance_where_it_is(services, tmp_path):
     deploy_test_diagrams(services, changed, DIAGRAMS / "forms")
     [check] = services.engine.migrate([waiting], "timers", 2, dry_run=True)
     assert not check.can_move
-    assert check.reasons == ["the open step 'Vent en dag' does not exist in the new version"]
+    assert check.reasons == ["det åpne steget «Vent en dag» finnes ikke i den nye versjonen"]
 
 
 def test_cli_prints_a_readable_report(services, tmp_path, db_url, monkeypatch):
@@ -101,4 +101,4 @@ def test_cli_prints_a_readable_report(services, tmp_path, db_url, monkeypatch):
     result = CliRunner().invoke(main, ["processes", "migrate", "two_steps", "--to", "2"])
     assert "v1 -> v2: moved" in result.output and state_of(services, instance_id)[0] == 2
     result = CliRunner().invoke(main, ["processes", "migrate", "two_steps", "--to", "7"])
-    assert result.exit_code == 1 and "has no version 7" in result.output
+    assert result.exit_code == 1 and "har ingen versjon 7" in result.output

@@ -101,7 +101,7 @@ def test_form_editor_saves_form_and_guideline_and_previews(app, services, owner)
                    data={"csrf_token": per.token, "revision": "1", "form_name": "oppfolging.json",
                          "schema": '{"type": "object", "properties": {"x": {"type": "nope"}}}',
                          "documentation": "Ny tekst"})
-    assert bad.status_code == 400 and "ikke et gyldig JSON Schema" in bad.text and "Ny tekst" in bad.text
+    assert bad.status_code == 400 and "ikke gyldig JSON Schema" in bad.text and "Ny tekst" in bad.text
     preview = per.post(f"/prosesser/utkast/{draft_id}/forhandsvis", data={"csrf_token": per.token,
                                                                          "schema": json.dumps(schema)})
     assert preview.status_code == 200 and "Hva ble avtalt?" in preview.text
@@ -167,6 +167,9 @@ def test_migration_dry_run_then_moves_the_safe_ones(app, services, owner):
     assert moved.status_code == 302
     report = per.get(moved.headers["Location"])
     assert "Flyttet" in report.text
+    library = per.get("/prosesser/")
+    assert library.status_code == 200 and "flyttet 1 forekomst(er) av meeting til versjon 2" in library.text
+    assert per.get("/prosesser/meeting").status_code == 200
     with services.db.session() as s:
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "instance_migrated",
                                                                             AuditEvent.case_id == case_id)) >= 1
