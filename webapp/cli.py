@@ -53,7 +53,7 @@ def processes_validate(path: Path | None, forms_dir: Path | None) -> None:
         try:
             source = LibrarySource({path.name: path.read_bytes().decode("utf-8")}, source.forms)
         except UnicodeDecodeError:
-            click.echo(f"{path.name}: file is not UTF-8 text", err=True)
+            click.echo(f"{path.name}: filen er ikke UTF-8-tekst", err=True)
             sys.exit(1)
     from webapp.taskforms.providers import provider_names
     checked = check_library(source, REGISTRY.keys(), provider_names())

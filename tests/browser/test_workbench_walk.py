@@ -136,3 +136,63 @@ def test_process_owner_changes_the_meeting_process(page, live_server, app, servi
     assert page.locator("h1").inner_text() == NEW_STEP
     page.goto(f"{base}/oppgaver")
     assert NEW_STEP in page.content()
+
+
+def test_process_owner_test_runs_a_draft_to_its_end(page, live_server, app, services):
+    """A draft of the closing process runs in a throwaway database, through the real form pages,
+    to its end; the path is drawn and nothing reaches the real database but the audit event."""
+    from sqlalchemy import func, select
+
+    from tests.webapp.cases.helpers import PASSWORD, municipality
+    from webapp.auth.operations import create_user
+    from webapp.cases.models import Case
+    from webapp.outbox.models import OutboxMessage
+
+    municipality(services)
+    with services.db.transaction() as s:
+        create_user(s, "per", "Per Prosesseier", PASSWORD, roles=("process_owner",), at=services.clock.now())
+    base = live_server
+    login(page, base, "per", PASSWORD)
+    page.goto(f"{base}/prosesser/closing")
+    page.click("button:has-text('Nytt utkast fra versjon 1')")
+    _editor_ready(page)
+    page.click("a:has-text('Testkjør utkastet')")
+    assert_accessible(page)
+    page.click("button:has-text('Start testkjøringen')")
+    page.locator("#path-canvas .djs-container").wait_for(state="visible")
+    assert_accessible(page)
+    page.click("a:has-text('Fullfør')")
+    assert_accessible(page)
+    page.click("button:has-text('Registrer')")  # nothing filled in: errors, nothing done
+    assert "Begrunnelse" in page.content() and page.locator(".ds-error-summary, [role=alert]").count() >= 1
+    page.check("label:has-text('Ja, gruppen avsluttes')")
+    page.fill("#f-confirmed_with", "Anne Berg")
+    page.fill("#f-confirmed_on", services.clock.today().isoformat())
+    page.fill("#f-reason", "Målene er nådd.")
+    page.check("label:has-text('Nei') >> nth=-1")
+    page.click("button:has-text('Registrer')")
+    page.locator("text=Testkjøringen er ferdig").first.wait_for(state="visible")
+    assert page.evaluate("() => document.querySelectorAll('#path-canvas .path-done').length") >= 2
+    with services.db.session() as s:  # the real database: no case, no mail
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_administrator_previews_and_applies_a_profile(page, live_server, app, services):
+    """The profile pages: what Lund's guideline changes, shown before it is applied."""
+    from tests.webapp.cases.helpers import PASSWORD, municipality
+    from webapp.auth.operations import create_user
+    from webapp.settings.operations import get_setting
+
+    municipality(services)
+    with services.db.transaction() as s:
+        create_user(s, "adam", "Adam Admin", PASSWORD, roles=("admin",), at=services.clock.now())
+    login(page, live_server, "adam", PASSWORD)
+    page.goto(f"{live_server}/admin/profiler/")
+    assert_accessible(page)
+    page.click("a[href$='/admin/profiler/lund']")
+    assert_accessible(page)
+    assert "Innkallingen sendes også som brev" in page.content()  # invitations by post: off → on
+    page.click("button:has-text('Ta i bruk profilen')")
+    with services.db.session() as s:
+        assert get_setting(s, "invitations_by_post") is True

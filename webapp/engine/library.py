@@ -40,7 +40,7 @@ def read_directory(processes_dir: Path, forms_dir: Path) -> LibrarySource:
         try:
             source.documents[path.name] = data.decode("utf-8")
         except UnicodeDecodeError:
-            source.problems.append(Problem(path.name, None, None, "file is not UTF-8 text"))
+            source.problems.append(Problem(path.name, None, None, "filen er ikke UTF-8-tekst"))
     if forms_dir.is_dir():
         for path in sorted(forms_dir.glob("*.json")):
             try:

@@ -30,13 +30,13 @@ def _without_value(parse, text: str, *args):
     try:
         return parse(text, *args)
     except durations.DurationError as exc:
-        raise durations.DurationError(exc.message.replace(durations.quote(text), "the timer value")) from None
+        raise durations.DurationError(exc.message.replace(durations.quote(text), "tidsverdien")) from None
 
 
 def _value(my_task, expression) -> str:
     value = _engine(my_task).evaluate(my_task, expression)
     if not isinstance(value, (str, datetime)):
-        raise durations.DurationError("a timer expression must give an ISO 8601 text")
+        raise durations.DurationError("et tidsuttrykk må gi en ISO 8601-tekst, for eksempel «P14D» eller en dato")
     return value.isoformat() if isinstance(value, datetime) else value
 
 

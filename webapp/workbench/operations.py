@@ -292,14 +292,15 @@ def instances_to_move(s: Session, process_id: str, to_version: int) -> list[int]
 
 
 def run_migration(services, process_id: str, to_version: int, instance_ids: list[int] | None, *,
-                  dry_run: bool, actor_id: int | None) -> MigrationRun:
+                  dry_run: bool, actor_id: int | None, limit: int | None = None) -> MigrationRun:
     """Check (``dry_run``) or move the chosen instances (all on other versions by default: the
-    safe ones move, the others stay). Each moved instance gets its own audit event from the
+    safe ones move, the others stay); ``limit`` checks only the first ones. Each moved instance gets its own audit event from the
     engine; a real run is kept as a report with an audit event, a dry run only returned."""
     with services.db.session() as s:
         candidates = instances_to_move(s, process_id, to_version)
     wanted = set(instance_ids or ())
     chosen = candidates if instance_ids is None else [i for i in candidates if i in wanted]
+    chosen = chosen[:limit] if limit is not None else chosen
     results = services.engine.migrate(chosen, process_id, to_version, dry_run=dry_run, actor_id=actor_id)
     rows = [{"instance_id": r.instance_id, "case_id": r.case_id, "from_version": r.from_version,
              "can_move": r.can_move, "moved": r.moved, "reasons": list(r.reasons)} for r in results]

@@ -23,6 +23,8 @@ guard = role_required("process_owner", "admin")
 
 FORM_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,80}\.json$")
 #: audit events the library lists as its recent changes
+#: instances a dry run checks on the page (each is loaded and diffed; a real run covers them all)
+DRY_RUN_SHOWN = 200
 LIBRARY_EVENTS = ("process_published", "process_restored", "process_migration", "profile_applied")
 
 
@@ -387,11 +389,13 @@ def migration(process_id: str):
         flash(_("%(moved)s forekomst(er) flyttet til versjon %(v)s; %(stayed)s kunne ikke flyttes.",
                 moved=run.moved, v=to_version, stayed=run.stayed))
         return redirect(url_for("workbench.migration_report", process_id=process_id, run_id=run.id))
-    run = ops.run_migration(services(), process_id, to_version, None, dry_run=True, actor_id=g.user.id)
+    run = ops.run_migration(services(), process_id, to_version, None, dry_run=True, actor_id=g.user.id,
+                            limit=DRY_RUN_SHOWN)
+    total = len(ops.instances_to_move(s, process_id, to_version))
     numbers = list(s.scalars(select(ProcessDefinition.version).where(ProcessDefinition.process_id == process_id)
                              .order_by(ProcessDefinition.version.desc())))
     return render_template("workbench/migration.html", process_id=process_id, name=latest.name, run=run,
-                           to_version=to_version, numbers=numbers)
+                           to_version=to_version, numbers=numbers, total=total)
 
 
 @bp.route("/<process_id>/flytting/<id:run_id>")

@@ -189,7 +189,9 @@ def test_export_and_import(app, services, owner):
                         content_type="multipart/form-data")
     assert imported.status_code == 302 and "/utkast/" in imported.headers["Location"]
     for data, name, words in [(b"<x", "a.bpmn", "kan ikke leses"), (b"PK\x03\x04nonsense", "b.zip", "kan ikke åpnes"),
-                              (b"hei", "c.txt", "Velg en .bpmn-fil"), (b"\xff\xfe", "d.bpmn", "UTF-8")]:
+                              (b"hei", "c.txt", "Velg en .bpmn-fil"), (b"\xff\xfe", "d.bpmn", "UTF-8"),
+                              (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', "e.bpmn", "DOCTYPE"),
+                              (b"<x>" + b" " * (2 * 1024 * 1024) + b"</x>", "f.bpmn", "for stor")]:
         response = per.post("/prosesser/import", data={"csrf_token": per.token, "file": (io.BytesIO(data), name)},
                             content_type="multipart/form-data", follow_redirects=True)
         assert response.status_code == 200 and words in response.text, name
