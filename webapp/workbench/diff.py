@@ -18,10 +18,10 @@ from typing import Mapping
 
 from lxml import etree
 
-from webapp.engine.parsing import BPMN_NS, SPIFF_NS, parse_xml
+from webapp.engine.parsing import SPIFF_NS, parse_xml
+from webapp.workbench.bpmnxml import folded, local
 from webapp.workbench.lint import FLOW_NODES, SUBPROCESSES
 
-_B = f"{{{BPMN_NS}}}"
 _S = f"{{{SPIFF_NS}}}"
 
 #: Elements compared one by one. (Event definitions, conditions, loop characteristics and
@@ -145,17 +145,6 @@ def diff_versions(a_docs: Mapping[str, str], a_forms: Mapping[str, dict],
 # Reading a version
 
 
-def _local(element) -> str | None:
-    tag = element.tag
-    if isinstance(tag, str) and tag.startswith(_B):
-        return tag[len(_B):]
-    return None
-
-
-def _clean(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
 def _model(docs: Mapping[str, str]) -> dict[tuple[str, str], _Element]:
     """Every tracked element of a version by (scope, id). Documents are read in name order; an
     id used twice in one scope keeps its first element."""
@@ -166,24 +155,24 @@ def _model(docs: Mapping[str, str]) -> dict[tuple[str, str], _Element]:
         root = parse_xml(content.encode("utf-8") if isinstance(content, str) else content, name).getroot()
         stack = []
         for child in root:
-            kind = _local(child)
+            kind = local(child)
             if kind is not None:
                 scope = child.get("id") or "" if kind in ("process", "collaboration") else ""
                 stack.append((child, scope))
         stack.reverse()
         while stack:
             element, scope = stack.pop()
-            kind = _local(element)
+            kind = local(element)
             element_id = element.get("id")
             if kind in TRACKED and element_id:
                 elements.setdefault((scope, element_id), _read(element, kind))
             if kind == "lane":
                 lane_name = element.get("name") or element_id or ""
                 for ref in element:
-                    if _local(ref) == "flowNodeRef" and ref.text and ref.text.strip():
+                    if local(ref) == "flowNodeRef" and ref.text and ref.text.strip():
                         lanes[(scope, ref.text.strip())] = lane_name  # nested lanes: the innermost wins
             if kind in _CONTAINERS:
-                stack.extend(reversed([(c, scope) for c in element if _local(c) is not None]))
+                stack.extend(reversed([(c, scope) for c in element if local(c) is not None]))
     for key, lane_name in lanes.items():
         element = elements.get(key)
         if element is not None:
@@ -199,7 +188,7 @@ def _read(element, kind: str) -> _Element:
             facets["attributes"][etree.QName(attr).localname if attr.startswith("{") else attr] = value
     documentation = []
     for child in element:
-        child_kind = _local(child)
+        child_kind = local(child)
         if not isinstance(child.tag, str):
             continue  # comments, processing instructions
         if child_kind is None:
@@ -213,7 +202,7 @@ def _read(element, kind: str) -> _Element:
         elif child_kind == "extensionElements":
             _read_extensions(child, facets)
         elif child_kind == "conditionExpression":
-            facets["condition"] = _clean("".join(child.itertext()))
+            facets["condition"] = folded("".join(child.itertext()))
         elif child_kind.endswith("EventDefinition") or child_kind == "eventDefinitionRef":
             facets["events"].append(_event_definition(child, child_kind))
         elif child_kind in _LOOPS:
@@ -251,9 +240,9 @@ def _event_definition(element, kind: str) -> tuple:
     name = kind.removesuffix("EventDefinition")
     if name == "timer":
         for child in element:
-            timer_kind = _local(child)
+            timer_kind = local(child)
             if timer_kind in _TIMER_KINDS:
-                return (name, _TIMER_KINDS[timer_kind], _clean("".join(child.itertext())))
+                return (name, _TIMER_KINDS[timer_kind], folded("".join(child.itertext())))
         return (name, "", "")
     return (name, _canonical(element, skip_id=True))
 
@@ -262,7 +251,7 @@ def _canonical(element, *, skip_id: bool = False) -> tuple:
     """An order-independent, whitespace-normalised picture of an element and its content."""
     attributes = tuple(sorted((k, v) for k, v in element.attrib.items() if not (skip_id and k == "id")))
     children = sorted((_canonical(c) for c in element if isinstance(c.tag, str)), key=repr)
-    return (element.tag, attributes, _clean(element.text), tuple(children))
+    return (element.tag, attributes, folded(element.text), tuple(children))
 
 
 # ------------------------------------------------------------------------------------------
@@ -279,8 +268,8 @@ def _plain(value: object) -> str:
 
 def _label(model: dict, scope: str, element_id: str | None) -> str:
     element = model.get((scope, element_id)) if element_id else None
-    if element is not None and _clean(element.name):
-        return f"«{_clean(element.name)}»"
+    if element is not None and folded(element.name):
+        return f"«{folded(element.name)}»"
     return element_id or _NONE
 
 
@@ -297,7 +286,7 @@ def _details(old: _Element, new: _Element, scope: str, after: dict) -> list[str]
     details = []
     if old.kind != new.kind:
         details.append(f"Type: {old.kind} → {new.kind}")
-    if _clean(old.name) != _clean(new.name):
+    if folded(old.name) != folded(new.name):
         details.append(f"Navn: {_q(old.name)} → {_q(new.name)}")
     if a.get("documentation") != b.get("documentation"):
         details.append(_presence("Dokumentasjon", a.get("documentation"), b.get("documentation")))

@@ -21,9 +21,9 @@ from typing import Collection
 
 from lxml import etree
 
-from webapp.engine.parsing import BPMN_NS, parse_xml
+from webapp.engine.parsing import parse_xml
+from webapp.workbench.bpmnxml import folded, local
 
-_B = f"{{{BPMN_NS}}}"
 
 TASKS = frozenset({"task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask",
                    "receiveTask", "businessRuleTask"})
@@ -87,19 +87,8 @@ class _Container:
     ad_hoc: bool = False
 
 
-def _local(element) -> str | None:
-    tag = element.tag
-    if isinstance(tag, str) and tag.startswith(_B):
-        return tag[len(_B):]
-    return None
-
-
-def _clean(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
 def _label(element, element_id: str) -> str:
-    name = _clean(element.get("name"))
+    name = folded(element.get("name"))
     return f"«{name}»" if name else (element_id or "uten navn")
 
 
@@ -131,7 +120,7 @@ class _Linter:
         self.found.append((position, _RULE_ORDER[rule], Finding(severity, rule, element_id or None, message)))
 
     def run(self, root) -> list[Finding]:
-        processes = [child for child in root if _local(child) == "process"]
+        processes = [child for child in root if local(child) == "process"]
         containers = self.collect([p for p in processes if p.get("isExecutable", "true") != "false"])
         if not any(c.kind == "process" for c in containers):
             self.add(-1, "error", "executable-process-required", None, self.no_process_message(processes))
@@ -159,14 +148,14 @@ class _Linter:
         stack = [p for p in reversed(processes) if _has_flow_nodes(p)]
         while stack:
             element = stack.pop()
-            kind = _local(element)
+            kind = local(element)
             position += 1
             container = _Container(element, kind, element.get("id") or "", position,
                                    ad_hoc=kind == "adHocSubProcess")
             containers.append(container)
             nested = []
             for child in element:
-                child_kind = _local(child)
+                child_kind = local(child)
                 if child_kind is None:
                     continue
                 position += 1
@@ -189,11 +178,11 @@ class _Linter:
         while stack:
             current = stack.pop()
             for lane in current:
-                if _local(lane) != "lane":
+                if local(lane) != "lane":
                     continue
                 position += 1
-                children = [c for c in lane if _local(c) == "childLaneSet"]
-                if any(_local(c) == "lane" for child_set in children for c in child_set):
+                children = [c for c in lane if local(c) == "childLaneSet"]
+                if any(local(c) == "lane" for child_set in children for c in child_set):
                     stack.extend(reversed(children))  # only leaf lanes name a role
                 else:
                     container.lanes.append(_Node(lane, "lane", lane.get("id") or "", position))
@@ -258,7 +247,7 @@ class _Linter:
 
     def check_node(self, node: _Node, n_in: int, out: list[_Node]) -> None:
         element, kind = node.element, node.kind
-        named = bool(_clean(element.get("name")))
+        named = bool(folded(element.get("name")))
         if not named:
             needs_name = (kind in ACTIVITIES
                           or kind in ("intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent")
@@ -322,7 +311,7 @@ class _Linter:
             advice = f"gi den navnet til en av rollene {_either(sorted(self.roles))}"
         else:
             advice = "ingen roller er satt opp ennå; be en administrator om å legge dem inn"
-        if _clean(name):
+        if folded(name):
             problem = f"Banen {_label(lane.element, lane.id)} er ikke en kjent rolle"
         else:
             problem = f"Banen {lane.id} har ikke noe navn"
@@ -330,13 +319,13 @@ class _Linter:
 
 
 def _has_flow_nodes(process) -> bool:
-    return any(_local(child) in FLOW_NODES for child in process)
+    return any(local(child) in FLOW_NODES for child in process)
 
 
 def _event_definitions(event) -> frozenset[str]:
     kinds = set()
     for child in event:
-        kind = _local(child)
+        kind = local(child)
         if kind and kind.endswith("EventDefinition"):
             kinds.add(kind[: -len("EventDefinition")])
         elif kind == "eventDefinitionRef":
@@ -347,7 +336,7 @@ def _event_definitions(event) -> frozenset[str]:
 def _condition(flow) -> str | None:
     """The flow's condition text, whitespace-normalised; None when it has none (or an empty one)."""
     for child in flow:
-        if _local(child) == "conditionExpression":
-            text = _clean("".join(child.itertext()))
+        if local(child) == "conditionExpression":
+            text = folded("".join(child.itertext()))
             return text or None
     return None
