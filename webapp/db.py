@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import json
 from typing import Iterator
 
-from sqlalchemy import DateTime, MetaData, String, create_engine, event
+from sqlalchemy import Date, DateTime, MetaData, String, create_engine, event, literal_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -89,6 +89,35 @@ def _casefold_default(element, compiler, **kw):
 @compiles(casefold, "sqlite")
 def _casefold_sqlite(element, compiler, **kw):
     return f"py_casefold({compiler.process(element.clauses, **kw)})"
+
+
+class day_after_months(FunctionElement):
+    """The Oslo calendar day ``months`` (may be negative or 0) after a date or timestamp, as a
+    DATE: PostgreSQL date arithmetic in Europe/Oslo; on SQLite, ``date()`` of the stored UTC
+    text (the UTC day, which differs from Oslo's only in the first hour or two after midnight)."""
+
+    type = Date()
+    name = "day_after_months"
+    inherit_cache = True
+
+    def __init__(self, expression, months: int):
+        # the number is part of the statement (and of its cache key), never a parameter
+        super().__init__(expression, literal_column(str(int(months))))
+
+
+@compiles(day_after_months)
+def _day_after_months_default(element, compiler, **kw):
+    expression, months = element.clauses.clauses
+    value = compiler.process(expression, **kw)
+    if not isinstance(expression.type, Date) or isinstance(expression.type, DateTime):
+        value = f"({value} AT TIME ZONE 'Europe/Oslo')"
+    return f"CAST({value} + make_interval(months => {months.name}) AS DATE)"
+
+
+@compiles(day_after_months, "sqlite")
+def _day_after_months_sqlite(element, compiler, **kw):
+    expression, months = element.clauses.clauses
+    return f"date({compiler.process(expression, **kw)}, '{int(months.name):+d} months')"
 
 
 def _py_casefold(value):

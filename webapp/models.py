@@ -16,3 +16,4 @@ from webapp.transitions.models import Transition  # noqa: F401
 from webapp.evaluations.models import Evaluation  # noqa: F401
 from webapp.deviations.models import Deviation  # noqa: F401
 from webapp.workbench.models import MigrationRun, ProcessDraft  # noqa: F401
+from webapp.supervision.models import SavedView  # noqa: F401

@@ -7,7 +7,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Sequence
 
 from sqlalchemy import literal, tuple_
@@ -30,12 +30,12 @@ class Page:
 
 
 def encode(values: Sequence[Any]) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    plain = [v.isoformat() if isinstance(v, date) else v for v in values]  # datetimes are dates too
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
 def decode(raw: str | None, kinds: Sequence[type]) -> tuple | None:
-    """The values of a cursor, checked against ``kinds`` (str, int, bool, datetime); None if
+    """The values of a cursor, checked against ``kinds`` (str, int, bool, date, datetime); None if
     missing or malformed."""
     if not raw or len(raw) > MAX_CURSOR:
         return None
@@ -53,6 +53,13 @@ def decode(raw: str | None, kinds: Sequence[type]) -> tuple | None:
             except ValueError:
                 value = None
             if value is None or value.tzinfo is None:
+                return None
+        elif kind is date:
+            try:
+                value = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+            except ValueError:
+                value = None
+            if value is None:
                 return None
         elif kind is int and (not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**31):
             return None
@@ -87,6 +94,6 @@ def paginate(session, query: Select, keys: Sequence, cursor: str | None, *, desc
 
 def _kind(key) -> type:
     kind = getattr(key.type, "impl_instance", key.type).python_type  # a TypeDecorator: its impl's
-    if kind not in (str, int, bool, datetime):
-        raise TypeError(f"a keyset key must be text, a number, true/false or a datetime, not {kind}")
+    if kind not in (str, int, bool, date, datetime):
+        raise TypeError(f"a keyset key must be text, a number, true/false, a date or a datetime, not {kind}")
     return kind

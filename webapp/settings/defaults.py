@@ -129,6 +129,17 @@ DEFINITIONS: dict[str, SettingDefinition] = {d.key: d for d in [
     SettingDefinition("report_to_system_owner", False, "bool",
                       "Systemansvarlig får melding (registerdata) når en gruppe starter og når status endres",
                       "004: koordinator rapporterer oppstart, status og avslutning til systemansvarlig"),
+    SettingDefinition("consent_waiting_days", 30, "int",
+                      "Tilsynet viser en gruppe som har ventet på samtykke i mer enn så mange dager",
+                      "Kommunens valg (ikke angitt i retningslinjene); 002 (Salangen): skriftlig samtykke "
+                      "innhentes før etablering",
+                      minimum=1, maximum=365),
+    SettingDefinition("supervision_digest_weekday", "0", "choice",
+                      "Ukedagen koordinerende enhet og systemansvarlig får ukesoversikten over saker som står fast",
+                      "Kommunens valg (ikke angitt i retningslinjene); 004: systemansvarlig har oversikt over "
+                      "alle grupper",
+                      choices=(("0", "Mandag"), ("1", "Tirsdag"), ("2", "Onsdag"), ("3", "Torsdag"),
+                               ("4", "Fredag"), ("5", "Lørdag"), ("6", "Søndag"))),
     SettingDefinition("mail_attachment_domains", "", "domains",
                       "Kommunens egne e-postdomener (kommaseparert): bare hit sendes innhold og vedlegg "
                       "(referat, innkalling med kalenderfil) på e-post",

@@ -1,39 +1,118 @@
-"""Supervisors (system owner, coordinating unit): stuck cases — incidents, orphaned and overdue
-steps. Register data and task state only, never the content of forms: titles, steps and incident
-texts are rendered through webapp.cases.register_data, and every case listed gets an access-log
-row (as the register does). Both lists are paginated by keyset (webapp/paging.py)."""
+"""Supervisors (system owner, coordinating unit): the cockpit of stuck cases, each with the rule
+that makes it stuck and since when, filtered, sorted, saved as views and exported as CSV.
+Register data only, never the content of forms: step names come from the diagrams, and every
+case listed gets an access-log row. The list is paginated by keyset (webapp/paging.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from webapp.auth.access import role_required
-from webapp.cases import register_data
-from webapp.cases.access import Access
+from webapp.engine.library import latest_definition
 from webapp.engine.runtime import Conflict, NotFound, StepFailed
 from webapp.paging import paginate
-from webapp.supervision import queries
+from webapp.register.views import csv_lines
 from webapp.services import db_session, services
+from webapp.supervision import cockpit
+from webapp.supervision.models import SavedView
+from webapp.supervision.rules import RULES, read_settings
 
 bp = Blueprint("supervision", __name__, url_prefix="/tilsyn")
 SUPERVISORS = ("system_owner", "coordinating_unit")
+#: rules about one step of a process: their ``detail`` is the step's BPMN id
+STEP_RULES = ("incident", "overdue_step", "orphaned_step")
+MAX_SAVED_VIEWS = 50
+
+
+def _filters(session) -> cockpit.Filters:
+    known = {process_id for process_id, _name in cockpit.choices(session)["processes"]}
+    return cockpit.read_filters(request.args, known | {"meeting", "evaluation", "transition_review",
+                                                       "measure", "establishment"})
+
+
+def step_names(session, rows) -> dict[tuple[str, str], str]:
+    """The newest version's name of each (process, step) the rows mention."""
+    names, definitions = {}, {}
+    for row in rows:
+        if row.rule in STEP_RULES and row.detail and (row.process_id, row.detail) not in names:
+            if row.process_id not in definitions:
+                definitions[row.process_id] = latest_definition(session, row.process_id)
+            definition = definitions[row.process_id]
+            names[row.process_id, row.detail] = (services().engine.step_name(definition, row.detail)
+                                                 if definition else None) or row.detail
+    return names
 
 
 @bp.route("/")
 @role_required(*SUPERVISORS)
 def overview():
     session, now, today = db_session(), services().clock.now(), services().clock.today()
-    incidents = paginate(session, queries.open_incidents(), queries.INCIDENT_KEYS,
-                         request.args.get("feil_etter"), key_of=queries.incident_key)
-    stuck = paginate(session, queries.stuck_steps(g.user, now, today), queries.stuck_keys(),
-                     request.args.get("steg_etter"))
-    stuck_rows = [(task, case) for task, case, _level, *_keys in stuck.rows]
-    register_data.prime(session, {case.id: Access(level) for _task, case, level, *_ in stuck.rows},
-                        [task for task, _case in stuck_rows])
-    case_ids = sorted({case.id for *_rows, case in incidents.rows} | {case.id for _task, case in stuck_rows})
-    services().access_log.record_many(user_id=g.user.id, case_ids=case_ids, at=now, page="supervision")
-    return render_template("supervision/overview.html", incidents=incidents, stuck=stuck_rows,
-                           stuck_page=stuck, now=now)
+    filters, settings = _filters(session), read_settings(session)
+    query, keys = cockpit.stuck_rows(settings, now, today, filters)
+    page = paginate(session, query, keys, request.args.get("etter"), descending=filters.sort == "nyest")
+    services().access_log.record_many(user_id=g.user.id, case_ids=sorted({row.case_id for row in page.rows}),
+                                      at=now, page="supervision")
+    views = session.scalars(select(SavedView).where(SavedView.user_id == g.user.id).order_by(SavedView.name)).all()
+    return render_template("supervision/overview.html", page=page, rules=RULES, filters=filters,
+                           counts=cockpit.rule_counts(session, settings, now, today, filters), today=today,
+                           names=step_names(session, page.rows), choices=cockpit.choices(session),
+                           age_stages=cockpit.AGE_STAGES, sorts=cockpit.SORTS, views=views,
+                           query=filters.query_args())
+
+
+@bp.route("/saker.csv")
+@role_required(*SUPERVISORS)
+def export():
+    session, now, today = db_session(), services().clock.now(), services().clock.today()
+    filters = _filters(session)
+    query, keys = cockpit.stuck_rows(read_settings(session), now, today, filters)
+    rows = session.execute(query.order_by(*keys)).all()
+    services().access_log.record_many(user_id=g.user.id, case_ids=sorted({row.case_id for row in rows}),
+                                      at=now, page="supervision_csv")
+    names = step_names(session, rows)
+    header = [_("Sak"), _("Tittel"), _("Regel"), _("Fast siden"), _("Dager"), _("Prosess"), _("Steg"),
+              _("Koordinator")]
+    lines = [header] + [[row.reference, row.title, str(RULES[row.rule].title), row.since.isoformat(),
+                         (today - row.since).days, row.process_id or "", names.get((row.process_id, row.detail), ""),
+                         row.coordinator or ""] for row in rows]
+    return Response(csv_lines(lines), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=saker-som-star-fast.csv"})
+
+
+@bp.route("/visninger", methods=["POST"])
+@role_required(*SUPERVISORS)
+def save_view():
+    name = (request.form.get("name") or "").strip()
+    filters = cockpit.read_filters(request.form, {p for p, _n in cockpit.choices(db_session())["processes"]}
+                                   | {"meeting", "evaluation", "transition_review", "measure", "establishment"})
+    back = url_for("supervision.overview", **filters.query_args())
+    if not name or len(name) > 100:
+        flash(_("Gi visningen et navn på 1 til 100 tegn."), "error")
+        return redirect(back)
+    with services().db.transaction() as s:
+        count = len(s.scalars(select(SavedView.id).where(SavedView.user_id == g.user.id)).all())
+        if count >= MAX_SAVED_VIEWS:
+            flash(_("Du har allerede %(n)s lagrede visninger. Slett en først.", n=MAX_SAVED_VIEWS), "error")
+            return redirect(back)
+        s.add(SavedView(user_id=g.user.id, name=name, query=urlencode(filters.query_args()),
+                        created_at=services().clock.now()))
+    flash(_("Visningen «%(name)s» er lagret.", name=name))
+    return redirect(back)
+
+
+@bp.route("/visninger/<id:view_id>/slett", methods=["POST"])
+@role_required(*SUPERVISORS)
+def delete_view(view_id: int):
+    with services().db.transaction() as s:
+        view = s.get(SavedView, view_id)
+        if view is None or view.user_id != g.user.id:
+            abort(404)
+        s.delete(view)
+    flash(_("Visningen er slettet."))
+    return redirect(url_for("supervision.overview"))
 
 
 @bp.route("/hendelser/<id:incident_id>/prov-igjen", methods=["POST"])

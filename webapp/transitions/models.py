@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -28,6 +28,7 @@ TRANSITION_STATUSES = ("planned", "under_review", "reviewed", "cancelled")
 
 class Transition(Base):
     __tablename__ = "transitions"
+    __table_args__ = (Index("ix_transitions_status_review_from", "status", "review_from"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

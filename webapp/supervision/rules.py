@@ -1,0 +1,199 @@
+"""Why a case is stuck: each rule is a named query over register data (statuses, dates, roles,
+the state of steps; never what anyone wrote). Every rule gives rows of the same shape, so the
+cockpit lists them as one union, sorted and paginated in SQL:
+
+``case_id, rule, since (the day the case got stuck), process_id, detail (a step's BPMN id or a
+kind), ref (the incident, open step, measure, evaluation, transition or consent it is about)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Callable
+
+from dateutil.relativedelta import relativedelta
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Integer, Select, String, exists, func, literal, null, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent
+from webapp.clock import OSLO
+from webapp.db import day_after_months
+from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
+from webapp.evaluations.models import Evaluation
+from webapp.meetings.models import Measure, Meeting
+from webapp.register.meeting_due import HELD_MEETING
+from webapp.settings.operations import get_setting
+from webapp.transitions.models import Transition
+
+#: case statuses in which a group is being set up or runs (a coordinator is expected)
+OPEN_GROUP = ("awaiting_consent", "establishing", "active")
+#: a consent's end counts as due this many months before it
+CONSENT_NOTICE_MONTHS = 1
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    title: object  # lazy Norwegian text
+    explanation: object
+    query: Callable[["Context"], Select]
+
+
+@dataclass(frozen=True)
+class Context:
+    now: datetime
+    today: date
+    #: the settings the rules read (``read_settings``)
+    settings: dict
+
+
+def read_settings(session: Session) -> dict:
+    """The settings the rules depend on, read once per page."""
+    return {key: int(get_setting(session, key)) for key in ("meeting_interval_months", "consent_waiting_days")}
+
+
+def _row(case_id, rule: str, since, process_id, detail=None, ref=None) -> list:
+    return [case_id.label("case_id"), literal(rule, String(30)).label("rule"), since.label("since"),
+            (process_id if process_id is not None else null()).label("process_id"),
+            (detail if detail is not None else literal(None, String(255))).label("detail"),
+            (ref if ref is not None else literal(None, Integer)).label("ref")]
+
+
+def _day(expression):
+    return day_after_months(expression, 0)
+
+
+def _incident(c: Context) -> Select:
+    return (select(*_row(ProcessInstance.case_id, "incident", _day(Incident.created_at),
+                         ProcessDefinition.process_id, Incident.task_spec, Incident.id))
+            .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(Incident.status == "open"))
+
+
+def _steps(rule: str, since, condition) -> Callable[[Context], Select]:
+    def query(c: Context) -> Select:
+        return (select(*_row(OpenTask.case_id, rule, since, ProcessDefinition.process_id, OpenTask.task_spec,
+                             OpenTask.id))
+                .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
+                .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+                .where(condition(c)))
+    return query
+
+
+def _meeting_due(c: Context) -> Select:
+    """An active group whose last held meeting (or, before the first, its activation) lies more
+    than the meeting interval back (``register/meeting_due.py`` says the same for one case)."""
+    months = c.settings["meeting_interval_months"]
+    cutoff = datetime.combine(c.today - relativedelta(months=months), time(0), OSLO)
+    last_held = (select(Meeting.case_id, func.max(Meeting.held_at).label("held_at"))
+                 .where(Meeting.status.in_(HELD_MEETING), Meeting.held_at.is_not(None))
+                 .group_by(Meeting.case_id).subquery())
+    anchor = func.coalesce(last_held.c.held_at, Case.activated_at)
+    return (select(*_row(Case.id, "meeting_due", day_after_months(anchor, months), literal("meeting")))
+            .outerjoin(last_held, last_held.c.case_id == Case.id)
+            .where(Case.status == "active", anchor.is_not(None), anchor < cutoff))
+
+
+def _evaluation_overdue(c: Context) -> Select:
+    return (select(*_row(Evaluation.case_id, "evaluation_overdue", Evaluation.due_on, literal("evaluation"),
+                         Evaluation.kind, Evaluation.id))
+            .join(Case, Case.id == Evaluation.case_id)
+            .where(Evaluation.status == "scheduled", Evaluation.due_on < c.today, Case.status == "active"))
+
+
+def _review_not_started(c: Context) -> Select:
+    return (select(*_row(Transition.case_id, "review_not_started", Transition.review_from,
+                         literal("transition_review"), Transition.kind, Transition.id))
+            .join(Case, Case.id == Transition.case_id)
+            .where(Transition.status == "planned", Transition.review_from < c.today, Case.status == "active"))
+
+
+def _measure_overdue(c: Context) -> Select:
+    return (select(*_row(Measure.case_id, "measure_overdue", Measure.deadline, literal("measure"), None,
+                         Measure.id))
+            .join(Case, Case.id == Measure.case_id)
+            .where(Measure.status == "open", Measure.deadline < c.today, Case.status == "active"))
+
+
+def _consent_due(c: Context) -> Select:
+    """The case's newest consent ends within a month (setting ``consent_valid_months``), or has
+    ended, and is neither withdrawn nor renewed."""
+    newer = aliased(Consent)
+    return (select(*_row(Consent.case_id, "consent_due", day_after_months(Consent.valid_until, -CONSENT_NOTICE_MONTHS),
+                         literal("establishment"), None, Consent.id))
+            .join(Case, Case.id == Consent.case_id)
+            .where(Consent.given.is_(True), Consent.withdrawn_at.is_(None), Consent.valid_until.is_not(None),
+                   Consent.valid_until <= c.today + relativedelta(months=CONSENT_NOTICE_MONTHS),
+                   Case.status.in_(OPEN_GROUP),
+                   ~exists().where(newer.case_id == Consent.case_id, newer.id > Consent.id)))
+
+
+def _no_coordinator(c: Context) -> Select:
+    coordinator = exists().where(CaseMember.case_id == Case.id, CaseMember.role == "koordinator",
+                                 CaseMember.active.is_(True))
+    return (select(*_row(Case.id, "no_coordinator", _day(func.coalesce(Case.activated_at, Case.created_at)),
+                         literal("establishment")))
+            .where(Case.status.in_(OPEN_GROUP), ~coordinator))
+
+
+def _consent_waiting(c: Context) -> Select:
+    days = c.settings["consent_waiting_days"]
+    since = (select(func.max(CaseStatusChange.at)).where(CaseStatusChange.case_id == Case.id,
+                                                          CaseStatusChange.to_status == "awaiting_consent")
+             .scalar_subquery())
+    return (select(*_row(Case.id, "consent_waiting", _day(since), literal("establishment")))
+            .where(Case.status == "awaiting_consent", since < c.now - timedelta(days=days)))
+
+
+RULES: dict[str, Rule] = {rule.key: rule for rule in [
+    Rule("incident", _l("Feil i et steg"),
+         _l("Et automatisk steg feilet og venter på at noen prøver igjen. Saken står fast fra feilen oppsto."),
+         _incident),
+    Rule("overdue_step", _l("Steg over fristen"),
+         _l("Et steg er ikke gjort innen fristen i prosessen. Saken står fast fra fristen."),
+         _steps("overdue_step", _day(OpenTask.due_at), lambda c: OpenTask.due_at < c.now)),
+    Rule("orphaned_step", _l("Steg uten noen som kan gjøre det"),
+         _l("Ingen aktiv person har rollen steget hører til, for eksempel etter at en bruker ble deaktivert."),
+         _steps("orphaned_step", _day(OpenTask.created_at), lambda c: OpenTask.orphaned.is_(True))),
+    Rule("meeting_due", _l("Ikke møte innen fristen"),
+         _l("Siste møte (eller aktiveringen, før første møte) ligger lenger tilbake enn kommunens innstilling "
+            "for hvor ofte gruppen skal møtes. Saken står fast fra dagen møtet skulle vært holdt."),
+         _meeting_due),
+    Rule("evaluation_overdue", _l("Evaluering forfalt"),
+         _l("Evalueringen av gruppen (eller spørsmålet om den trengs) skulle vært gjort og er ikke fullført."),
+         _evaluation_overdue),
+    Rule("review_not_started", _l("Gjennomgang før overgang ikke startet"),
+         _l("Gjennomgangen av sammensetningen før en overgang skulle ha startet, men har ikke startet."),
+         _review_not_started),
+    Rule("measure_overdue", _l("Tiltak forfalt"),
+         _l("Et tiltak fra et møte er ikke fullført innen fristen."),
+         _measure_overdue),
+    Rule("consent_due", _l("Samtykket må fornyes"),
+         _l("Samtykket utløper innen en måned (eller har utløpt) etter kommunens innstilling for hvor lenge det "
+            "gjelder, og er ikke fornyet."),
+         _consent_due),
+    Rule("no_coordinator", _l("Gruppe uten koordinator"),
+         _l("Gruppen er under etablering eller aktiv, men har ingen aktiv koordinator, for eksempel etter en "
+            "deaktivering."),
+         _no_coordinator),
+    Rule("consent_waiting", _l("Venter lenge på samtykke"),
+         _l("Gruppen har ventet på samtykke lenger enn kommunens innstilling (dager). Saken står fast fra den "
+            "begynte å vente."),
+         _consent_waiting),
+]}
+
+
+def stuck(settings: dict, now: datetime, today: date, keys: list[str] | None = None):
+    """The union of the chosen rules (all by default) as a subquery ``stuck``."""
+    context = Context(now, today, settings)
+    chosen = [RULES[k] for k in (keys or RULES) if k in RULES]
+    return union_all(*[rule.query(context) for rule in chosen]).subquery("stuck")
+
+
+def counts(session: Session, now: datetime, today: date) -> dict[str, int]:
+    """How many rows each rule has now (every rule present, 0 included)."""
+    rows = stuck(read_settings(session), now, today)
+    found = dict(session.execute(select(rows.c.rule, func.count()).group_by(rows.c.rule)).all())
+    return {key: int(found.get(key, 0)) for key in RULES}
