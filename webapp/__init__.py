@@ -86,6 +86,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.workbench.views import bp as workbench_bp
     from webapp.profiles.views import bp as profiles_bp
     from webapp.workbench.testrun_views import bp as testrun_bp
+    from webapp.supervision.process_views import bp as supervision_processes_bp
 
     app.before_request(load_user)
     app.before_request(errors.refuse_nul_bytes)
@@ -95,7 +96,8 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     app.register_blueprint(supervision_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(meetings_bp)
-    for blueprint in (transitions_bp, closing_bp, deviations_bp, register_bp, workbench_bp, testrun_bp, profiles_bp):
+    for blueprint in (transitions_bp, closing_bp, deviations_bp, register_bp, workbench_bp, testrun_bp, profiles_bp,
+                      supervision_processes_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)

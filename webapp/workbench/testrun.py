@@ -40,7 +40,7 @@ from webapp.db import Database
 from webapp.engine.library import SpecCache
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance, ScheduledStart
 from webapp.engine.runtime import EngineError, Refused, StepFailed
-from webapp.engine.serialization import read_task_states
+from webapp.engine.positions import element_states
 from webapp.migrate import upgrade
 from webapp.outbox.models import OutboxMessage
 from webapp.services import Services, build_engine
@@ -62,9 +62,6 @@ MAX_RUNS = 4
 REMEMBERED = 500
 #: Longest single move of the run's clock by the "days" button.
 MAX_ADVANCE_DAYS = 400
-
-# SpiffWorkflow's task states as stored (``TaskState``): the engine writes them, we only read them.
-_WAITING, _READY, _STARTED, _COMPLETED = 8, 16, 32, 64
 
 
 class TestRunError(Exception):
@@ -586,18 +583,9 @@ def _next_due(s, run: TestRun) -> datetime | None:
 def path(run: TestRun, s, instance: ProcessInstance) -> dict:
     """The diagram and where the run went: bpmn ids of the finished elements and of those waiting
     (ready steps, timers, events), from the stored state of the draft's instance."""
-    done, current = [], []
-    states = read_task_states(instance.state or {}) or []
-    if states:
-        spec, _subs = run.services.engine.specs.get(instance.definition)
-        for name, state in states:
-            bpmn_id = getattr(spec.task_specs.get(name), "bpmn_id", None)
-            if not bpmn_id:
-                continue
-            if state == _COMPLETED and bpmn_id not in done:
-                done.append(bpmn_id)
-            elif state in (_WAITING, _READY, _STARTED) and bpmn_id not in current:
-                current.append(bpmn_id)
+    spec, subs = run.services.engine.specs.get(instance.definition)
+    found = element_states(spec, instance.state or {}, subs)
+    done, current = list(found.done), list(found.current)
     return {"xml": run.main_xml, "done": done, "current": current}
 
 
