@@ -93,8 +93,9 @@ def _casefold_sqlite(element, compiler, **kw):
 
 class day_after_months(FunctionElement):
     """The Oslo calendar day ``months`` (may be negative or 0) after a date or timestamp, as a
-    DATE: PostgreSQL date arithmetic in Europe/Oslo; on SQLite, ``date()`` of the stored UTC
-    text (the UTC day, which differs from Oslo's only in the first hour or two after midnight)."""
+    DATE: PostgreSQL date arithmetic in Europe/Oslo; on SQLite the same with ``date()``: a stored
+    UTC time moved to Oslo's time first, and months clamped to the month's last day as
+    PostgreSQL does (31 March - 1 month = 28 February)."""
 
     type = Date()
     name = "day_after_months"
@@ -117,7 +118,32 @@ def _day_after_months_default(element, compiler, **kw):
 @compiles(day_after_months, "sqlite")
 def _day_after_months_sqlite(element, compiler, **kw):
     expression, months = element.clauses.clauses
-    return f"date({compiler.process(expression, **kw)}, '{int(months.name):+d} months')"
+    months = int(months.name)
+    timestamp = not isinstance(expression.type, Date) or isinstance(expression.type, DateTime)
+
+    def value() -> str:
+        """The Oslo day or time; compiled anew at each use, so bound parameters are rendered each
+        time. SQLite has no time zones: a stored UTC time is moved by Europe/Oslo's offset, +2
+        hours from 01:00 UTC on the last Sunday of March (the Sunday on or after 25 March) to
+        01:00 UTC on the last Sunday of October, else +1 (the EU rule Norway follows)."""
+        def utc() -> str:
+            return compiler.process(expression, **kw)
+
+        if not timestamp:
+            return utc()
+        summer_from = f"date(strftime('%Y', {utc()}) || '-03-25', 'weekday 0') || ' 01:00:00'"
+        summer_to = f"date(strftime('%Y', {utc()}) || '-10-25', 'weekday 0') || ' 01:00:00'"
+        return (f"datetime({utc()}, CASE WHEN {utc()} >= {summer_from} AND {utc()} < {summer_to} "
+                "THEN '+2 hours' ELSE '+1 hours' END)")
+
+    if months == 0:
+        return f"date({value()})"
+    # SQLite's month arithmetic overflows (31 March - 1 month = 3 March); PostgreSQL and
+    # relativedelta clamp to the month's last day (28 February): a changed day of the month means
+    # an overflow, and the day before the first of the month it landed in is the clamped day
+    return (f"CASE WHEN strftime('%d', date({value()}, '{months:+d} months')) = strftime('%d', {value()}) "
+            f"THEN date({value()}, '{months:+d} months') "
+            f"ELSE date({value()}, '{months:+d} months', 'start of month', '-1 day') END")
 
 
 def _py_casefold(value):

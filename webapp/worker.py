@@ -20,6 +20,7 @@ from webapp.db import UTCDateTime
 from webapp.engine.models import ProcessInstance, ScheduledStart
 from webapp.outbox.models import OutboxMessage
 from webapp.outbox.sending import SmtpSettings, send_due
+from webapp.supervision.digest import send_digest_if_due
 from webapp.wakeups import Listener
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def _round(app: Flask) -> tuple[int, int]:
     services = app.extensions["ansvarsgruppe"]
     limit = _batch(app)
     fired = _logged("firing due timers", lambda: services.engine.fire_due_timers(limit), 0)
+    _logged("queuing the weekly supervision digest", lambda: send_digest_if_due(services), 0)
     sent = _logged("sending the outbox", lambda: send_due(
         services.db, services.clock, SmtpSettings.from_config(app.config), limit=limit), 0)
     _logged("pruning old login attempts", lambda: _prune(services), None)

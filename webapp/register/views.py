@@ -10,7 +10,9 @@ from flask_babel import gettext as _, lazy_gettext as _l
 
 from webapp.auth.access import role_required
 from webapp.cases.models import CASE_STATUSES
+from webapp.register.chart import plain_number, trend_panel
 from webapp.register.figures import FiguresCache, YearFigures
+from webapp.register.trend import TrendCache, record_trend_export
 from webapp.register.operations import record_figures_export
 from webapp.register.queries import register_page
 from webapp.paging import PAGE_SIZE
@@ -71,6 +73,14 @@ def _figures(year: int):
     return cache.get(db_session(), year, services().clock.now())
 
 
+def _trend(year: int):
+    """A year's monthly figures and when they were computed (the same ``REGISTER_FIGURES_SECONDS``)."""
+    cache = current_app.extensions.get("register_trend")
+    if cache is None:
+        cache = current_app.extensions["register_trend"] = TrendCache(current_app.config["REGISTER_FIGURES_SECONDS"])
+    return cache.get(db_session(), year, services().clock.now())
+
+
 def _page(values: dict, errors: dict, **context):
     return render_template("register/index.html", values=values, errors=errors, statuses=CASE_STATUSES,
                            kind_labels=KIND_LABELS, page_size=PAGE_SIZE, **context), 400 if errors else 200
@@ -91,7 +101,7 @@ def index():
     year = values["year_number"]
     figures, computed_at = _figures(year)
     return _page(values, errors, rows=page.rows, page=page, year=year, figures=figure_rows(figures),
-                 figures_at=computed_at, today=services().clock.today())
+                 figures_at=computed_at, today=services().clock.today(), trend=trend_panel(*_trend(year)))
 
 
 @bp.get("/register/tall.csv")
@@ -106,6 +116,28 @@ def figures_csv():
     rows = [[_("År"), _("Tall"), _("Antall")]] + [[year, label, count] for label, count in figures]
     return Response(csv_lines(rows), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="ansvarsgrupper-tall-{year}.csv"'})
+
+
+@bp.get("/register/utvikling.csv")
+@role_required(*REGISTER_ROLES)
+def trend_csv():
+    """The monthly figures of a year (the chart's numbers): statuses at each month's end, groups
+    started and days from wish to active."""
+    from webapp.templating import status_label
+    values, errors = _read_filters()
+    if errors:
+        return _page(values, errors)
+    year = values["year_number"]
+    trend = _trend(year)[0]
+    record_trend_export(services().db, user_id=g.user.id, year=year, at=services().clock.now())
+    rows = [[_("År"), _("Måned")] + [status_label(s) for s in CASE_STATUSES]
+            + [_("Grupper som ble aktive"), _("Median dager fra ønske til aktiv"),
+               _("90-persentil dager fra ønske til aktiv")]]
+    rows += [[year, m.month] + [m.by_status.get(s, 0) for s in CASE_STATUSES]
+             + [m.started] + ["" if days is None else plain_number(days) for days in (m.median_days, m.p90_days)]
+             for m in trend.months]
+    return Response(csv_lines(rows), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="ansvarsgrupper-utvikling-{year}.csv"'})
 
 
 def csv_lines(rows):

@@ -108,6 +108,7 @@ def stuck_rows(settings: dict, now: datetime, today: date, filters: Filters):
     rows = stuck(settings, now, today, [filters.rule] if filters.rule else None)
     keys = [rows.c.since, rows.c.case_id, rows.c.rule, func.coalesce(rows.c.ref, 0).label("ref_key")]
     query = (select(rows.c.case_id, rows.c.rule, rows.c.since, rows.c.process_id, rows.c.detail, rows.c.ref,
+                    rows.c.instance_id,
                     Case.reference, Case.title, Case.status, coordinator_name().label("coordinator"), *keys)
              .join(Case, Case.id == rows.c.case_id))
     return _filtered(query, rows, today, filters), keys

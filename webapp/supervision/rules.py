@@ -3,7 +3,8 @@ the state of steps; never what anyone wrote). Every rule gives rows of the same 
 cockpit lists them as one union, sorted and paginated in SQL:
 
 ``case_id, rule, since (the day the case got stuck), process_id, detail (a step's BPMN id or a
-kind), ref (the incident, open step, measure, evaluation, transition or consent it is about)``.
+kind), ref (the incident, open step, measure, evaluation, transition or consent it is about),
+instance_id (the episode, for rules about a step)``.
 """
 from __future__ import annotations
 
@@ -53,11 +54,12 @@ def read_settings(session: Session) -> dict:
     return {key: int(get_setting(session, key)) for key in ("meeting_interval_months", "consent_waiting_days")}
 
 
-def _row(case_id, rule: str, since, process_id, detail=None, ref=None) -> list:
+def _row(case_id, rule: str, since, process_id, detail=None, ref=None, instance_id=None) -> list:
     return [case_id.label("case_id"), literal(rule, String(30)).label("rule"), since.label("since"),
             (process_id if process_id is not None else null()).label("process_id"),
             (detail if detail is not None else literal(None, String(255))).label("detail"),
-            (ref if ref is not None else literal(None, Integer)).label("ref")]
+            (ref if ref is not None else literal(None, Integer)).label("ref"),
+            (instance_id if instance_id is not None else literal(None, Integer)).label("instance_id")]
 
 
 def _day(expression):
@@ -66,7 +68,7 @@ def _day(expression):
 
 def _incident(c: Context) -> Select:
     return (select(*_row(ProcessInstance.case_id, "incident", _day(Incident.created_at),
-                         ProcessDefinition.process_id, Incident.task_spec, Incident.id))
+                         ProcessDefinition.process_id, Incident.task_spec, Incident.id, Incident.instance_id))
             .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
             .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
             .where(Incident.status == "open"))
@@ -75,7 +77,7 @@ def _incident(c: Context) -> Select:
 def _steps(rule: str, since, condition) -> Callable[[Context], Select]:
     def query(c: Context) -> Select:
         return (select(*_row(OpenTask.case_id, rule, since, ProcessDefinition.process_id, OpenTask.task_spec,
-                             OpenTask.id))
+                             OpenTask.id, OpenTask.instance_id))
                 .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
                 .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
                 .where(condition(c)))

@@ -60,7 +60,7 @@ def overview():
                            counts=cockpit.rule_counts(session, settings, now, today, filters), today=today,
                            names=step_names(session, page.rows), choices=cockpit.choices(session),
                            age_stages=cockpit.AGE_STAGES, sorts=cockpit.SORTS, views=views,
-                           query=filters.query_args())
+                           query=filters.query_args(), here=request.full_path.rstrip("?"))
 
 
 @bp.route("/saker.csv")
