@@ -2,11 +2,14 @@
 something to show."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
 
 from flask import Flask
 from sqlalchemy import select
 
+from webapp.admin.operations import deactivate_user
+from webapp.audit.operations import record
 from webapp.auth.models import User
 from webapp.auth.operations import create_user
 from webapp.cases.models import Unit
@@ -14,7 +17,10 @@ from webapp.cases.registration import register
 from webapp.clock import OSLO
 from webapp.closing.actions import request_closing
 from webapp.deviations.recording import report as report_deviation
-from webapp.engine.models import OpenTask
+from webapp.engine.models import Incident, OpenTask, ProcessInstance
+from webapp.outbox.operations import Outbox
+from webapp.settings.operations import change_setting
+from webapp.transitions.planning import add as add_transition
 
 DEMO_PASSWORD = "demo1234"
 
@@ -164,6 +170,84 @@ def _demo_planned_first_meeting(services, users: dict, units: dict, appoint: dic
               users["kari"])
 
 
+@contextmanager
+def _days_ago(services, days: int):
+    """Run the block with the clock ``days`` back (the worker is not running meanwhile)."""
+    back = timedelta(days=days)
+    services.clock.advance(-back)
+    try:
+        yield
+    finally:
+        services.clock.advance(back)
+
+
+def _demo_stuck_groups(services, users: dict, units: dict, appoint: dict, consent: dict, wish) -> None:
+    """Groups that stand still, so each of the supervisors' rules (webapp/supervision/rules.py)
+    has a case. Seeded last: the worker has not run since, so nothing here has been picked up."""
+    # Oskar Lund: a coordinator was appointed six weeks ago, and the family has not consented since
+    with _days_ago(services, 45):
+        waiting = wish("Oskar Lund", "2014-02-17", by_name="Siv Lund")
+        _complete(services, waiting, "appoint", appoint, users["ke"])
+
+    # Noah Strand: his coordinator left the municipality before the consent was recorded; the
+    # administrator deactivated her without a successor, so the group has no coordinator and the
+    # consent step has nobody who can do it
+    with services.db.transaction() as s:
+        tone = create_user(s, "tone", "Tone Tidligere", DEMO_PASSWORD, roles=("staff",), at=services.clock.now(),
+                           email="tone@demo.kommune.no")
+    with _days_ago(services, 10):
+        orphaned = wish("Noah Strand", "2017-08-08", by_name="Frode Strand")
+        _complete(services, orphaned, "appoint", {**appoint, "coordinator_user_id": str(tone.id),
+                                                  "persons_wish": "Ingen særskilte ønsker."}, users["ke"])
+    with services.db.transaction() as s:
+        deactivate_user(s, s.get(User, tone.id), successor=None, reassign=services.engine.reassign,
+                        outbox_for=lambda case_id: Outbox(s, services.clock, case_id), at=services.clock.now(),
+                        actor_id=users["admin"])
+
+    # Vilde Holm: consented eleven months ago, when the municipality let a consent run for twelve
+    # months (it has since gone back to "until withdrawn"); the establishment stalled at the
+    # member's confirmation, and the consent is now due for renewal
+    with _days_ago(services, 340):
+        with services.db.transaction() as s:
+            change_setting(s, "consent_valid_months", 12, at=services.clock.now(), actor_id=users["admin"])
+        renewal = wish("Vilde Holm", "2001-12-05", by="person")
+        _complete(services, renewal, "appoint", {**appoint, "coordinator_kind": "coordinator"}, users["ke"])
+        _complete(services, renewal, "consent", {**consent, "signed_by": "Vilde Holm", "signed_how": "in_person",
+                                                  "signed_on": services.clock.today().isoformat()}, users["kari"])
+        _complete(services, renewal, "propose", {"agreed_with_person": True, "members": [
+            {"name": "Rune NAV", "unit_id": str(units["NAV"]), "email": "rune@nav.demo.no"}]}, users["kari"])
+    with _days_ago(services, 200):
+        with services.db.transaction() as s:
+            change_setting(s, "consent_valid_months", 0, at=services.clock.now(), actor_id=users["admin"])
+    # A step of Vilde Holm's establishment failed three days ago and waits for a retry. No step of
+    # the process library fails on demo data, so the incident is recorded here the way the engine
+    # records a failed step (an open incident, the instance marked "incident", the audit event);
+    # "Prøv igjen" on the supervision page runs the instance's engine steps again, which now go
+    # through, and resolves it.
+    with services.db.transaction() as s:
+        instance = s.scalar(select(ProcessInstance).where(ProcessInstance.case_id == renewal)
+                            .order_by(ProcessInstance.id).limit(1))
+        now = services.clock.now() - timedelta(days=3)
+        incident = Incident(instance_id=instance.id, status="open", created_at=now, task_spec="record_confirmations",
+                            message="Fagsystemet svarte ikke innen tidsfristen.", pending={"action": "fire"})
+        s.add(incident)
+        instance.status, instance.updated_at = "incident", now
+        s.flush()
+        record(s, "incident_opened", at=now, actor_id=None, case_id=renewal, instance_id=instance.id,
+               incident_id=incident.id, message=incident.message, task="record_confirmations")
+
+    # Amir Haddad (adult): active five weeks, the first meeting six weeks ahead; the coordinator
+    # planned his move to his own flat a year ahead. Its review (a year before the move, setting
+    # transition_review_months) fell due three weeks ago while the worker was off, so it has not
+    # started; the demo's worker starts it in its first round.
+    with _days_ago(services, 35):
+        moving = wish("Amir Haddad", "1999-04-20", by="person")
+        _establish_quickly(services, moving, users, units, {**appoint, "coordinator_kind": "coordinator"},
+                           {**consent, "signed_by": "Amir Haddad"}, services.clock.today() + timedelta(days=77))
+        add_transition(services, moving, kind="own_home", description="Amir flytter til egen leilighet.",
+                       on_date=services.clock.today() + timedelta(days=380), actor_id=users["kari"])
+
+
 def seed(app: Flask) -> bool:
     """Create demo users, units and cases once. Returns False if already seeded."""
     services = app.extensions["ansvarsgruppe"]
@@ -232,4 +316,6 @@ def seed(app: Flask) -> bool:
                                              "signed_how": "in_person", "signed_on": today.isoformat(),
                                              "refusal_reason": "Familien ønsker å vente et halvt år."},
               users["kari"])
+
+    _demo_stuck_groups(services, users, units, appoint, consent, wish)
     return True

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from webapp.auth.access import role_required
 from webapp.engine.library import latest_definition
-from webapp.engine.runtime import Conflict, NotFound, StepFailed
 from webapp.paging import paginate
 from webapp.register.views import csv_lines
 from webapp.services import db_session, services
@@ -112,21 +111,4 @@ def delete_view(view_id: int):
             abort(404)
         s.delete(view)
     flash(_("Visningen er slettet."))
-    return redirect(url_for("supervision.overview"))
-
-
-@bp.route("/hendelser/<id:incident_id>/prov-igjen", methods=["POST"])
-@role_required(*SUPERVISORS)
-def retry(incident_id: int):
-    actor_id = g.user.id
-    db_session().rollback()  # no read transaction open across the step's write
-    try:
-        services().engine.retry(incident_id, actor_id=actor_id)
-        flash(_("Steget ble kjørt på nytt og gikk gjennom."))
-    except NotFound:
-        abort(404)
-    except Conflict:
-        flash(_("Hendelsen er allerede løst."))
-    except StepFailed:
-        flash(_("Steget feilet igjen. Se feilmeldingen."), "error")
     return redirect(url_for("supervision.overview"))

@@ -95,7 +95,7 @@ def test_csrf_is_required_on_every_post(app, users):
     assert client.post("/logg-inn", data={"username": "kari", "password": PASSWORD}).status_code == 400
     attempt(client, "kari", PASSWORD)
     for path in ("/logg-ut", "/sprak", "/saker/ny", "/saker/1/samtykke/trekk-tilbake",
-                 "/oppgaver/1/x", "/tilsyn/hendelser/1/prov-igjen"):
+                 "/oppgaver/1/x", "/tilsyn/handlinger/hendelser/1/prov-igjen"):
         response = client.post(path, data={"lang": "en"})
         assert response.status_code == 400, path
         assert "Skjemaet er utløpt" in response.text
