@@ -189,9 +189,10 @@ def _demo_stuck_groups(services, users: dict, units: dict, appoint: dict, consen
         waiting = wish("Oskar Lund", "2014-02-17", by_name="Siv Lund")
         _complete(services, waiting, "appoint", appoint, users["ke"])
 
-    # Noah Strand: his coordinator left the municipality before the consent was recorded; the
-    # administrator deactivated her without a successor, so the group has no coordinator and the
-    # consent step has nobody who can do it
+    # Noah Strand: his coordinator left the municipality while the group was being established
+    # (consent given, the health nurse's mandate confirmed); the administrator deactivated her
+    # without a successor, so the group has no coordinator and the step "is an individual plan
+    # needed?" has nobody who holds its role (a supervisor may give it to the health nurse)
     with services.db.transaction() as s:
         tone = create_user(s, "tone", "Tone Tidligere", DEMO_PASSWORD, roles=("staff",), at=services.clock.now(),
                            email="tone@demo.kommune.no")
@@ -199,6 +200,12 @@ def _demo_stuck_groups(services, users: dict, units: dict, appoint: dict, consen
         orphaned = wish("Noah Strand", "2017-08-08", by_name="Frode Strand")
         _complete(services, orphaned, "appoint", {**appoint, "coordinator_user_id": str(tone.id),
                                                   "persons_wish": "Ingen særskilte ønsker."}, users["ke"])
+        _complete(services, orphaned, "consent", {**consent, "signed_on": services.clock.today().isoformat()},
+                  tone.id)
+        _complete(services, orphaned, "propose", {"agreed_with_person": True, "members": [
+            {"user_id": str(users["ola"]), "name": "Ola Helsesykepleier", "unit_id": str(units["Helsestasjonen"])}]},
+            tone.id)
+        _complete(services, orphaned, "confirm", {"participates": "ja", "mandate": "Helseoppfølging."}, users["ola"])
     with services.db.transaction() as s:
         deactivate_user(s, s.get(User, tone.id), successor=None, reassign=services.engine.reassign,
                         outbox_for=lambda case_id: Outbox(s, services.clock, case_id), at=services.clock.now(),

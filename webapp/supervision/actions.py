@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from webapp.audit.operations import record
 from webapp.auth.models import User
 from webapp.cases import register_data
-from webapp.cases.models import ENDED_STATUSES, Case
+from webapp.cases.models import ENDED_STATUSES, Case, CaseMember
 from webapp.cases.operations import current_coordinator
 from webapp.cases.roles import UNIT_ROLES, resolve_role, users_with_role
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
@@ -86,7 +86,7 @@ class Eligible:
 
     user_id: int
     name: str
-    role: str  # the lane (a case role) the person holds
+    role: str  # the case role (lane) that makes the person eligible
 
 
 @dataclass(frozen=True)
@@ -157,17 +157,27 @@ def eligible_people(s: Session, task: OpenTask) -> list[Eligible]:
     """Who a step may be given to: the active members of its case holding its lane; for a unit's
     lane (koordinerende_enhet, systemansvarlig) the active users with that system role, and
     whoever the engine resolves the lane to (without an appointing coordinating unit, the service
-    that received the wish). A step without a lane can be given to nobody."""
+    that received the wish). When nobody holds the lane (an orphaned step, e.g. after the
+    coordinator was deactivated), any active member of the case with a login, so the work can go
+    on until the role is filled. A step without a lane can be given to nobody."""
     if not task.lane:
         return []
     ids = set(resolve_role(s, task.case_id, task.lane))
     if task.lane in UNIT_ROLES:
         ids |= {u.id for u in users_with_role(s, UNIT_ROLES[task.lane])}
-    if not ids:
+    roles = {}
+    if ids:
+        roles = {user_id: task.lane for user_id in ids}
+    else:
+        for user_id, role in s.execute(select(CaseMember.user_id, CaseMember.role).where(
+                CaseMember.case_id == task.case_id, CaseMember.active.is_(True), CaseMember.user_id.is_not(None))
+                .order_by(CaseMember.id)):
+            roles.setdefault(user_id, role)
+    if not roles:
         return []
-    users = s.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))
+    users = s.scalars(select(User).where(User.id.in_(roles), User.active.is_(True))
                       .order_by(User.full_name, User.id))
-    return [Eligible(u.id, u.full_name, task.lane) for u in users]
+    return [Eligible(u.id, u.full_name, roles[u.id]) for u in users]
 
 
 def handover_candidates(s: Session) -> tuple[list[tuple[User, int]], list[User]]:

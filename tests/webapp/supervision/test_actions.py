@@ -350,3 +350,25 @@ def test_the_macros_for_the_cockpit_render_forms_that_post_here(app):
     assert html.count('name="reason"') == 3 and html.count('name="csrf_token"') == 3
     for action in ("retry", "cancel", "remind", "reassign"):
         assert f'<option value="{action}">' in html
+
+
+def test_an_orphaned_step_may_go_to_any_member_of_the_case(app, services, users, case_id):
+    """Nobody holds the coordinator's role (deactivated without a successor): the step may be
+    given to another active member of the case, named with their own role, until a coordinator
+    is appointed."""
+    from webapp.admin.operations import deactivate_user
+    from webapp.auth.models import User
+    from webapp.outbox.operations import Outbox
+    task = open_task(services, case_id, "plan")
+    with services.db.transaction() as s:
+        deactivate_user(s, s.get(User, users["kari"]), successor=None, reassign=services.engine.reassign,
+                        outbox_for=lambda case: Outbox(s, services.clock, case), at=services.clock.now(),
+                        actor_id=users["ke"])
+    with services.db.session() as s:
+        assert s.get(OpenTask, task.id).orphaned
+    ke = login_client(app, "ke")
+    page = ke.get(f"/tilsyn/handlinger/steg/{task.id}/tildel?next=/tilsyn/")
+    assert "Siri Skole" in page.text and "Kari Koordinator" not in page.text and "Ulf Utenfor" not in page.text
+    response = _post(ke, f"/tilsyn/handlinger/steg/{task.id}/tildel", user_id=str(users["siri"]), reason=REASON)
+    assert response.status_code == 302
+    assert _assignee(services, task.id) == users["siri"]
