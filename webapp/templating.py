@@ -94,6 +94,12 @@ def event_title(event) -> str:
         "transition_consent_not_renewed": _l("Samtykket ble ikke fornyet; sammensetningen er ikke endret"),
         "coordinator_overlap_ended": _l("Overlappen mellom forrige og ny koordinator er avsluttet"),
         "coordinator_tasks_reassigned": _l("Koordinators åpne oppgaver er overført til ny koordinator"),
+        "instance_migrated": _l("Prosessen er flyttet til en ny versjon"),
+        "supervision_retry": _l("Tilsynet prøvde et steg igjen"),
+        "supervision_reassign": _l("Tilsynet ga et steg til en annen"),
+        "supervision_handover": _l("Tilsynet overleverte steg fra en som slutter"),
+        "supervision_cancel": _l("Tilsynet avbrøt en prosess"),
+        "supervision_reminder": _l("Tilsynet minnet koordinatoren på saken"),
     }
     if kind in plain:
         return str(plain[kind])

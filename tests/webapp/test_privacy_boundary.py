@@ -39,7 +39,7 @@ from webapp.cases.models import Case, CaseMember
 from webapp.cases.register_data import CONTENT_COLUMNS, REGISTER_COLUMNS
 from webapp.cases.registration import register
 from webapp.db import Base
-from webapp.engine.models import Incident, OpenTask, ProcessDefinition
+from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
 from webapp.engine.runtime import StepFailed
 from webapp.meetings.models import Meeting
 from webapp.outbox.models import OutboxMessage
@@ -231,6 +231,10 @@ def _known_urls(app, services) -> list[str]:
             "element_id": ["plan"],
             "token": ["finnes-ikke"],
             "name": profile_names(),  # municipality profiles (administrators only)
+            # the supervisors' actions (their confirmation pages)
+            "incident_id": list(s.scalars(select(Incident.id))),
+            "open_task_id": list(s.scalars(select(OpenTask.id))),
+            "instance_id": list(s.scalars(select(ProcessInstance.id))),
         }
         tasks = [(t.instance_id, t.task_id) for t in s.scalars(select(OpenTask))]
     urls = []

@@ -43,7 +43,8 @@ def test_change_settings(admin, services):
             "coordinator_may_take_minutes": "on", "minute_taker_rotates": "on", "need_check_yearly": "on",
             "transition_review_months": "12", "closing_reported_to": "coordinating_unit",
             "coordinator_read_months": "12", "deviation_followup_days": "14",
-            "meeting_interval_months": "6", "minutes_sent_by": "coordinator"}
+            "meeting_interval_months": "6", "minutes_sent_by": "coordinator",
+            "consent_waiting_days": "30", "supervision_digest_weekday": "0"}
     bad = admin.post("/admin/innstillinger", data={**form, "notice_days": "fjorten"})
     assert bad.status_code == 400 and 'value="fjorten"' in bad.text and 'aria-invalid="true"' in bad.text
     with services.db.session() as s:
