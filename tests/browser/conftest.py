@@ -61,12 +61,23 @@ def page(browser):
     context = browser.new_context(locale="nb-NO", bypass_csp=True)  # lets axe-core be injected
     page = context.new_page()
     page.set_default_timeout(15000)
+    read = page.content
+
+    def content() -> str:
+        """The page's HTML once the document a click started to load has loaded (under load, a
+        read right after a click can otherwise catch the new document still empty)."""
+        page.wait_for_load_state("load")
+        return read()
+
+    page.content = content
     yield page
     context.close()
 
 
 def axe_violations(page) -> list[dict]:
-    """Run axe-core (WCAG 2.1 A/AA rules) on the current page."""
+    """Run axe-core (WCAG 2.1 A/AA rules) on the current page, once the document a click started to
+    load has loaded."""
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("""async () => {
         const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});

@@ -44,6 +44,6 @@ def test_process_map_and_case_episodes(app, services, live_server, page):
     assert_accessible(page)
     page.goto(f"{live_server}/tilsyn/prosesser/sak/{appointed}")
     page.wait_for_function("() => document.querySelectorAll('.path-current').length > 0")
-    assert page.evaluate("() => document.querySelectorAll('.path-done').length") >= 3
+    page.wait_for_function("() => document.querySelectorAll('.path-done').length >= 3")
     assert page.locator(".ansvar-path-badge").first.text_content() == "Nå her"
     assert_accessible(page)

@@ -172,7 +172,7 @@ def test_process_owner_test_runs_a_draft_to_its_end(page, live_server, app, serv
     page.check("label:has-text('Nei') >> nth=-1")
     page.click("button:has-text('Registrer')")
     page.locator("text=Testkjøringen er ferdig").first.wait_for(state="visible")
-    assert page.evaluate("() => document.querySelectorAll('#path-canvas .path-done').length") >= 2
+    page.wait_for_function("() => document.querySelectorAll('#path-canvas .path-done').length >= 2")
     with services.db.session() as s:  # the real database: no case, no mail
         assert s.scalar(select(func.count()).select_from(Case)) == 0
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
