@@ -189,6 +189,7 @@ def make_app(db_url, clock, tmp_path):
             "SCRIPT_TIME_LIMIT": 1.0, "SPEC_CACHE": SPECS, **CHEAP_PASSWORD_HASHING,
             "ACCESS_LOG_FLUSH_SECONDS": 0,  # rows written at once (tests of batching set it)
             "REGISTER_FIGURES_SECONDS": 0,  # figures computed on every request (tests change data)
+            "SUPERVISION_COUNTS_SECONDS": 0,  # likewise the cockpit's counts
         }
         config.update(overrides)
         app = create_app(config, clock=clock)

@@ -43,6 +43,7 @@ def default_config(instance_path: Path) -> dict:
         "WORKER_MIN_SLEEP": 0.2,             # shortest idle sleep (a row held by another worker)
         "ACCESS_LOG_FLUSH_SECONDS": 1.0,     # reads are logged in batches this often (0: at once)
         "REGISTER_FIGURES_SECONDS": 60.0,    # a year's figures are recomputed at most this often
+        "SUPERVISION_COUNTS_SECONDS": 60.0,  # the cockpit's counts per rule and filter choices, likewise
         "SMTP_HOST": None,
         "SMTP_PORT": None,                   # default: 25, 587 with starttls, 465 with ssl
         "SMTP_SECURITY": "none",             # none | starttls | ssl
@@ -68,7 +69,7 @@ ENV_KEYS = {
     "BASE_URL": str,
     "PROCESSES_DIR": str, "FORMS_DIR": str, "TRUSTED_PROXIES": int,
     "WORKER_INTERVAL": float, "WORKER_BATCH": int, "WORKER_MIN_SLEEP": float,
-    "ACCESS_LOG_FLUSH_SECONDS": float, "REGISTER_FIGURES_SECONDS": float,
+    "ACCESS_LOG_FLUSH_SECONDS": float, "REGISTER_FIGURES_SECONDS": float, "SUPERVISION_COUNTS_SECONDS": float,
 }
 
 

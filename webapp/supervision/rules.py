@@ -133,11 +133,11 @@ def _consent_due(c: Context) -> Select:
 
 
 def _no_coordinator(c: Context) -> Select:
-    coordinator = exists().where(CaseMember.case_id == Case.id, CaseMember.role == "koordinator",
-                                 CaseMember.active.is_(True))
+    # NOT IN over the coordinators' cases: one hashed set, not a probe per open case
+    coordinated = select(CaseMember.case_id).where(CaseMember.role == "koordinator", CaseMember.active.is_(True))
     return (select(*_row(Case.id, "no_coordinator", _day(func.coalesce(Case.activated_at, Case.created_at)),
                          literal("establishment")))
-            .where(Case.status.in_(OPEN_GROUP), ~coordinator))
+            .where(Case.status.in_(OPEN_GROUP), Case.id.not_in(coordinated)))
 
 
 def _consent_waiting(c: Context) -> Select:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.auth.access import role_required
 from webapp.engine.library import latest_definition
-from webapp.paging import paginate
 from webapp.register.views import csv_lines
 from webapp.services import db_session, services
 from webapp.supervision import cockpit
@@ -26,10 +25,22 @@ STEP_RULES = ("incident", "overdue_step", "orphaned_step")
 MAX_SAVED_VIEWS = 50
 
 
-def _filters(session) -> cockpit.Filters:
-    known = {process_id for process_id, _name in cockpit.choices(session)["processes"]}
-    return cockpit.read_filters(request.args, known | {"meeting", "evaluation", "transition_review",
-                                                       "measure", "establishment"})
+def _cache() -> cockpit.SummaryCache:
+    cache = current_app.extensions.get("supervision_summary")
+    if cache is None:
+        cache = current_app.extensions["supervision_summary"] = cockpit.SummaryCache(
+            current_app.config["SUPERVISION_COUNTS_SECONDS"])
+    return cache
+
+
+def _choices(session) -> dict:
+    return _cache().get("choices", lambda: cockpit.choices(session), services().clock.now())[0]
+
+
+def _filters(session, args=None) -> cockpit.Filters:
+    known = {process_id for process_id, _name in _choices(session)["processes"]}
+    return cockpit.read_filters(request.args if args is None else args,
+                                known | {"meeting", "evaluation", "transition_review", "measure", "establishment"})
 
 
 def step_names(session, rows) -> dict[tuple[str, str], str]:
@@ -50,14 +61,15 @@ def step_names(session, rows) -> dict[tuple[str, str], str]:
 def overview():
     session, now, today = db_session(), services().clock.now(), services().clock.today()
     filters, settings = _filters(session), read_settings(session)
-    query, keys = cockpit.stuck_rows(settings, now, today, filters)
-    page = paginate(session, query, keys, request.args.get("etter"), descending=filters.sort == "nyest")
+    page = cockpit.stuck_page(session, settings, now, today, filters, request.args.get("etter"))
     services().access_log.record_many(user_id=g.user.id, case_ids=sorted({row.case_id for row in page.rows}),
                                       at=now, page="supervision")
     views = session.scalars(select(SavedView).where(SavedView.user_id == g.user.id).order_by(SavedView.name)).all()
+    counts, counted_at = _cache().get(("counts", today, tuple(sorted(filters.query_args().items()))),
+                                      lambda: cockpit.rule_counts(session, settings, now, today, filters), now)
     return render_template("supervision/overview.html", page=page, rules=RULES, filters=filters,
-                           counts=cockpit.rule_counts(session, settings, now, today, filters), today=today,
-                           names=step_names(session, page.rows), choices=cockpit.choices(session),
+                           counts=counts, counted_at=counted_at, today=today,
+                           names=step_names(session, page.rows), choices=_choices(session),
                            age_stages=cockpit.AGE_STAGES, sorts=cockpit.SORTS, views=views,
                            query=filters.query_args(), here=request.full_path.rstrip("?"))
 
@@ -85,8 +97,7 @@ def export():
 @role_required(*SUPERVISORS)
 def save_view():
     name = (request.form.get("name") or "").strip()
-    filters = cockpit.read_filters(request.form, {p for p, _n in cockpit.choices(db_session())["processes"]}
-                                   | {"meeting", "evaluation", "transition_review", "measure", "establishment"})
+    filters = _filters(db_session(), request.form)
     back = url_for("supervision.overview", **filters.query_args())
     if not name or len(name) > 100:
         flash(_("Gi visningen et navn på 1 til 100 tegn."), "error")
