@@ -80,8 +80,7 @@ def paginate(session, query: Select, keys: Sequence, cursor: str | None, *, desc
     kinds = [_kind(key) for key in keys]
     after = decode(cursor, kinds)
     if after is not None:
-        bound = tuple_(*[literal(value, key.type) for value, key in zip(after, keys)])
-        query = query.where(tuple_(*keys) < bound if descending else tuple_(*keys) > bound)
+        query = rows_after(query, keys, after, descending=descending)
     order = [key.desc() if descending else key.asc() for key in keys]
     rows = session.execute(query.order_by(*order).limit(size + 1)).all()
     following = None
@@ -90,6 +89,12 @@ def paginate(session, query: Select, keys: Sequence, cursor: str | None, *, desc
         last = rows[-1]
         following = encode(key_of(last) if key_of else tuple(last[-len(keys):]))
     return Page(rows, following, after is not None)
+
+
+def rows_after(query: Select, keys: Sequence, values: Sequence, *, descending: bool = False) -> Select:
+    """``query`` limited to the rows after ``values`` (a decoded cursor) in the order of ``keys``."""
+    bound = tuple_(*[literal(value, key.type) for value, key in zip(values, keys)])
+    return query.where(tuple_(*keys) < bound if descending else tuple_(*keys) > bound)
 
 
 def _kind(key) -> type:

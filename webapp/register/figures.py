@@ -12,8 +12,6 @@ process and shown with the time they were computed.
 """
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +22,7 @@ from sqlalchemy.orm import Session
 from webapp.cases.models import Case, CaseStatusChange, CoordinatorAppointment
 from webapp.cases.operations import APPOINTMENT_KINDS
 from webapp.clock import OSLO
+from webapp.timed_cache import TimedCache
 
 #: An interval [since, until); None for an open end.
 Interval = tuple[datetime | None, datetime | None]
@@ -136,18 +135,8 @@ class FiguresCache:
     """A year's figures, recomputed when older than ``seconds`` (0: always)."""
 
     def __init__(self, seconds: float):
-        self.seconds = max(0.0, float(seconds))
-        self._lock = threading.Lock()
-        self._years: dict[int, tuple[float, datetime, YearFigures]] = {}
+        self._cache = TimedCache(seconds)
 
     def get(self, session: Session, year: int, now: datetime) -> tuple[YearFigures, datetime]:
         """(figures, when they were computed)."""
-        with self._lock:
-            found = self._years.get(year)
-        if found is not None and time.monotonic() - found[0] < self.seconds:
-            return found[2], found[1]
-        figures = year_figures(session, year)
-        if self.seconds:
-            with self._lock:
-                self._years[year] = (time.monotonic(), now, figures)
-        return figures, now
+        return self._cache.get(year, lambda: year_figures(session, year), now)

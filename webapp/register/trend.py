@@ -20,8 +20,6 @@ same interpolation is done in Python.
 """
 from __future__ import annotations
 
-import threading
-import time as monotonic
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -31,6 +29,7 @@ from sqlalchemy.orm import Session
 from webapp.audit.operations import record
 from webapp.cases.models import CASE_STATUSES, Case, CaseStatusChange
 from webapp.clock import OSLO
+from webapp.timed_cache import TimedCache
 
 #: the statuses a group has before its first activation (a change from one of them to ``active``
 #: starts the group; the same reading as ``owner_reports``)
@@ -158,23 +157,13 @@ class TrendCache:
     (the same setting, ``REGISTER_FIGURES_SECONDS``)."""
 
     def __init__(self, seconds: float):
-        self.seconds = max(0.0, float(seconds))
-        self._lock = threading.Lock()
-        self._years: dict[tuple[int, date], tuple[float, datetime, YearTrend]] = {}
+        self._cache = TimedCache(seconds, max_entries=24)
 
     def get(self, session: Session, year: int, now: datetime) -> tuple[YearTrend, datetime]:
         """(trend, when it was computed)."""
-        key = (year, now.astimezone(OSLO).date().replace(day=1))  # a new month adds a point
-        with self._lock:
-            found = self._years.get(key)
-        if found is not None and monotonic.monotonic() - found[0] < self.seconds:
-            return found[2], found[1]
-        trend = year_trend(session, year, now.astimezone(OSLO).date())
-        if self.seconds:
-            with self._lock:
-                self._years = {k: v for k, v in self._years.items() if k[1] == key[1]}
-                self._years[key] = (monotonic.monotonic(), now, trend)
-        return trend, now
+        today = now.astimezone(OSLO).date()
+        key = (year, today.replace(day=1))  # a new month adds a point
+        return self._cache.get(key, lambda: year_trend(session, year, today), now)
 
 
 def record_trend_export(db, *, user_id: int, year: int, at: datetime) -> None:

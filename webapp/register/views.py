@@ -2,14 +2,13 @@
 figures, on the page and as CSV. For the coordinating unit and the system owner only."""
 from __future__ import annotations
 
-import csv
-import io
 
 from flask import Blueprint, Response, current_app, g, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from webapp.auth.access import role_required
 from webapp.cases.models import CASE_STATUSES
+from webapp.csv_export import csv_lines
 from webapp.register.chart import plain_number, trend_panel
 from webapp.register.figures import FiguresCache, YearFigures
 from webapp.register.trend import TrendCache, record_trend_export
@@ -138,15 +137,3 @@ def trend_csv():
              for m in trend.months]
     return Response(csv_lines(rows), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="ansvarsgrupper-utvikling-{year}.csv"'})
-
-
-def csv_lines(rows):
-    """CSV text line by line, for a streamed response (an export never builds its whole file;
-    the rows are plain values, so the generator needs no request context)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows:
-        writer.writerow(row)
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()

@@ -3,19 +3,17 @@ SQL, one page at a time. Filters come from the URL and are checked here: a value
 sense is dropped with a message, never an error page."""
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, literal, select, tuple_, union_all
+from sqlalchemy import Select, exists, func, select, union_all
 from sqlalchemy.orm import Session
 
 from webapp.cases.models import Case, CaseMember, Person, Unit
-from webapp.paging import PAGE_SIZE, Page, decode, encode
+from webapp.paging import PAGE_SIZE, Page, decode, encode, rows_after
 from webapp.supervision.rules import RULES, Context, stuck
 
 #: age stages (guideline 001 and the transitions): name -> (label, from age, to age) in whole years
@@ -131,8 +129,7 @@ def stuck_page(session: Session, settings: dict, now: datetime, today: date, fil
         keys = _keys(rows)
         part = _filtered(select(rows).join(Case, Case.id == rows.c.case_id), rows, today, filters)
         if after is not None:
-            bound = tuple_(*[literal(value, k.type) for value, k in zip(after, keys)])
-            part = part.where(tuple_(*keys) < bound if descending else tuple_(*keys) > bound)
+            part = rows_after(part, keys, after, descending=descending)
         part = part.order_by(*[k.desc() if descending else k for k in keys]).limit(size + 1)
         parts.append(select(part.subquery(f"{key}_top")))
     merged = union_all(*parts).subquery("stuck_page")
@@ -188,31 +185,6 @@ def rule_counts(session: Session, settings: dict, now: datetime, today: date, fi
                               min_days=filters.min_days))
     found = dict(session.execute(query.group_by(rows.c.rule)).all())
     return {key: int(found.get(key, 0)) for key in RULES}
-
-
-class SummaryCache:
-    """The counts per rule (by filters) and the filters' choices, recomputed when older than
-    ``seconds`` (0: always): at 100,000 groups each costs a scan of every rule, and a minute-old
-    count is as useful to a supervisor as a fresh one (the list itself is always live)."""
-
-    def __init__(self, seconds: float):
-        self.seconds = max(0.0, float(seconds))
-        self._lock = threading.Lock()
-        self._values: dict = {}
-
-    def get(self, key, compute, now: datetime):
-        """(value, when it was computed)."""
-        with self._lock:
-            found = self._values.get(key)
-        if found is not None and time.monotonic() - found[0] < self.seconds:
-            return found[2], found[1]
-        value = compute()
-        if self.seconds:
-            with self._lock:
-                if len(self._values) > 200:  # filters are many; keep the memory bounded
-                    self._values.clear()
-                self._values[key] = (time.monotonic(), now, value)
-        return value, now
 
 
 def choices(session: Session) -> dict:

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from webapp.auth.access import role_required
 from webapp.engine.library import latest_definition
-from webapp.register.views import csv_lines
+from webapp.csv_export import csv_lines
 from webapp.services import db_session, services
 from webapp.supervision import cockpit
 from webapp.supervision.models import SavedView
 from webapp.supervision.rules import RULES, read_settings
+from webapp.timed_cache import TimedCache
 
 bp = Blueprint("supervision", __name__, url_prefix="/tilsyn")
 SUPERVISORS = ("system_owner", "coordinating_unit")
@@ -25,10 +26,12 @@ STEP_RULES = ("incident", "overdue_step", "orphaned_step")
 MAX_SAVED_VIEWS = 50
 
 
-def _cache() -> cockpit.SummaryCache:
+def _cache() -> TimedCache:
+    """The counts per rule (by filters) and the filters' choices: at 100,000 groups each costs a
+    scan of every rule, and a minute-old count serves a supervisor as well (the list is live)."""
     cache = current_app.extensions.get("supervision_summary")
     if cache is None:
-        cache = current_app.extensions["supervision_summary"] = cockpit.SummaryCache(
+        cache = current_app.extensions["supervision_summary"] = TimedCache(
             current_app.config["SUPERVISION_COUNTS_SECONDS"])
     return cache
 

@@ -14,17 +14,7 @@
 (function() {
   'use strict';
 
-  function readConfig(id) {
-    var node = document.getElementById(id);
-    if (!node) {
-      return null;
-    }
-    try {
-      return JSON.parse(node.textContent);
-    } catch (e) {
-      return null;
-    }
-  }
+  var readConfig = window.ansvarPageConfig;  // js/page-config.js
 
   function days(n) {
     return n + ' d';

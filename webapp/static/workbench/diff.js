@@ -14,17 +14,7 @@
 
   var BADGE = { 'diff-added': 'Ny', 'diff-removed': 'Fjernet', 'diff-changed': 'Endret' };
 
-  function readConfig(id) {
-    var node = document.getElementById(id);
-    if (!node) {
-      return null;
-    }
-    try {
-      return JSON.parse(node.textContent);
-    } catch (e) {
-      return null;
-    }
-  }
+  var readConfig = window.ansvarPageConfig;  // js/page-config.js
 
   function mark(viewer, ids, marker) {
     var registry = viewer.get('elementRegistry');

@@ -16,17 +16,7 @@
 
   var SEVERITY_LABEL = { error: 'Feil', warning: 'Advarsel' };
 
-  function readConfig(id) {
-    var node = document.getElementById(id);
-    if (!node) {
-      return null;
-    }
-    try {
-      return JSON.parse(node.textContent);
-    } catch (e) {
-      return null;
-    }
-  }
+  var readConfig = window.ansvarPageConfig;  // js/page-config.js
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
