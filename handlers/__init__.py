@@ -5,5 +5,5 @@ Import this package to get the full registry: ``from handlers import REGISTRY``.
 """
 from handlers.registry import REGISTRY, handler  # noqa: F401
 from handlers import (  # noqa: F401  (registers handlers)
-    closing, deviations, establishment, evaluations, meetings, messages, transitions,
+    closing, deviations, establishment, evaluations, meetings, messages, plans, transitions,
 )

@@ -11,6 +11,7 @@ from handlers.registry import handler
 from webapp.auth.models import User
 from webapp.cases import operations as ops
 from webapp.cases.models import CaseMember, Unit
+from webapp.plans import operations as plan_ops
 from webapp.settings.operations import get_setting
 
 
@@ -89,8 +90,13 @@ def record_confirmations(ctx: HandlerContext) -> int:
 
 @handler("record_plan_need")
 def record_plan_need(ctx: HandlerContext) -> str:
+    """The need for an individual plan; "yes" starts the plan episode (consent to the plan,
+    drafting, adoption), or the relay log's where a stafettholder leads the group."""
     ops.record_plan_assessment(ctx.session, ctx.case, ctx.data["plan_need"], at=ctx.clock.now(),
                                actor_id=ctx.actor_id)
+    if ctx.data["plan_need"] == "yes" and plan_ops.current_plan(ctx.session, ctx.case.id) is None:
+        plan_ops.start_plan(ctx.session, ctx.case, kind=plan_ops.default_kind(ctx.session, ctx.case, ctx.clock.today()),
+                            at=ctx.clock.now(), actor_id=ctx.actor_id, start_episode=ctx.start_episode)
     return ctx.data["plan_need"]
 
 

@@ -145,8 +145,12 @@ def invitation_dates(ctx: HandlerContext, meeting: Meeting) -> dict:
     reminder_at = meeting.starts_at - timedelta(days=int(get_setting(ctx.session, "reminder_days_before")))
     if reminder_at <= ctx.clock.now():  # invited at short notice: the invitation is the reminder
         reminder_at = meeting.starts_at  # (send_reminder does nothing once the meeting has started)
+    from webapp.plans.operations import adopted_plan
     return {"reminder_at": reminder_at.isoformat(), "starts_at": meeting.starts_at.isoformat(),
-            "meeting_day": meeting.starts_at.astimezone(OSLO).date().isoformat()}
+            "meeting_day": meeting.starts_at.astimezone(OSLO).date().isoformat(),
+            # guideline 003: with an adopted plan, the plan is updated instead of minutes
+            "plan_minutes": bool(get_setting(ctx.session, "plan_replaces_minutes"))
+            and adopted_plan(ctx.session, ctx.case.id) is not None}
 
 
 @handler("send_reminder")
@@ -189,13 +193,16 @@ def record_meeting(ctx: HandlerContext) -> dict:
     _approve_previous(ctx, meeting)
     minutes, measures = ops.record_meeting(
         ctx.session, meeting, content, attendance=ctx.data.get("attendance", []),
-        reviewed_measures=[r for r in ctx.data.get("previous_measures", []) if r.get("status")],
+        reviewed_measures=[r for r in ctx.data.get("previous_measures", []) if r.get("status") in ("done", "not_done")],
         new_measures=ctx.data.get("new_measures", []),
         recipients=[int(x) for x in ctx.data.get("recipients", [])], approval_rule=rule,
         approval_due_on=due if rule == "members" else None, at=now, actor_id=ctx.actor_id)
     ctx.session.flush()
-    for measure in measures:
-        ctx.start_episode("measure", measure_start_data(ctx, measure))
+    from handlers.plans import start_follow_ups, update_plan_in_meeting
+    plan_version = update_plan_in_meeting(ctx, meeting, measures)  # the plan updated in the same step
+    if plan_version is not None:
+        minutes.content = {**content, "plan_version": plan_version}
+    start_follow_ups(ctx, measures)
     approvers = [m for m in ctx.session.scalars(select(CaseMember).where(
         CaseMember.case_id == ctx.case.id, CaseMember.active.is_(True), CaseMember.role.in_(ops.SERVICE_ROLES)))]
     return {

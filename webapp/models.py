@@ -10,10 +10,13 @@ from webapp.engine.models import (  # noqa: F401
 )
 from webapp.outbox.models import OutboxMessage  # noqa: F401
 from webapp.settings.models import Setting  # noqa: F401
-from webapp.meetings.models import Attendance, Matter, Measure, Meeting, Minutes, MinutesApproval  # noqa: F401
+from webapp.meetings.models import (  # noqa: F401
+    Attendance, Matter, Measure, MeasureNote, Meeting, Minutes, MinutesApproval,
+)
 from webapp.cases.models import CaseClosure  # noqa: F401
 from webapp.transitions.models import Transition  # noqa: F401
 from webapp.evaluations.models import Evaluation  # noqa: F401
 from webapp.deviations.models import Deviation  # noqa: F401
 from webapp.workbench.models import MigrationRun, ProcessDraft  # noqa: F401
 from webapp.supervision.models import SavedView  # noqa: F401
+from webapp.plans.models import Plan, PlanGoal, PlanVersion, RelayHandover  # noqa: F401

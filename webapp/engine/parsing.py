@@ -881,8 +881,9 @@ def _option_names(schema) -> set[str]:
     """Every ``x-options`` provider a form names, at any depth."""
     found: set[str] = set()
     if isinstance(schema, dict):
-        if isinstance(schema.get("x-options"), str):
-            found.add(schema["x-options"])
+        for key in ("x-options", "x-shown-with"):
+            if isinstance(schema.get(key), str):
+                found.add(schema[key])
         for value in schema.values():
             found |= _option_names(value)
     elif isinstance(schema, list):

@@ -37,7 +37,7 @@ def minutes_doc(session: Session, minutes: Minutes, approved_at: datetime | None
         measure = session.get(Measure, int(row["measure_id"])) if str(row.get("measure_id", "")).isdigit() else None
         if measure is not None:
             reviewed.append(documents.MeasureLine(measure.description, person(measure.responsible_member_id).name,
-                                                  measure.deadline, row.get("status"), row.get("reason")))
+                                                  measure.deadline, row.get("status"), row.get("reason") or row.get("progress")))
     new = [documents.MeasureLine(r.get("description", ""), person(r.get("responsible_member_id")).name,
                                  _date(r.get("deadline"))) for r in content.get("new_measures", [])]
     approved = content.get("previous_minutes_approved")

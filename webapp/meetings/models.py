@@ -121,8 +121,14 @@ class Measure(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    #: the meeting that agreed it; None for a measure written into the individual plan
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    #: the plan goal it serves (webapp/plans), if the group has a plan
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("plan_goals.id", ondelete="SET NULL"), index=True)
     description: Mapped[str] = mapped_column(Text)
+    #: the plan's "scope" (omfang) and "how it is carried out" (gjennomføring)
+    scope: Mapped[str | None] = mapped_column(Text)
+    how: Mapped[str | None] = mapped_column(Text)
     responsible_member_id: Mapped[int] = mapped_column(ForeignKey("case_members.id"))
     deadline: Mapped[date] = mapped_column(Date, index=True)
     #: open | done | not_done | escalated
@@ -131,3 +137,18 @@ class Measure(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MeasureNote(Base):
+    """Progress on a measure, recorded in a meeting or a plan revision (the measure's history)."""
+
+    __tablename__ = "measure_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    #: open (in progress) | done | not_done
+    status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text)
+    by_name: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -82,16 +82,23 @@ def remind(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> No
 
 def distribute(session: Session, outbox: Outbox, case: Case, minutes: Minutes) -> None:
     """Send the approved, archived minutes to the recipients agreed in the meeting."""
-    recipients = set(minutes.recipients or [])
-    pdf = minutes.archived_pdf
     meeting = session.get(Meeting, minutes.meeting_id)
+    send_document(session, outbox, case, minutes.recipients or [],
+                  f"Referat fra ansvarsgruppemøte {meeting.number} ({case.reference})",
+                  "Vedlagt er det godkjente referatet fra møtet.", minutes.archived_pdf,
+                  f"referat-{case.reference}-{meeting.number}", link=f"/saker/{case.id}/moter/{meeting.id}/referat.pdf")
+
+
+def send_document(session: Session, outbox: Outbox, case: Case, recipients, subject: str, body: str, pdf: bytes,
+                  name: str, *, link: str) -> None:
+    """An archived document (minutes, an approved plan) to the chosen members: by e-mail (the
+    outbox keeps content to the municipality's own domains; others get the link), or as a letter
+    to print for members without e-mail. ``name`` is the file name without ``.pdf``."""
+    chosen = set(recipients)
     for member in _members(session, case):
-        if member.id not in recipients:
+        if member.id not in chosen:
             continue
-        subject = f"Referat fra ansvarsgruppemøte {meeting.number} ({case.reference})"
         if member.email:
-            outbox.send(member.email, subject, "Vedlagt er det godkjente referatet fra møtet.",
-                        [attachment(f"referat-{case.reference}-{meeting.number}.pdf", "application/pdf", pdf)],
-                        link=f"/saker/{case.id}/moter/{meeting.id}/referat.pdf")
+            outbox.send(member.email, subject, body, [attachment(f"{name}.pdf", "application/pdf", pdf)], link=link)
         else:
-            outbox.letter(member.name, subject, pdf, f"referat-{case.reference}-{meeting.number}-{member.id}.pdf")
+            outbox.letter(member.name, subject, pdf, f"{name}-{member.id}.pdf")

@@ -140,6 +140,17 @@ DEFINITIONS: dict[str, SettingDefinition] = {d.key: d for d in [
                       "alle grupper",
                       choices=(("0", "Mandag"), ("1", "Tirsdag"), ("2", "Onsdag"), ("3", "Torsdag"),
                                ("4", "Fredag"), ("5", "Lørdag"), ("6", "Søndag"))),
+    SettingDefinition("plan_is_agenda", False, "bool",
+                      "Den individuelle planen er sakslisten: planens mål og tiltak som forfaller, foreslås som saker",
+                      "001 og 002 (Salangen): ved vedtak på individuell plan bør planen benyttes som saksliste"),
+    SettingDefinition("plan_replaces_minutes", False, "bool",
+                      "Planen oppdateres i møtet i stedet for referat: den oppdaterte planen godkjennes og sendes ut",
+                      "003 (Lund): ved vedtak på individuell plan oppdateres denne; referat er da ikke nødvendig"),
+    SettingDefinition("plan_revision_months", 12, "int",
+                      "Forslag til revisjonsdato for planen (måneder etter vedtak)",
+                      "Kommunens valg; forskrift om habilitering og rehabilitering, individuell plan og "
+                      "koordinator § 19: planen skal angi tidsperiode og revideres ved behov",
+                      minimum=1, maximum=36),
     SettingDefinition("mail_attachment_domains", "", "domains",
                       "Kommunens egne e-postdomener (kommaseparert): bare hit sendes innhold og vedlegg "
                       "(referat, innkalling med kalenderfil) på e-post",

@@ -93,7 +93,30 @@ def _coordinator_candidates(session: Session, case: Case | None, today: date):
             if current is None or v != str(current.user_id)]
 
 
+def _plan_goals(session: Session, case: Case | None, today: date):
+    """The goals of the group's current plan that still apply (none: the group has no plan)."""
+    from webapp.plans.operations import current_plan, goals_of
+    plan = current_plan(session, case.id) if case is not None else None
+    if plan is None:
+        return []
+    terms = {"long": _l("langsiktig"), "short": _l("kortsiktig")}
+    return [(str(g.id), f"{g.text[:80]} ({terms.get(g.term, g.term)})") for g in goals_of(session, plan)
+            if g.status == "active"]
+
+
+def _plan_measures(session: Session, case: Case | None, today: date):
+    """The open measures of the group's current plan."""
+    from webapp.plans.operations import current_plan, measures_of
+    plan = current_plan(session, case.id) if case is not None else None
+    if plan is None:
+        return []
+    return [(str(m.id), f"{m.description[:80]} ({m.deadline:%d.%m.%Y})") for m in measures_of(session, plan)
+            if m.status == "open"]
+
+
 PROVIDERS: dict[str, Callable] = {
+    "plan_goals": _plan_goals,
+    "plan_measures": _plan_measures,
     "transition_leaving_members": _transition_leaving_members,
     "coordinator_candidates": _coordinator_candidates,
     "minute_takers": _minute_takers,

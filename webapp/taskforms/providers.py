@@ -18,6 +18,8 @@ from webapp.clock import OSLO
 from webapp.deviations.panel import deviation_context
 from webapp.evaluations.models import Evaluation
 from webapp.meetings.models import EXCLUDED_MATTERS, Measure, Meeting, Minutes, MinutesApproval
+from webapp.plans.models import SECTIONS
+from webapp.plans.operations import KIND_LABELS, adopted_plan, current_plan, goals_of, measures_of, snapshot
 from webapp.settings.operations import get_setting
 from webapp.taskforms.options import PROVIDERS as OPTION_PROVIDERS
 from webapp.transitions.panels import changes_context, review_context
@@ -36,13 +38,18 @@ def _minutes_defaults(session: Session, case: Case, data: dict, today: date) -> 
                               .order_by(CaseMember.id)).all()
     open_measures = session.scalars(select(Measure).where(Measure.case_id == case.id, Measure.status == "open")
                                     .order_by(Measure.deadline)).all()
-    return {
+    values = {
         # nobody pre-checked as present: the minute-taker ticks who came, or writes the absence
         "attendance": [{"member_id": str(m.id)} for m in members],
         "previous_measures": [{"measure_id": str(m.id)} for m in open_measures],
         "items": [{"title": title} for title in (meeting.agenda if meeting else [])],
         "recipients": [str(m.id) for m in members],
     }
+    plan = adopted_plan(session, case.id)
+    if plan is not None:  # the plan's goals, to record what changed in the meeting
+        values["goal_changes"] = [{"goal_id": str(g.id), "status": g.status} for g in goals_of(session, plan)
+                                  if g.status == "active"]
+    return values
 
 
 def _plan_defaults(session: Session, case: Case, data: dict, today: date) -> dict:
@@ -59,15 +66,69 @@ def _plan_defaults(session: Session, case: Case, data: dict, today: date) -> dic
 
 
 def _agenda_defaults(session: Session, case: Case, data: dict, today: date) -> dict:
+    """The agenda proposed to the coordinator. With the setting ``plan_is_agenda`` (001, 002) and an
+    adopted plan, the plan's goals and the measures due by the meeting are the matters."""
     meeting = _meeting(session, data)
     items = []
     if meeting is not None and meeting.number == 1:
         items.append({"title": "Gjennomgang av retningslinjer for møtene"})
-    if case.individual_plan == "yes":
+    plan = adopted_plan(session, case.id)
+    if plan is not None and get_setting(session, "plan_is_agenda"):
+        items += plan_agenda(session, plan, meeting.starts_at.astimezone(OSLO).date()
+                             if meeting is not None and meeting.starts_at else today)
+    elif plan is not None or case.individual_plan == "yes":
         items.append({"title": "Den individuelle planen: mål og tiltak"})
     if meeting is not None:
         items += [{"title": m.title} for m in meeting.matters if m.on_agenda]
     return {"agenda": items}
+
+
+def plan_agenda(session: Session, plan, day: date) -> list[dict]:
+    """Matters from the plan: each goal that applies, then each open measure due by ``day``."""
+    items = [{"title": f"Mål: {g.text}"[:300]} for g in goals_of(session, plan) if g.status == "active"]
+    items += [{"title": f"Tiltak: {m.description} (frist {m.deadline:%d.%m.%Y})"[:300]}
+              for m in measures_of(session, plan) if m.status == "open" and m.deadline <= day]
+    return items
+
+
+def _plan_goals_defaults(session: Session, case: Case, data: dict, today: date) -> dict:
+    """A revision (or a second round after "must be changed") starts from the plan as it is."""
+    plan = current_plan(session, case.id)
+    if plan is None:
+        return {}
+    values = {key: (plan.content or {}).get(key) for key in SECTIONS if (plan.content or {}).get(key)}
+    values["goal_changes"] = [{"goal_id": str(g.id), "status": g.status} for g in goals_of(session, plan)
+                              if g.status == "active"]
+    return values
+
+
+def _plan_measures_defaults(session: Session, case: Case, data: dict, today: date) -> dict:
+    plan = current_plan(session, case.id)
+    if plan is None:
+        return {}
+    return {"measure_progress": [{"measure_id": str(m.id), "status": "open"} for m in measures_of(session, plan)
+                                 if m.status == "open"]}
+
+
+def _plan_adopt_defaults(session: Session, case: Case, data: dict, today: date) -> dict:
+    """The period from today, the revision after ``plan_revision_months`` (or the dates already set)."""
+    from dateutil.relativedelta import relativedelta
+    plan = current_plan(session, case.id)
+    months = int(get_setting(session, "plan_revision_months"))
+    start = plan.period_from if plan is not None and plan.period_from else today
+    values = {"period_from": start.isoformat(),
+              "revision_due_on": (today + relativedelta(months=months)).isoformat()}
+    if plan is not None and plan.period_to:
+        values["period_to"] = plan.period_to.isoformat()
+    return values
+
+
+def _plan_context(session: Session, case: Case, data: dict) -> tuple[str, dict]:
+    """Beside the plan's steps and the meeting's plan steps: the plan as it stands."""
+    plan = current_plan(session, case.id)
+    return "plans/context_plan.html", {
+        "plan": plan, "snapshot": snapshot(session, plan) if plan is not None else None,
+        "kind_label": KIND_LABELS.get(plan.kind) if plan is not None else None}
 
 
 def _matters_context(session: Session, case: Case, data: dict) -> tuple[str, dict]:
@@ -144,6 +205,9 @@ DEFAULTS: dict[str, Callable] = {
     "meeting_minutes": _minutes_defaults,
     "meeting_agenda": _agenda_defaults,
     "meeting_plan": _plan_defaults,
+    "plan_goals": _plan_goals_defaults,
+    "plan_measures": _plan_measures_defaults,
+    "plan_adopt": _plan_adopt_defaults,
 }
 
 CONTEXTS: dict[str, Callable] = {
@@ -157,6 +221,7 @@ CONTEXTS: dict[str, Callable] = {
     "evaluation": _evaluation_context,
     "closing": _closing_context,
     "wish": wish_context,
+    "plan": _plan_context,
 }
 
 

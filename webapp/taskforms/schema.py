@@ -2,7 +2,9 @@
 
 A form is JSON Schema 2020-12 (``type: object``) with UI hints as ``x-`` keywords that validators
 ignore: ``x-order`` (field order) at the top; per property ``x-widget`` (text, textarea, date,
-select, radio, checkbox, checkboxes, email, number, rows) and ``x-help`` (help text).
+select, radio, checkbox, checkboxes, email, number, rows), ``x-help`` (help text) and
+``x-shown-with`` (an option provider's name: the field, or table column, is left out of the form
+while that provider has no choices, e.g. plan fields for a group without a plan).
 
 Dynamic options: a string property (or the ``items`` of an array property) may name an option
 provider with ``"x-options": "<name>"``. The caller passes ``options``, a callable
@@ -118,6 +120,8 @@ def _fields(schema: Mapping, lookup, in_table: bool) -> list[Field]:
         prop = properties.get(name)
         if not isinstance(prop, Mapping):
             continue
+        if isinstance(prop.get("x-shown-with"), str) and not lookup(prop["x-shown-with"]):
+            continue  # shown only when that option provider has choices (e.g. the case has a plan)
         opts = _options(prop, lookup)
         widget = _cell_widget(prop, opts) if in_table else _widget(prop, opts)
         if widget is None:
