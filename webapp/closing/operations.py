@@ -24,6 +24,7 @@ from webapp.cases.operations import DomainError
 from webapp.closing.queries import open_closure, reestablished_as
 from webapp.evaluations import operations as evaluation_ops
 from webapp.meetings.models import Measure, Meeting
+from webapp.plans import operations as plan_ops
 from webapp.settings.operations import get_setting
 from webapp.transitions import operations as transition_ops
 
@@ -98,7 +99,7 @@ def close_case(session: Session, case: Case, closure: CaseClosure, *, report_pdf
                today: date, actor_id: int | None) -> None:
     """Close the group: members' access ends (the coordinator keeps reading for the configured
     period), the consent ends, planned meetings, evaluations and transitions are cancelled, open
-    measures are closed, and the report is archived. The caller cancels the running episodes."""
+    measures are closed, the plan ends, and the report is archived. The caller cancels the running episodes."""
     reason = "Ansvarsgruppen er avsluttet"
     appointment = case_ops.current_coordinator(session, case.id)
     closure.coordinator_user_id = appointment.user_id if appointment else None
@@ -118,6 +119,7 @@ def close_case(session: Session, case: Case, closure: CaseClosure, *, report_pdf
                     .values(status="not_done", reason=reason, closed_at=at))
     evaluation_ops.cancel_scheduled(session, case.id, at=at, actor_id=actor_id, reason=reason)
     transition_ops.cancel_open(session, case.id, at=at, actor_id=actor_id, reason=reason)
+    plan_ops.end_plan(session, case.id, at=at, actor_id=actor_id, reason=reason)
     case.closed_at = at
     case_ops.change_status(session, case, "closed", at=at, actor_id=actor_id,
                            reason=f"Avsluttet (startet av {INITIATOR_LABELS[closure.initiated_by]})")

@@ -70,7 +70,8 @@ def test_full_establishment(services, users):
         # nothing waits in a running instance: the first meeting (years ahead), the first evaluation
         # and the reviews before lower and upper secondary school and adulthood (Emma, born 2019)
         # are scheduled starts
-        assert episodes == {"establishment": "completed"}
+        # (the need for an individual plan was "yes": its episode waits for consent to the plan)
+        assert episodes == {"establishment": "completed", "individual_plan": "running"}
         starts = s.scalars(select(ScheduledStart).where(ScheduledStart.case_id == case_id)).all()
         assert sorted((r.process_id, r.status) for r in starts) == [
             ("evaluation", "pending"), ("meeting", "pending"), ("transition_review", "pending"),

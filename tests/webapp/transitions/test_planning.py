@@ -128,12 +128,14 @@ def test_a_one_year_olds_adulthood_review_starts_in_the_version_current_then(ser
     start = scheduled_start(services, adulthood)
     assert (start.status, start.due_at) == ("pending", oslo("2042-01-12", 0))
     assert start.due_at - services.clock.now() > timedelta(days=365 * 15)
-    # no instance waits for it: the group's only running episode is its first meeting
+    # no instance waits for it: the group's running episodes are its first meeting and its
+    # individual plan (waiting for consent to the plan)
     assert _reviews(services) == []
     with services.db.session() as s:
         running = s.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case_id,
                                                           ProcessInstance.status == "running")).all()
-        assert [(i.definition.process_id, i.next_due_at) for i in running] == [("meeting", None)]
+        assert sorted((i.definition.process_id, i.next_due_at) for i in running) == [
+            ("individual_plan", None), ("meeting", None)]
 
     # years later the process owner changes the review
     services.clock.set(oslo("2035-05-01"))
