@@ -88,6 +88,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.workbench.testrun_views import bp as testrun_bp
     from webapp.supervision.process_views import bp as supervision_processes_bp
     from webapp.supervision.action_views import bp as supervision_actions_bp
+    from webapp.plans.views import bp as plans_bp
 
     app.before_request(load_user)
     app.before_request(errors.refuse_nul_bytes)
@@ -98,7 +99,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     app.register_blueprint(admin_bp)
     app.register_blueprint(meetings_bp)
     for blueprint in (transitions_bp, closing_bp, deviations_bp, register_bp, workbench_bp, testrun_bp, profiles_bp,
-                      supervision_processes_bp, supervision_actions_bp):
+                      supervision_processes_bp, supervision_actions_bp, plans_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)

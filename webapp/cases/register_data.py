@@ -19,6 +19,9 @@ decided here once:
   see a fixed text;
 - an outbox attachment (minutes, agenda, letters): content — downloadable only with full access
   to its case, and every download writes an access-log row.
+- a plan (individual plan or relay log): that it exists, its kind, its status and its dates
+  (adopted, period from/to, next revision) are register data; its sections, goals, measures and
+  versions (snapshots, archived PDFs, reasons) are content.
 
 One deliberate exception, outside this module: a step *assigned* to a register-only user shows
 what that step needs (webapp/tasks, the step's context panel). Today that is the coordinating
@@ -54,7 +57,8 @@ CONTENT_COLUMNS: dict[str, frozenset[str]] = {
     "attendance": frozenset({"absence_reason"}),
     "minutes": frozenset({"content", "approval_note", "archived_pdf"}),
     "minutes_approvals": frozenset({"comment"}),
-    "measures": frozenset({"description", "reason"}),
+    # scope and how: a measure written into a plan, and how it is carried out
+    "measures": frozenset({"description", "reason", "scope", "how"}),
     "evaluations": frozenset({"composition", "atmosphere", "efficiency", "challenges", "work", "persons_view",
                               "decision_reason"}),
     "deviations": frozenset({"title", "description", "follow_up", "escalation_reason", "system_owner_action"}),
@@ -65,6 +69,14 @@ CONTENT_COLUMNS: dict[str, frozenset[str]] = {
     "incidents": frozenset({"message", "pending"}),
     "audit_events": frozenset({"detail"}),
     "open_tasks": frozenset({"title"}),  # name + titleDetail: register-only viewers get the name
+    # progress notes on a measure (in a meeting or a plan revision)
+    "measure_notes": frozenset({"note"}),
+    # the plan itself: its sections, goals, versions (snapshots, PDFs and why they were made), the
+    # reason a plan consent was refused, and why the relay log changed hands
+    "plans": frozenset({"content", "consent_refusal_reason"}),
+    "plan_goals": frozenset({"text"}),
+    "plan_versions": frozenset({"reason", "snapshot", "archived_pdf"}),
+    "relay_handovers": frozenset({"reason"}),
 }
 REGISTER_COLUMNS: dict[str, frozenset[str]] = {
     "cases": frozenset({"reference", "title", "status", "requested_by_kind", "requested_by_name", "individual_plan"}),
@@ -92,6 +104,16 @@ REGISTER_COLUMNS: dict[str, frozenset[str]] = {
     "persons": frozenset({"full_name", "national_id", "phone", "email", "address"}),
     # a migration's report: instance and case numbers, versions, and why a step blocks the move
     "migration_runs": frozenset({"process_id", "results"}),
+    # that a plan exists, of which kind, its status and who signed its consent how (as for the
+    # group's consent); with its dates (adopted_at, revision_due_on, period_from, period_to) this is
+    # all a register-only viewer may see of a plan — never its content, goals, measures or versions
+    "plans": frozenset({"kind", "status", "consent_signed_by", "consent_how", "participant_ids"}),
+    # kinds and states only (long/short term, active/achieved/dropped): the goal's text is content
+    "plan_goals": frozenset({"term", "status"}),
+    # which kind of change made a version and who made it (as an audit event's kind and actor)
+    "plan_versions": frozenset({"source", "made_by_name"}),
+    "relay_handovers": frozenset(),
+    "measure_notes": frozenset({"status", "by_name"}),
 }
 
 #: what the engine puts between a step's name and its ``titleDetail``

@@ -25,6 +25,8 @@ from webapp.evaluations.models import Evaluation
 from webapp.evaluations.operations import next_evaluation
 from webapp.engine.models import ProcessInstance
 from webapp.meetings.models import Measure, Meeting, Minutes
+from webapp.plans import operations as plan_ops
+from webapp.plans.models import CURRENT_STATUSES
 from webapp.outbox.models import OutboxMessage
 from webapp.engine.runtime import EngineError
 from webapp.services import db_session, services
@@ -223,6 +225,9 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
     evaluations = session.scalars(select(Evaluation).where(Evaluation.case_id == case_id)
                                   .order_by(Evaluation.due_on.desc())).all() if access == Access.FULL else []
     coordinator_here = _is_coordinator(case_id)
+    plan = plan_ops.current_plan(session, case_id) or plan_ops.latest_plan(session, case_id)
+    can_start_plan = (coordinator_here and access == Access.FULL and case.status in ("establishing", "active")
+                      and (plan is None or plan.status not in CURRENT_STATUSES))
     tasks = case_tasks(session, case_id)
     # only steps the user can act on are links (others' steps would answer 404)
     actionable = actionable_ids(session, g.user, case_id)
@@ -241,7 +246,8 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
         meeting_due_on=meeting_due_on(session, case_id, today=services().clock.today()),  # admin/settings work
         failed=failed, errors=errors or {}, values=values or {},
         wish=wish_view(session, case) if coordinator_here and access == Access.FULL else None,
-        can_decide=can_decide, appoints=_appoints(),
+        can_decide=can_decide, appoints=_appoints(), plan=plan, can_start_plan=can_start_plan,
+        relay_log_allowed=can_start_plan and plan_ops.relay_log_allowed(session, case, services().clock.today()),
         possible_duplicates=ops.open_cases_for(session, case.person.national_id if case.person else None,
                                                exclude_case_id=case.id) if can_decide else [],
     ), (400 if errors else 200)

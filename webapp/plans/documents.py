@@ -19,6 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from flask import has_request_context
+from flask_babel import get_locale
+
 from webapp.clock import OSLO
 from webapp.meetings.documents import _, html_to_pdf, render_document
 from webapp.plans.models import SECTIONS
@@ -194,8 +197,9 @@ def plan_html(snapshot: Mapping, version_info: VersionInfo | Mapping | object | 
     """The plan as a complete standalone HTML document (print CSS inlined)."""
     info = as_version_info(version_info)
     snapshot = snapshot or {}
+    lang = str(get_locale() or "nb") if has_request_context() else "nb"
     return render_document("plans/plan_document.html", plan=snapshot, view=plan_view(snapshot), version=info,
-                           title=kind_title(snapshot.get("kind")), **label_helpers())
+                           title=kind_title(snapshot.get("kind")), lang=lang, **label_helpers())
 
 
 def plan_pdf(snapshot: Mapping, version_info: VersionInfo | Mapping | object | None = None) -> bytes:

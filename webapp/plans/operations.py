@@ -43,6 +43,11 @@ def current_plan(session: Session, case_id: int) -> Plan | None:
                           .order_by(Plan.id.desc()).limit(1))
 
 
+def latest_plan(session: Session, case_id: int) -> Plan | None:
+    """The group's latest plan of any status (an ended or refused one is still its history)."""
+    return session.scalar(select(Plan).where(Plan.case_id == case_id).order_by(Plan.id.desc()).limit(1))
+
+
 def adopted_plan(session: Session, case_id: int) -> Plan | None:
     plan = current_plan(session, case_id)
     return plan if plan is not None and plan.status == "adopted" else None
@@ -455,8 +460,3 @@ def end_plan(session: Session, case_id: int, *, at: datetime, actor_id: int | No
         record(session, "plan_ended", at=at, actor_id=actor_id, case_id=case_id,
                title=f"{KIND_LABELS[plan.kind].capitalize()} avsluttet", plan_id=plan.id, reason=reason)
     return len(plans)
-
-
-def adopted_count(session: Session, case_ids) -> int:
-    return session.scalar(select(func.count(func.distinct(Plan.case_id))).where(
-        Plan.case_id.in_(case_ids), Plan.status == "adopted")) or 0

@@ -9,6 +9,15 @@ however many groups there are. ``active_intervals`` is the same reading in Pytho
 Reading a whole history still costs time in proportion to it (about 0.7 s at 100,000 groups), so
 pages ask ``FiguresCache``: a year's figures are computed at most once per ``seconds`` per
 process and shown with the time they were computed.
+
+Plans are counted from the plan rows (``plans``), the way the figures read the year everywhere:
+a group counts as "with an individual plan" (or "with a relay log") when it was active at some time
+in the year and a plan of that kind was *in force* at some time in the year — adopted before the
+year's end and not ended before its start (``adopted_at < end`` and ``ended_at`` empty or after
+``start``; status ``adopted``, or ``ended`` after having been adopted). The yes/no answer of the
+plan assessment (``Case.individual_plan``) is not a plan: a plan wanted, drafted or refused but
+never adopted does not count. A group that had both kinds in the year (a relay log replaced by an
+individual plan) counts under each; a group is counted once per kind however many plans it had.
 """
 from __future__ import annotations
 
@@ -16,12 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from webapp.cases.models import Case, CaseStatusChange, CoordinatorAppointment
 from webapp.cases.operations import APPOINTMENT_KINDS
 from webapp.clock import OSLO
+from webapp.plans.models import Plan
 from webapp.timed_cache import TimedCache
 
 #: An interval [since, until); None for an open end.
@@ -33,8 +43,10 @@ class YearFigures:
     year: int
     #: groups whose status was ``active`` at some time during the year
     active_groups: int
-    #: of these, groups with an individual plan
+    #: of these, groups with an adopted individual plan in force during the year (from the plans)
     with_individual_plan: int
+    #: of these, groups with an adopted relay log (stafettlogg) in force during the year
+    with_relay_log: int
     #: appointment kind -> coordinators (a person in a group) of that kind in force during the year
     coordinators_by_kind: dict[str, int]
     #: distinct persons who were coordinator of an active group during the year
@@ -96,10 +108,19 @@ def active_cases(start: datetime, end: datetime) -> Select:
     )).distinct()
 
 
+def plans_in_force(case_ids, start: datetime, end: datetime) -> Select:
+    """(case id, kind) of the plans of ``case_ids`` in force at some time in [start, end): adopted
+    before ``end`` and not ended by ``start`` (see the module's docstring); each pair once."""
+    return select(Plan.case_id, Plan.kind).where(
+        Plan.case_id.in_(case_ids), Plan.status.in_(("adopted", "ended")), Plan.adopted_at < end,
+        or_(Plan.ended_at.is_(None), Plan.ended_at > start),
+    ).distinct()
+
+
 def year_figures(session: Session, year: int) -> YearFigures:
     """The figures of one year in two aggregate queries, whatever the number of cases: the
     groups active in the year are found once (the costly part: each group's history is read)
-    and counted, with their coordinators, in one statement."""
+    and counted, with their plans and coordinators, in one statement."""
     start, end = year_bounds(year)
     active = active_cases(start, end).cte("active")
     # appointments in force at some time in the year in those groups; one person counted once per
@@ -109,24 +130,25 @@ def year_figures(session: Session, year: int) -> YearFigures:
         CoordinatorAppointment.case_id.in_(select(active.c.case_id)), CoordinatorAppointment.at < end,
         or_(CoordinatorAppointment.ended_at.is_(None), CoordinatorAppointment.ended_at > start),
     ).distinct().cte("coordinators")
-    # one row per figure: (what, count, with an individual plan)
+    plans = plans_in_force(select(active.c.case_id), start, end).cte("plans_in_force")
+    # one row per figure: (what, count); a plan kind's row is named "plan:<kind>"
     rows = session.execute(union_all(
-        select(literal("groups"), func.count(Case.id), func.count(case((Case.individual_plan == "yes", Case.id))))
-        .where(Case.id.in_(select(active.c.case_id))),
-        select(literal("persons"), func.count(func.distinct(coordinators.c.user_id)), literal(0)),
-        select(coordinators.c.kind, func.count(), literal(0)).group_by(coordinators.c.kind),
+        select(literal("groups"), func.count(Case.id)).where(Case.id.in_(select(active.c.case_id))),
+        select(literal("plan:individual_plan"), func.count()).where(plans.c.kind == "individual_plan"),
+        select(literal("plan:relay_log"), func.count()).where(plans.c.kind == "relay_log"),
+        select(literal("persons"), func.count(func.distinct(coordinators.c.user_id))),
+        select(coordinators.c.kind, func.count()).group_by(coordinators.c.kind),
     )).all()
-    counts = {what: (count, with_plan) for what, count, with_plan in rows}
-    active_groups, with_plan = counts.pop("groups")
-    persons = counts.pop("persons")[0]
+    counts = dict(rows)
     changed = dict(session.execute(
         select(CaseStatusChange.to_status, func.count(func.distinct(CaseStatusChange.case_id))).where(
             CaseStatusChange.to_status.in_(("active", "closed")), CaseStatusChange.at >= start,
             CaseStatusChange.at < end).group_by(CaseStatusChange.to_status)).all())
     return YearFigures(
-        year=year, active_groups=active_groups, with_individual_plan=with_plan,
-        coordinators_by_kind={kind: counts.get(kind, (0, 0))[0] for kind in APPOINTMENT_KINDS},
-        coordinator_persons=persons,
+        year=year, active_groups=counts.get("groups", 0),
+        with_individual_plan=counts.get("plan:individual_plan", 0), with_relay_log=counts.get("plan:relay_log", 0),
+        coordinators_by_kind={kind: counts.get(kind, 0) for kind in APPOINTMENT_KINDS},
+        coordinator_persons=counts.get("persons", 0),
         started=changed.get("active", 0), closed=changed.get("closed", 0),
     )
 

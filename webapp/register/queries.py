@@ -1,6 +1,7 @@
 """The register listing: one row of register data per case, read with a fixed number of queries
 (one per column family, never one per case). Register data only: who, coordinator, status and
-dates — no minutes, matters, measures, plans, evaluation texts or consent details."""
+dates — no minutes, matters, measures, plan contents, evaluation texts or consent details. Of a
+plan the list shows only its next revision date (a date of the adopted plan: register data)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from webapp.clock import OSLO
 from webapp.db import casefold
 from webapp.paging import Page, paginate
 from webapp.meetings.models import Meeting
+from webapp.plans.models import Plan
 from webapp.register.meeting_due import due_since
 from webapp.settings.operations import get_setting
 from webapp.transitions.models import Transition
@@ -43,12 +45,23 @@ class RegisterRow:
     next_transition_on: date | None
     #: the day an active group fell due for a meeting (setting meeting_interval_months), or None
     meeting_due_since: date | None = None
+    #: the adopted plan's (individual plan or relay log) next revision date; None without one
+    next_plan_revision_on: date | None = None
+
+
+def next_plan_revision():
+    """The adopted plan's revision date, correlated to ``cases.id`` (a case has at most one
+    current plan; ``ix_plans_case_id`` finds it)."""
+    return (select(func.min(Plan.revision_due_on)).where(Plan.case_id == Case.id, Plan.status == "adopted")
+            .scalar_subquery())
 
 
 def register_page(session: Session, *, now: datetime, status: str | None = None, search: str | None = None,
                   cursor: str | None = None) -> Page:
     """One page of cases (or those with ``status``; ``search`` in the person's name or the
-    reference, case-insensitively), ordered by reference; ``page.rows`` are ``RegisterRow``s."""
+    reference, case-insensitively), ordered by reference; ``page.rows`` are ``RegisterRow``s.
+    The plan's revision date is a correlated subquery of the page's own query (fifty lookups by
+    index, no extra statement); the count reads the cases without it."""
     query = select(Case.id, Case.status, Person.full_name, Person.birth_date, Case.activated_at,
                    Case.reference).outerjoin(Person, Person.id == Case.person_id)
     if status:
@@ -57,8 +70,8 @@ def register_page(session: Session, *, now: datetime, status: str | None = None,
         needle = search.casefold()
         query = query.where(or_(casefold(Case.reference).contains(needle, autoescape=True),
                                 casefold(Person.full_name).contains(needle, autoescape=True)))
-    page = paginate(session, query, [Case.reference, Case.id], cursor,
-                    key_of=lambda row: (row.reference, row.id))
+    page = paginate(session, query.add_columns(next_plan_revision().label("next_plan_revision_on")),
+                    [Case.reference, Case.id], cursor, key_of=lambda row: (row.reference, row.id))
     if not search:  # counting a search would read every name twice: the page says "50 per page"
         page.total = session.scalar(select(func.count()).select_from(query.subquery()))
     page.rows = _register_rows(session, page.rows, now)
@@ -114,5 +127,6 @@ def _register_rows(session: Session, cases, now: datetime) -> list[RegisterRow]:
             meeting_in_planning=c.id in in_planning, next_evaluation_on=next_evaluation.get(c.id),
             next_transition_kind=transition_kind, next_transition_on=transition_on,
             meeting_due_since=due_since(last_held.get(c.id), c.activated_at, months=interval, today=today)
-            if c.status == "active" else None))
+            if c.status == "active" else None,
+            next_plan_revision_on=c.next_plan_revision_on))
     return rows

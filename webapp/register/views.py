@@ -52,9 +52,11 @@ def _read_filters() -> tuple[dict, dict]:
 
 
 def figure_rows(figures: YearFigures) -> list[tuple[str, int]]:
-    """The figures as (Norwegian label, count), in the order they are reported."""
+    """The figures as (Norwegian label, count), in the order they are reported (the page and the
+    CSV). The plan figures count adopted plans in force in the year (``register.figures``)."""
     rows = [(_("Aktive ansvarsgrupper i året"), figures.active_groups),
-            (_("Aktive ansvarsgrupper med individuell plan"), figures.with_individual_plan)]
+            (_("Aktive ansvarsgrupper med individuell plan"), figures.with_individual_plan),
+            (_("Aktive ansvarsgrupper med stafettlogg"), figures.with_relay_log)]
     rows += [(_("Koordinatorer: %(kind)s", kind=KIND_LABELS[kind]), count)
              for kind, count in figures.coordinators_by_kind.items()]
     rows += [(_("Personer som var koordinator"), figures.coordinator_persons),

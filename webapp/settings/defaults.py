@@ -140,7 +140,7 @@ DEFINITIONS: dict[str, SettingDefinition] = {d.key: d for d in [
                       "alle grupper",
                       choices=(("0", "Mandag"), ("1", "Tirsdag"), ("2", "Onsdag"), ("3", "Torsdag"),
                                ("4", "Fredag"), ("5", "Lørdag"), ("6", "Søndag"))),
-    SettingDefinition("plan_is_agenda", False, "bool",
+    SettingDefinition("plan_is_agenda", True, "bool",
                       "Den individuelle planen er sakslisten: planens mål og tiltak som forfaller, foreslås som saker",
                       "001 og 002 (Salangen): ved vedtak på individuell plan bør planen benyttes som saksliste"),
     SettingDefinition("plan_replaces_minutes", False, "bool",

@@ -3,7 +3,7 @@ the state of steps; never what anyone wrote). Every rule gives rows of the same 
 cockpit lists them as one union, sorted and paginated in SQL:
 
 ``case_id, rule, since (the day the case got stuck), process_id, detail (a step's BPMN id or a
-kind), ref (the incident, open step, measure, evaluation, transition or consent it is about),
+kind), ref (the incident, open step, measure, evaluation, transition, consent or plan it is about),
 instance_id (the episode, for rules about a step)``.
 """
 from __future__ import annotations
@@ -23,6 +23,8 @@ from webapp.db import day_after_months
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
 from webapp.evaluations.models import Evaluation
 from webapp.meetings.models import Measure, Meeting
+from webapp.plans.models import Plan
+from webapp.plans.operations import PLAN_PROCESS
 from webapp.register.meeting_due import HELD_MEETING
 from webapp.settings.operations import get_setting
 from webapp.transitions.models import Transition
@@ -105,6 +107,16 @@ def _evaluation_overdue(c: Context) -> Select:
             .where(Evaluation.status == "scheduled", Evaluation.due_on < c.today, Case.status == "active"))
 
 
+def _plan_revision_due(c: Context) -> Select:
+    """An active group's adopted plan (individual plan or relay log) whose revision date has
+    passed (Oslo's day) and which has not been revised since: revising it sets the next date.
+    Register data only: the plan's kind and its revision date (``since``), never what it says."""
+    return (select(*_row(Plan.case_id, "plan_revision_due", Plan.revision_due_on, literal(PLAN_PROCESS),
+                         Plan.kind, Plan.id))
+            .join(Case, Case.id == Plan.case_id)
+            .where(Plan.status == "adopted", Plan.revision_due_on < c.today, Case.status == "active"))
+
+
 def _review_not_started(c: Context) -> Select:
     return (select(*_row(Transition.case_id, "review_not_started", Transition.review_from,
                          literal("transition_review"), Transition.kind, Transition.id))
@@ -166,6 +178,10 @@ RULES: dict[str, Rule] = {rule.key: rule for rule in [
     Rule("evaluation_overdue", _l("Evaluering forfalt"),
          _l("Evalueringen av gruppen (eller spørsmålet om den trengs) skulle vært gjort og er ikke fullført."),
          _evaluation_overdue),
+    Rule("plan_revision_due", _l("Planrevisjon forfalt"),
+         _l("Den vedtatte individuelle planen (eller stafettloggen) skulle vært revidert innen revisjonsdatoen, "
+            "og er ikke revidert. Saken står fast fra revisjonsdatoen."),
+         _plan_revision_due),
     Rule("review_not_started", _l("Gjennomgang før overgang ikke startet"),
          _l("Gjennomgangen av sammensetningen før en overgang skulle ha startet, men har ikke startet."),
          _review_not_started),

@@ -39,8 +39,9 @@ def _to_agenda(services, users, case_id):
 def test_with_the_plan_as_agenda_the_goals_and_due_measures_are_proposed(services, users, case_id):
     adopted_plan(services, users, case_id)
     _to_agenda(services, users, case_id)
+    _set(services, "plan_is_agenda", False)  # the plan is then one matter
     assert [i["title"] for i in _agenda_proposal(services, case_id)][-1] == "Den individuelle planen: mål og tiltak"
-    _set(services, "plan_is_agenda", True)
+    _set(services, "plan_is_agenda", True)  # the default (002)
     titles = [i["title"] for i in _agenda_proposal(services, case_id)]
     assert "Mål: Emma går på skolen sammen med vennene sine" in titles
     assert "Mål: Emma kan være med i friminuttene" in titles

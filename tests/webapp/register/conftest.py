@@ -13,6 +13,15 @@ The clock stands at 1 March 2027 (Oslo). Figures for 2026:
   G  coordinator appointed 2026, never active; coordinator Per
   I  active from 1 January 2027 00:30 Oslo (still 2026 in UTC); the school leads
   J  active since 2025; coordinator Lise replaced by Per in 2025; plan
+
+Plans (rows of ``plans``, which the figures count — not the assessment's yes/no):
+
+  A  individual plan adopted May 2025, next revision 1 May 2027
+  B  individual plan still being drafted (never adopted: not counted, no revision date)
+  C  individual plan adopted March 2026, ended when the group closed
+  D  relay log adopted 2024, ended with the group (1 January 2026 00:30 Oslo: in force in 2026)
+  E  individual plan adopted 2023, ended with the group on New Year's Eve 2025 (not in 2026)
+  J  individual plan adopted March 2025, revision due 1 February 2027 (overdue on 1 March 2027)
 """
 from __future__ import annotations
 
@@ -32,6 +41,7 @@ from webapp.cases.operations import (
 from webapp.clock import OSLO
 from webapp.evaluations.models import Evaluation
 from webapp.meetings.operations import create_meeting, local_start, record_meeting, submit_matter
+from webapp.plans.models import Plan, PlanGoal
 from webapp.transitions.models import Transition
 
 PASSWORD = "passord123"
@@ -53,7 +63,8 @@ PEOPLE = {
 #: the figures for 2026 that the seed implies
 FIGURES_2026 = {
     "Aktive ansvarsgrupper i året": 6,  # A, B, C, C2, D, J
-    "Aktive ansvarsgrupper med individuell plan": 4,  # A, C, D, J
+    "Aktive ansvarsgrupper med individuell plan": 3,  # A, C, J (adopted plans in force in 2026)
+    "Aktive ansvarsgrupper med stafettlogg": 1,  # D (ended just after New Year 2026, Oslo)
     "Koordinatorer: Koordinator": 3,  # Per in A, B and J
     "Koordinatorer: Barnekoordinator": 1,  # Kari in A
     "Koordinatorer: Stafettholder": 1,  # Kari in D
@@ -135,6 +146,24 @@ def _content(s, users, case_a: Case, case_b: Case) -> None:
     ])
 
 
+def _plans(s, g: dict[str, Case]) -> None:
+    """The plans above, written as rows (register data tests: the plan flows have their own)."""
+    def plan(key, kind, adopted, *, due=None, ended=None, status=None):
+        row = Plan(case_id=g[key].id, kind=kind, status=status or ("ended" if ended else "adopted"),
+                   consent_signed_by=f"Signert {MARKER}", consent_how="paper",
+                   content={"whats_important": f"Viktig {MARKER}"}, period_from=adopted.date() if adopted else None,
+                   revision_due_on=due, adopted_at=adopted, ended_at=ended, created_at=oslo(2023, 1, 2))
+        s.add(row)
+        s.flush()
+        s.add(PlanGoal(plan_id=row.id, term="long", text=f"Mål {MARKER}", created_at=oslo(2023, 1, 2)))
+    plan("A", "individual_plan", oslo(2025, 5, 1), due=date(2027, 5, 1))
+    plan("B", "individual_plan", None, status="drafting")
+    plan("C", "individual_plan", oslo(2026, 3, 1), due=date(2027, 3, 1), ended=oslo(2026, 11, 15))
+    plan("D", "relay_log", oslo(2024, 7, 1), due=date(2025, 7, 1), ended=oslo(2026, 1, 1, 0, 30))
+    plan("E", "individual_plan", oslo(2023, 4, 1), due=date(2024, 4, 1), ended=oslo(2025, 12, 31, 23, 30))
+    plan("J", "individual_plan", oslo(2025, 3, 1), due=date(2027, 2, 1))
+
+
 @pytest.fixture
 def seed(services, clock) -> Seed:
     """The groups above, built once per session at fixed times and copied in (tests/snapshots.py)."""
@@ -175,6 +204,7 @@ def _seed(db) -> Seed:
                         appointed=oslo(2025, 1, 10), active=oslo(2025, 2, 1), plan="yes")
         appoint_coordinator(s, g["J"], users["per"], kind="coordinator", at=oslo(2025, 8, 1), actor_id=users["ke"].id)
         _content(s, users, g["A"], g["B"])
+        _plans(s, g)
         s.flush()
         return Seed(users={u: user.id for u, user in users.items()}, cases={k: c.id for k, c in g.items()},
                     references={k: c.reference for k, c in g.items()})

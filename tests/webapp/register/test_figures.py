@@ -11,7 +11,8 @@ def test_figures_for_2026_count_each_group_by_its_history(services, seed):
     with services.db.session() as s:
         figures = year_figures(s, 2026)
     assert figures.active_groups == 6
-    assert figures.with_individual_plan == 4
+    assert figures.with_individual_plan == 3  # A, C, J: adopted plans in force in 2026
+    assert figures.with_relay_log == 1  # D's, ended with the group just after New Year (Oslo)
     assert figures.coordinators_by_kind == {"coordinator": 3, "child_coordinator": 1, "relay_holder": 1,
                                             "health_nurse": 2, "school": 0}
     assert figures.coordinator_persons == 3
@@ -27,10 +28,12 @@ def test_figures_for_the_years_around(services, seed):
     assert before.coordinators_by_kind == {"coordinator": 3, "child_coordinator": 1, "relay_holder": 1,
                                            "health_nurse": 0, "school": 0}  # Lise and Per in J, Eva in E
     assert before.coordinator_persons == 4  # Kari, Lise, Per, Eva
+    assert (before.with_individual_plan, before.with_relay_log) == (3, 1)  # A, E (ended on New Year's Eve), J; D
     # 2027: A, B, C2, J and I (started just after midnight, Oslo)
     assert (after.active_groups, after.started, after.closed) == (5, 1, 0)
     assert after.coordinators_by_kind["school"] == 1
     assert after.coordinators_by_kind["child_coordinator"] == 0  # Kari's appointment in A ended in 2026
+    assert (after.with_individual_plan, after.with_relay_log) == (2, 0)  # A and J; C2 has none
 
 
 def test_year_is_bounded_in_oslo_time():

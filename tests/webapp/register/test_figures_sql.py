@@ -11,6 +11,7 @@ from sqlalchemy import event, select
 from tests.webapp.register.conftest import oslo
 from webapp.cases.models import Case, CaseStatusChange, CoordinatorAppointment
 from webapp.cases.operations import APPOINTMENT_KINDS
+from webapp.plans.models import PLAN_STATUSES, Plan
 from webapp.register.figures import YearFigures, active_intervals, overlaps, year_bounds, year_figures
 
 STATUSES = ("requested", "active", "consent_withdrawn", "closed", "proposed")
@@ -24,7 +25,9 @@ def reference_figures(s, year: int) -> YearFigures:
                                                           CaseStatusChange.id)).all()
     active = {case_id for case_id, rows in groupby(changes, key=lambda c: c.case_id)
               if any(overlaps(i, start, end) for i in active_intervals([c for c in rows if c.at < end]))}
-    with_plan = {c.id for c in s.scalars(select(Case)) if c.individual_plan == "yes"} & active
+    in_force = {(p.case_id, p.kind) for p in s.scalars(select(Plan))
+                if p.case_id in active and p.status in ("adopted", "ended") and p.adopted_at is not None
+                and p.adopted_at < end and (p.ended_at is None or p.ended_at > start)}
     coordinators = {(a.case_id, a.user_id, a.kind) for a in s.scalars(select(CoordinatorAppointment))
                     if a.case_id in active and a.at < end and (a.ended_at is None or a.ended_at > start)}
     by_kind = Counter(kind for _c, _u, kind in coordinators)
@@ -32,7 +35,9 @@ def reference_figures(s, year: int) -> YearFigures:
     def changed_to(status):
         return len({c.case_id for c in changes if c.to_status == status and start <= c.at < end})
     return YearFigures(
-        year=year, active_groups=len(active), with_individual_plan=len(with_plan),
+        year=year, active_groups=len(active),
+        with_individual_plan=sum(kind == "individual_plan" for _c, kind in in_force),
+        with_relay_log=sum(kind == "relay_log" for _c, kind in in_force),
         coordinators_by_kind={kind: by_kind.get(kind, 0) for kind in APPOINTMENT_KINDS},
         coordinator_persons=len({u for _c, u, _k in coordinators}),
         started=changed_to("active"), closed=changed_to("closed"))
@@ -40,7 +45,8 @@ def reference_figures(s, year: int) -> YearFigures:
 
 def add_random_groups(services, users: list[int], n: int, rng: random.Random) -> None:
     """n groups with random histories: times on and around Oslo New Year, ties, histories that start
-    mid-way (from ``active``), repeated changes to the same status, appointments in and out of force."""
+    mid-way (from ``active``), repeated changes to the same status, appointments in and out of force,
+    plans of both kinds in every status, adopted and ended around the year boundaries."""
     boundaries = [year_bounds(y)[0] for y in YEARS]
     def moment():
         if rng.random() < 0.3:
@@ -66,6 +72,12 @@ def add_random_groups(services, users: list[int], n: int, rng: random.Random) ->
                 s.add(CoordinatorAppointment(case_id=case.id, user_id=rng.choice(users),
                                              kind=rng.choice(APPOINTMENT_KINDS), at=since,
                                              ended_at=rng.choice((None, since + timedelta(days=rng.randrange(900))))))
+            for _ in range(rng.choice((0, 0, 1, 1, 2))):  # a relay log replaced by an individual plan, …
+                adopted = rng.choice((None, moment()))
+                s.add(Plan(case_id=case.id, kind=rng.choice(("individual_plan", "relay_log")),
+                           status=rng.choice(PLAN_STATUSES), adopted_at=adopted,
+                           ended_at=rng.choice((None, (adopted or moment()) + timedelta(days=rng.randrange(900)),
+                                                moment()))))
 
 
 def test_sql_figures_equal_the_histories_read_in_python(services, seed):

@@ -40,13 +40,18 @@ def test_page_lists_every_case_with_register_data(app, seed):
     assert sorted(listed(page.text)) == sorted(seed.references.values())
     a = row_of(page.text, seed.references["A"])
     assert a == (f"{seed.references['A']} Astrid Aktiv 04.03.2012 Per Pettersen (Koordinator) Aktiv 10.02.2027 "
-                 "12.04.2027 kl. 09:00 01.06.2027 Skolebytte, 16.08.2027")
+                 "12.04.2027 kl. 09:00 01.06.2027 Skolebytte, 16.08.2027 01.05.2027")
     assert f'href="/saker/{seed.cases["A"]}"' in page.text
     b = row_of(page.text, seed.references["B"])
     assert "under planlegging" in b and "15.01.2027 forfalt" in b and "Per Pettersen (Koordinator)" in b
-    assert row_of(page.text, seed.references["F"]).endswith("Frida Ønske 03.02.2018 ikke oppnevnt Ønske registrert – – – –")
+    assert row_of(page.text, seed.references["F"]).endswith("Frida Ønske 03.02.2018 ikke oppnevnt Ønske registrert – – – – –")
     assert "(Skolen)" in row_of(page.text, seed.references["I"])
     assert "Avsluttet" in row_of(page.text, seed.references["C"])
+    # the next plan revision: the adopted plan's date, overdue marked; none for a plan in drafting or ended
+    assert row_of(page.text, seed.references["J"]).endswith("01.02.2027 forfalt")
+    assert row_of(page.text, seed.references["B"]).endswith("15.01.2027 forfalt – –")  # drafting: no date
+    assert row_of(page.text, seed.references["C"]).endswith("Avsluttet – – – – –")  # ended with the group
+    assert "Neste planrevisjon" in page.text
 
 
 def test_page_and_csv_show_the_figures_of_the_chosen_year(app, services, seed):
