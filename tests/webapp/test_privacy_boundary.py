@@ -41,7 +41,8 @@ from webapp.cases.registration import register
 from webapp.db import Base
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
 from webapp.engine.runtime import StepFailed
-from webapp.meetings.models import Meeting
+from webapp.meetings.models import Measure, Meeting
+from webapp.plans.models import Plan, PlanGoal, PlanVersion
 from webapp.outbox.models import OutboxMessage
 from webapp.profiles.catalogue import profile_names
 from webapp.workbench.models import MigrationRun, ProcessDraft
@@ -148,6 +149,7 @@ def _meeting_case(app, services, users) -> int:
     complete(services, case_id, "plan_need", {"plan_need": "yes"}, users["kari"])
     complete(services, case_id, "first_meeting",
              {"first_meeting_date": (services.clock.today() + timedelta(days=21)).isoformat()}, users["kari"])
+    _plan_with_content(services, users, case_id)
     plan(services, users, case_id)
     m = meeting(services, case_id)
     kari = login_client(app, "kari")
@@ -170,6 +172,10 @@ def _meeting_case(app, services, users) -> int:
                  "items": [{"title": marked("punkt"), "discussion": marked("drøfting"),
                             "conclusion": marked("konklusjon")}]})
     data["attendance"][2]["absence_reason"] = marked("fravær")
+    plan_measure = min(m for m in _plan_measure_ids(services, case_id))
+    data.update({"previous_measures": [{"measure_id": str(plan_measure), "status": "open",
+                                        "progress": marked("fremdrift")}],
+                 "new_goals": [{"term": "short", "text": marked("nytt mål i møtet")}]})
     complete(services, case_id, "hold_first", data, users["siri"])
     with services.db.session() as s:
         approvals = s.scalars(select(OpenTask).where(OpenTask.case_id == case_id,
@@ -186,6 +192,36 @@ def _meeting_case(app, services, users) -> int:
                                       {"outcome": "done", "comment": marked("gjennomført")}, actor_id=users["siri"])
     record_deviation(services, users, case_id, title=marked("avvik"), description=marked("avviksbeskrivelse"))
     return case_id
+
+
+def _plan_with_content(services, users, case_id) -> None:
+    """The individual plan (its episode started when the need was assessed as "yes"): consent,
+    the person's own words, goals, measures and the adoption note, each with the marker."""
+    ids = members(services, case_id)
+    complete(services, case_id, "plan_consent", {
+        "consent_decision": "gitt", "signed_by": "Anne Berg", "signed_how": "paper",
+        "signed_on": services.clock.today().isoformat(), "participants": [str(ids["Siri Skole"])],
+        "writer_member_id": str(ids["Siri Skole"])}, users["kari"])
+    complete(services, case_id, "goals", {
+        "whats_important": marked("hva er viktig"), "resources": marked("ressurser"), "needs": marked("planbehov"),
+        "new_goals": [{"term": "long", "text": marked("planmål")}], "contribution_person": marked("bidrag"),
+        "contribution_services": marked("tjenestebidrag"), "contribution_relatives": marked("pårørendebidrag"),
+        "cooperation": marked("samarbeid")}, users["siri"])
+    with services.db.session() as s:
+        goal = s.scalar(select(PlanGoal.id).join(Plan, Plan.id == PlanGoal.plan_id).where(Plan.case_id == case_id))
+    complete(services, case_id, "measures", {"new_measures": [
+        {"description": marked("plantiltak"), "goal_id": str(goal), "scope": marked("omfang"), "how": marked("hvordan"),
+         "responsible_member_id": str(ids["Siri Skole"]),
+         "deadline": (services.clock.today() + timedelta(days=60)).isoformat()}]}, users["siri"])
+    today = services.clock.today()
+    complete(services, case_id, "adopt", {
+        "decision": "adopt", "agreed_with_person": True, "period_from": today.isoformat(),
+        "revision_due_on": (today + timedelta(days=180)).isoformat(), "note": marked("vedtaksmerknad")}, users["kari"])
+
+
+def _plan_measure_ids(services, case_id) -> list[int]:
+    with services.db.session() as s:
+        return list(s.scalars(select(Measure.id).where(Measure.case_id == case_id, Measure.goal_id.is_not(None))))
 
 
 def _plant_in_every_content_column(services) -> None:
@@ -225,7 +261,8 @@ def _known_urls(app, services) -> list[str]:
             "index": list(range(max([len(m.attachments or []) for m in s.scalars(select(OutboxMessage))] + [1]))),
             # the workbench (process owners and administrators only)
             "process_id": sorted(set(s.scalars(select(ProcessDefinition.process_id)))),
-            "number": sorted(set(s.scalars(select(ProcessDefinition.version)))),
+            "number": sorted(set(s.scalars(select(ProcessDefinition.version)))
+                             | set(s.scalars(select(PlanVersion.number)))),
             "draft_id": list(s.scalars(select(ProcessDraft.id))),
             "run_id": list(s.scalars(select(MigrationRun.id))),
             "element_id": ["plan"],

@@ -44,7 +44,8 @@ def test_change_settings(admin, services):
             "transition_review_months": "12", "closing_reported_to": "coordinating_unit",
             "coordinator_read_months": "12", "deviation_followup_days": "14",
             "meeting_interval_months": "6", "minutes_sent_by": "coordinator",
-            "consent_waiting_days": "30", "supervision_digest_weekday": "0"}
+            "consent_waiting_days": "30", "supervision_digest_weekday": "0", "plan_is_agenda": "on",
+            "plan_revision_months": "12"}
     bad = admin.post("/admin/innstillinger", data={**form, "notice_days": "fjorten"})
     assert bad.status_code == 400 and 'value="fjorten"' in bad.text and 'aria-invalid="true"' in bad.text
     with services.db.session() as s:

@@ -25,7 +25,7 @@ def goal_ids(services, plan_id) -> list[int]:
 
 def consent(services, users, case_id, writer="Siri Skole"):
     ids = members(services, case_id)
-    complete(services, case_id, "consent", {
+    complete(services, case_id, "plan_consent", {
         "consent_decision": "gitt", "signed_by": "Anne Berg", "signed_how": "paper",
         "signed_on": services.clock.today().isoformat(),
         "participants": [str(ids["Kari Koordinator"]), str(ids["Siri Skole"]), str(ids["Anne Berg"])],
@@ -67,7 +67,7 @@ def adopt(services, users, case_id, months=6):
 def adopted_plan(services, users, case_id) -> int:
     """Run the case's plan episode (started when the need was assessed as "yes") to adoption:
     consent, two goals, three measures, adopted. Returns the plan's id."""
-    assert open_task(services, case_id, "consent") is not None, "no plan episode waits for consent"
+    assert open_task(services, case_id, "plan_consent") is not None, "no plan episode waits for consent"
     consent(services, users, case_id)
     write(services, users, case_id)
     adopt(services, users, case_id)

@@ -16,7 +16,7 @@ from webapp.plans.operations import scheduled_key
 def test_the_need_assessed_as_yes_starts_the_plan_episode(services, users, case_id):
     plan = plan_of(services, case_id)
     assert plan is not None and plan.kind == "individual_plan" and plan.status == "consent_pending"
-    assert open_task(services, case_id, "consent") is not None
+    assert open_task(services, case_id, "plan_consent") is not None
 
 
 def test_the_plan_is_written_adopted_archived_and_its_revision_scheduled(services, users, case_id):
@@ -41,7 +41,7 @@ def test_the_plan_is_written_adopted_archived_and_its_revision_scheduled(service
 
 
 def test_refused_consent_ends_the_episode_without_a_plan(services, users, case_id):
-    complete(services, case_id, "consent", {"consent_decision": "nektet", "signed_by": "Anne Berg",
+    complete(services, case_id, "plan_consent", {"consent_decision": "nektet", "signed_by": "Anne Berg",
                                             "signed_how": "paper", "signed_on": services.clock.today().isoformat(),
                                             "refusal_reason": "Ikke nå"}, users["kari"])
     plan = plan_of(services, case_id)

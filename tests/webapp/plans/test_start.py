@@ -15,7 +15,7 @@ def _case_without_plan(services, users) -> int:
     """An active group whose need for a plan was assessed as "later" (the helper answers "yes";
     here the plan episode it started is refused so that no plan is current)."""
     case_id = establish(services, users)
-    complete(services, case_id, "consent", {"consent_decision": "nektet", "signed_by": "Anne Berg",
+    complete(services, case_id, "plan_consent", {"consent_decision": "nektet", "signed_by": "Anne Berg",
                                             "signed_how": "paper", "signed_on": services.clock.today().isoformat(),
                                             "refusal_reason": "Ikke nå"}, users["kari"])
     assert plan_of(services, case_id).status == "refused"
@@ -36,7 +36,7 @@ def test_the_coordinator_starts_a_plan_on_the_case_page(app, services, users):
     assert response.status_code == 302
     plan = plan_of(services, case_id)
     assert plan.status == "consent_pending" and plan.kind == "individual_plan" and _plans(services, case_id) == 2
-    assert open_task(services, case_id, "consent") is not None
+    assert open_task(services, case_id, "plan_consent") is not None
     with services.db.session() as s:
         assert s.get(Case, case_id).individual_plan == "yes"
     # a second start while the plan is current is refused with a message; nothing is added

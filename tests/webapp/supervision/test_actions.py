@@ -171,15 +171,17 @@ def test_hand_over_gives_the_steps_the_successor_may_do(app, services, users, ca
     first, second = open_task(services, case_id, "plan"), open_task(services, other_case, "plan")
     ke = login_client(app, "ke")
     page = ke.get("/tilsyn/handlinger/overlevering?next=/tilsyn/")
-    assert page.status_code == 200 and "Kari Koordinator (2 åpne steg)" in page.text
+    # each group's meeting planning and its plan episode's consent step
+    assert page.status_code == 200 and "Kari Koordinator (4 åpne steg)" in page.text
     response = _post(ke, "/tilsyn/handlinger/overlevering", from_user_id=str(users["kari"]),
                      to_user_id=str(users["ola"]), reason="Kari slutter 1. mars")
     assert response.status_code == 302
     assert (_assignee(services, first.id), _assignee(services, second.id)) == (users["ola"], users["kari"])
-    [(actor, event_case, _instance, detail)] = _events(services, "supervision_handover")
-    assert (actor, event_case, detail["reason"]) == (users["ke"], case_id, "Kari slutter 1. mars")
+    events = _events(services, "supervision_handover")  # the first case's planning and plan consent
+    assert len(events) == 2 and {(actor, event_case, detail["reason"]) for actor, event_case, _i, detail in events} == {
+        (users["ke"], case_id, "Kari slutter 1. mars")}
     text = _flashes(ke)
-    assert "1 steg er overlevert" in text and "Ola Helse har ikke rollen «Koordinator» i saken" in text
+    assert "2 steg er overlevert" in text and "Ola Helse har ikke rollen «Koordinator» i saken" in text
     with services.db.session() as s:  # roles in the groups and the account are left alone
         from webapp.auth.models import User
         assert s.get(User, users["kari"]).active
