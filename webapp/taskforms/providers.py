@@ -240,12 +240,30 @@ def _cooperation_check(session: Session, case: Case, data: dict, submitted: dict
     return cooperation_errors(_meeting(session, data), submitted)
 
 
+def _plan_goals_check(session: Session, case: Case, data: dict, submitted: dict, now: datetime) -> dict[str, str]:
+    from webapp.plans.rules import goals_errors
+    return goals_errors(session, current_plan(session, case.id), submitted)
+
+
+def _plan_measures_check(session: Session, case: Case, data: dict, submitted: dict, now: datetime) -> dict[str, str]:
+    from webapp.plans.rules import measures_errors
+    return measures_errors(session, current_plan(session, case.id), submitted)
+
+
+def _plan_adoption_check(session: Session, case: Case, data: dict, submitted: dict, now: datetime) -> dict[str, str]:
+    from webapp.plans.rules import adoption_errors
+    return adoption_errors(submitted, now)
+
+
 #: ``formCheck`` property: rules on a submitted form that need the case's data; errors per field
 #: (keys as in webapp/taskforms/schema.py, '' for the whole form), the user's input kept.
 CHECKS: dict[str, Callable] = {
     "meeting_minutes": _minutes_check,
     "meeting_notice": _notice_check,
     "meeting_cooperation": _cooperation_check,
+    "plan_goals": _plan_goals_check,
+    "plan_measures": _plan_measures_check,
+    "plan_adoption": _plan_adoption_check,
 }
 
 
