@@ -175,6 +175,8 @@ def _approve_previous(ctx: HandlerContext, meeting: Meeting) -> None:
                         at=ctx.clock.now(), actor_id=ctx.actor_id, case_id=ctx.case.id)
     distribute(ctx.session, ctx.outbox, ctx.case, previous)
     ops.mark_distributed(ctx.session, previous, at=ctx.clock.now(), actor_id=ctx.actor_id, case_id=ctx.case.id)
+    from handlers.plans import archive_with_minutes
+    archive_with_minutes(ctx, previous)
 
 
 @handler("record_meeting")
@@ -286,6 +288,8 @@ def finalize_and_distribute(ctx: HandlerContext) -> bool:
     distribute(ctx.session, ctx.outbox, ctx.case, minutes)
     ops.mark_distributed(ctx.session, minutes, at=now, actor_id=ctx.actor_id, case_id=ctx.case.id)
     _record_minutes_sender(ctx, minutes, now)
+    from handlers.plans import archive_with_minutes
+    archive_with_minutes(ctx, minutes)
     return True
 
 

@@ -140,6 +140,18 @@ def adopt_plan(ctx: HandlerContext) -> bool:
 
 # --- the plan in the meeting ------------------------------------------------------------------
 
+def archive_with_minutes(ctx: HandlerContext, minutes: Minutes) -> None:
+    """The minutes of a meeting that updated the plan are approved: so is the plan version the
+    meeting made, archived as PDF beside the minutes."""
+    number = (minutes.content or {}).get("plan_version")
+    plan = ops.adopted_plan(ctx.session, ctx.case.id)
+    if number is None or plan is None:
+        return
+    version = ops.version(ctx.session, plan, number)
+    if version.approved_at is None:
+        archive_version(ctx, version)
+
+
 def update_plan_in_meeting(ctx: HandlerContext, meeting: Meeting, new_measures: list[Measure]) -> int | None:
     """The meeting's step also updates the plan: progress on measures, measures linked to goals,
     changed and new goals, the next revision date; one new plan version. Returns its number."""

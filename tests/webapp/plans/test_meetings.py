@@ -11,6 +11,7 @@ from tests.webapp.cases.helpers import complete, open_task
 from tests.webapp.meetings.helpers import hold_data, members, meeting, plan as plan_meeting
 from tests.webapp.plans.helpers import adopted_plan, goal_ids, plan_of
 from webapp.meetings.models import Measure, MeasureNote, Minutes
+from webapp.engine.models import OpenTask
 from webapp.outbox.models import OutboxMessage
 from webapp.plans.models import PlanGoal, PlanVersion
 from webapp.settings.operations import change_setting
@@ -89,6 +90,16 @@ def test_progress_and_changes_in_the_meeting_make_a_new_plan_version(services, u
         assert by_text["Sykkelopplæring"]["goal_id"] == goals[0]  # a measure of the meeting is the plan's measure
         assert s.scalar(select(Minutes.content)).get("plan_version") == latest.number
         assert len(s.scalars(select(MeasureNote)).all()) == 2
+        assert latest.archived_pdf is None  # not approved yet
+    # the minutes approved: the meeting's plan version is approved and archived with them
+    with services.db.session() as s:
+        approvals = s.scalars(select(OpenTask).where(OpenTask.case_id == case_id, OpenTask.task_spec == "approve")).all()
+    for task in approvals:
+        services.engine.complete_task(task.instance_id, task.task_id, {"approved": "ja"}, actor_id=task.assignee_id)
+    complete(services, case_id, "finalize", {"confirmed": True}, users["kari"])
+    with services.db.session() as s:
+        latest = s.get(PlanVersion, latest.id)
+        assert latest.approved_at is not None and latest.archived_pdf.startswith(b"%PDF")
 
 
 def test_with_the_003_setting_the_updated_plan_replaces_the_minutes(services, users, case_id):
