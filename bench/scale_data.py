@@ -35,8 +35,8 @@ COORD_BASE = 1_000_000
 #: tables never copied (shared by all groups)
 SHARED = {"users", "units", "settings", "login_attempts", "user_sessions", "process_definitions",
           "alembic_version"}
-#: scheduled-start keys "<kind>:<id>" -> the table the id points into
-KEY_TABLES = {"transition": "transitions", "evaluation": "evaluations", "meeting": "meetings"}
+#: scheduled-start keys "<kind>:<id>[:<suffix>]" -> the table the id points into
+KEY_TABLES = {"transition": "transitions", "evaluation": "evaluations", "meeting": "meetings", "plan": "plans"}
 
 FIRST_NAMES = ["Jonas", "Emma", "Nora", "Emil", "Sofie", "Lars", "Maja", "Ingrid", "Olav", "Sara",
                "Henrik", "Ida", "Magnus", "Thea", "Sander", "Ella", "Filip", "Leah", "Mathias", "Frida",
@@ -134,7 +134,7 @@ def _expression(table: sa.Table, column: sa.Column, bases: dict, template: Templ
         if name == "key":
             cases = " ".join(
                 f"WHEN '{kind}' THEN '{kind}:' || (split_part(t.key, ':', 2)::int + {bases[tbl]} "
-                f"+ (g.c - {first}) * {template.max_ids[tbl]})::text"
+                f"+ (g.c - {first}) * {template.max_ids[tbl]})::text || regexp_replace(t.key, '^[^:]*:[^:]*', '')"
                 for kind, tbl in KEY_TABLES.items())
             return f"(CASE split_part(t.key, ':', 1) {cases} ELSE t.key END)"
         if name == "data":
@@ -150,7 +150,8 @@ def _remapped_start_data(bases: dict, template: Template, first: int) -> str:
         return f"to_jsonb({value}::text)" if as_text else f"to_jsonb({value})"
     d = "t.data::jsonb"
     steps = [("transition_id", "transitions", False), ("evaluation,evaluation_id", "evaluations", False),
-             ("meeting_id", "meetings", False), ("minute_taker_member_id", "case_members", True)]
+             ("meeting_id", "meetings", False), ("minute_taker_member_id", "case_members", True),
+             ("plan,plan_id", "plans", False)]
     for path, tbl, as_text in steps:
         d = (f"(CASE WHEN (t.data::jsonb #> '{{{path}}}') IS NOT NULL AND jsonb_typeof(t.data::jsonb #> '{{{path}}}') <> 'null' "
              f"THEN jsonb_set({d}, '{{{path}}}', {moved(path, tbl, as_text)}) ELSE {d} END)")
