@@ -3,7 +3,7 @@ something to show."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Flask
 from sqlalchemy import select
@@ -52,9 +52,15 @@ def _member_ids(services, case_id: int) -> dict[str, str]:
         return {m.name: str(m.id) for m in s.scalars(select(CaseMember).where(CaseMember.case_id == case_id))}
 
 
-def _demo_meeting(services, case_id: int, users: dict, today) -> None:
+def _weekday(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _demo_meeting(services, case_id: int, users: dict, today, next_meeting: date) -> None:
     """The active case's first meeting: held, minutes approved and sent, measures running, the
-    next meeting set (its planning starts a lead time before it)."""
+    next meeting set on ``next_meeting`` (its planning starts a lead time before it)."""
     ids = _member_ids(services, case_id)
     day = today + timedelta(days=21)
     while day.weekday() >= 5:
@@ -84,7 +90,7 @@ def _demo_meeting(services, case_id: int, users: dict, today) -> None:
             {"description": "Legeerklæring til søknaden", "responsible_member_id": ids["Per Fastlege"],
              "deadline": (day + timedelta(days=60)).isoformat()}],
         "summary": "Jonas søker yrkesfag; skolen og fastlegen bidrar.",
-        "next_meeting_date": (day + timedelta(days=120)).isoformat(), "next_meeting_theme": "Søknaden",
+        "next_meeting_date": next_meeting.isoformat(), "next_meeting_theme": "Planen og søknaden",
         "recipients": [ids["Jonas Lie"], ids["Kari Koordinator"], ids["Siri Skole"], ids["Per Fastlege"]],
     }, users["siri"])
     with services.db.session() as s:
@@ -94,8 +100,10 @@ def _demo_meeting(services, case_id: int, users: dict, today) -> None:
     _complete(services, case_id, "finalize", {"confirmed": True}, users["kari"])
 
 
-def _demo_active_group(services, wish, users: dict, units: dict, appoint: dict, consent: dict) -> int:
-    """The active group (Jonas Lie), established on the clock's today, its first meeting held."""
+def _demo_active_group(services, wish, users: dict, units: dict, appoint: dict, consent: dict,
+                       demo_today: date) -> int:
+    """The active group (Jonas Lie), established on the clock's today, its first meeting held and
+    its individual plan adopted after it; its next meeting three weeks after ``demo_today``."""
     today = services.clock.today()
     active = wish("Jonas Lie", "2011-01-30", by="person")
     _complete(services, active, "appoint", {**appoint, "coordinator_kind": "coordinator"}, users["ke"])
@@ -108,16 +116,89 @@ def _demo_active_group(services, wish, users: dict, units: dict, appoint: dict, 
         users["kari"])
     _complete(services, active, "confirm", {"participates": "ja", "mandate": "Tilrettelegging i skolen."}, users["siri"])
     _complete(services, active, "confirm", {"participates": "ja", "mandate": "Medisinsk oppfølging."}, users["kari"])
-    _complete(services, active, "plan_need", {"plan_need": "yes"}, users["kari"])
+    _complete(services, active, "plan_need", {"plan_need": "yes"}, users["kari"])  # starts the plan episode
     _complete(services, active, "first_meeting", {"first_meeting_date": (today + timedelta(days=21)).isoformat(),
                                                    "first_meeting_place": "Rådhuset, møterom 2"}, users["kari"])
 
-    _demo_meeting(services, active, users, today)
+    _demo_meeting(services, active, users, today, _weekday(demo_today + timedelta(days=21)))
+    _demo_plan(services, active, users, demo_today)
     return active
 
 
+def _demo_plan(services, case_id: int, users: dict, demo_today: date) -> None:
+    """Jonas Lie's individual plan, written through its episode in the fortnight after the first
+    meeting: consent with Siri Skole as secretary (guideline 004), three goals, three measures
+    (the first due before the next meeting, so the next agenda proposes it), adopted with Jonas
+    two weeks before ``demo_today``; the revision half a year later."""
+    ids = _member_ids(services, case_id)
+    services.clock.advance(timedelta(days=1))
+    _complete(services, case_id, "plan_consent", {
+        "consent_decision": "gitt", "signed_by": "Jonas Lie", "signed_how": "in_person",
+        "signed_on": services.clock.today().isoformat(),
+        "participants": [ids["Jonas Lie"], ids["Kari Koordinator"], ids["Siri Skole"], ids["Per Fastlege"]],
+        "writer_member_id": ids["Siri Skole"]}, users["kari"])
+    services.clock.advance(timedelta(days=3))
+    _complete(services, case_id, "goals", {
+        "whats_important": "Å bli elektriker, og å ha noen å være sammen med etter skolen.",
+        "resources": "Jonas er praktisk anlagt, tålmodig og flink med hendene.",
+        "needs": "Hjelp til å planlegge og til å holde oversikt over frister; trygghet i nye situasjoner.",
+        "new_goals": [{"term": "long", "text": "Jonas fullfører videregående på elektrofag"},
+                      {"term": "short", "text": "Jonas har søkt og fått plass på elektrofag til høsten"},
+                      {"term": "short", "text": "Jonas har en fast fritidsaktivitet sammen med jevnaldrende"}],
+        "contribution_person": "Jonas sier fra når noe blir for mye, og møter forberedt til samtalene med rådgiver.",
+        "contribution_services": "Skolen gir tett oppfølging av rådgiver; fastlegen bidrar med det søknaden "
+                                 "trenger.",
+        "contribution_relatives": "Mor hjelper til med å holde oversikt over avtaler.",
+        "cooperation": "Skolen samarbeider med den videregående skolen om overgangen."}, users["siri"])
+    services.clock.advance(timedelta(days=1))
+    goals = _plan_goal_ids(services, case_id)
+    _complete(services, case_id, "measures", {"new_measures": [
+        {"description": "Søknad til videregående sammen med rådgiver", "goal_id": goals[1],
+         "scope": "To samtaler", "responsible_member_id": ids["Siri Skole"],
+         "how": "Rådgiver og Jonas fyller ut søknaden sammen",
+         "deadline": (demo_today + timedelta(days=10)).isoformat()},
+        {"description": "Prøve klatregruppa på fritidsklubben", "goal_id": goals[2], "scope": "Én kveld i uka",
+         "responsible_member_id": ids["Jonas Lie"], "how": "Kari blir med første gang",
+         "deadline": (demo_today + timedelta(days=45)).isoformat()},
+        {"description": "Hospitering på elektrofag", "goal_id": goals[0], "scope": "Tre dager",
+         "responsible_member_id": ids["Siri Skole"], "how": "Avtales med den videregående skolen",
+         "deadline": (demo_today + timedelta(days=75)).isoformat()}]}, users["siri"])
+    services.clock.set(datetime.combine(demo_today - timedelta(days=14), time(10, 0), OSLO))
+    adopted_on = services.clock.today()
+    _complete(services, case_id, "adopt", {
+        "decision": "adopt", "agreed_with_person": True, "period_from": adopted_on.isoformat(),
+        "period_to": (adopted_on + timedelta(days=365)).isoformat(),
+        "revision_due_on": (adopted_on + timedelta(days=182)).isoformat(),
+        "note": "Første plan, gått gjennom med Jonas."}, users["kari"])
+
+
+def _plan_goal_ids(services, case_id: int) -> list[str]:
+    from webapp.plans.models import Plan, PlanGoal
+    with services.db.session() as s:
+        plan_id = s.scalar(select(Plan.id).where(Plan.case_id == case_id).order_by(Plan.id.desc()).limit(1))
+        return [str(i) for i in s.scalars(select(PlanGoal.id).where(PlanGoal.plan_id == plan_id)
+                                          .order_by(PlanGoal.position, PlanGoal.id))]
+
+
+def _demo_next_meeting(services, case_id: int, users: dict) -> None:
+    """Jonas Lie's next meeting: its planning started (its scheduled start fell due a week ago),
+    planned and the person's needs heard; the agenda waits for the coordinator, proposed from the plan's
+    goals and the measures due by the meeting (setting plan_is_agenda)."""
+    from webapp.meetings.models import Meeting
+    ids = _member_ids(services, case_id)
+    with services.db.session() as s:
+        meeting = s.scalar(select(Meeting).where(Meeting.case_id == case_id, Meeting.held_at.is_(None))
+                           .order_by(Meeting.number.desc()).limit(1))
+        day = meeting.starts_at.astimezone(OSLO).date()
+    _complete(services, case_id, "plan", {"meeting_date": day.isoformat(), "meeting_time": "14:00",
+                                          "duration_minutes": 90, "place": "Rådhuset, møterom 2",
+                                          "minute_taker_member_id": ids["Siri Skole"]}, users["kari"])
+    _complete(services, case_id, "needs", {"persons_needs": "Jonas vil snakke om søknaden og om klatringen.",
+                                           "person_attends": "ja"}, users["kari"])
+
+
 def _establish_quickly(services, case_id: int, users: dict, units: dict, appoint: dict, consent: dict,
-                       first_meeting) -> None:
+                       first_meeting, plan_need: str = "no") -> None:
     _complete(services, case_id, "appoint", appoint, users["ke"])
     _complete(services, case_id, "consent", {**consent, "signed_on": services.clock.today().isoformat()},
               users["kari"])
@@ -125,31 +206,69 @@ def _establish_quickly(services, case_id: int, users: dict, units: dict, appoint
         {"user_id": str(users["ola"]), "name": "Ola Helsesykepleier", "unit_id": str(units["Helsestasjonen"])}]},
         users["kari"])
     _complete(services, case_id, "confirm", {"participates": "ja", "mandate": "Helseoppfølging."}, users["ola"])
-    _complete(services, case_id, "plan_need", {"plan_need": "no"}, users["kari"])
+    _complete(services, case_id, "plan_need", {"plan_need": plan_need}, users["kari"])
     _complete(services, case_id, "first_meeting", {"first_meeting_date": first_meeting.isoformat()}, users["kari"])
 
 
 def _demo_year_old_group(services, users: dict, units: dict, appoint: dict, consent: dict, wish) -> None:
     """Two groups established 13 months ago: one whose yearly evaluation is now due (the worker
-    starts its scheduled episode), and one the guardians asked to close (closed, so the
-    coordinating unit can re-establish it)."""
+    starts its scheduled episode) and whose individual plan, adopted a year ago, is past its
+    revision date, and one the guardians asked to close (closed, so the coordinating unit can
+    re-establish it)."""
     back = timedelta(days=396)
     services.clock.advance(-back)
     try:
         evaluated = wish("Sofie Dahl", "2012-10-03", by_name="Hege Dahl")
         _establish_quickly(services, evaluated, users, units, appoint, consent,
-                           services.clock.today() + timedelta(days=20))
+                           services.clock.today() + timedelta(days=20), plan_need="yes")
         closed = wish("Lars Bakke", "2013-04-22", by_name="Mona Bakke")
         _establish_quickly(services, closed, users, units, appoint, consent,
                            services.clock.today() + timedelta(days=20))
     finally:
         services.clock.advance(back)
-    services.engine.fire_due_timers()
+    _demo_overdue_plan(services, evaluated, users)
+    services.engine.fire_due_timers()  # the evaluation and the plan's revision start
     request_closing(services, closed, initiated_by="guardian", requested_by_name="Mona Bakke",
                     reason="Lars klarer seg godt, og familien ønsker ikke flere møter.", actor_id=users["kari"])
     _complete(services, closed, "confirm_closing", {
         "confirmed": "ja", "confirmed_with": "Mona Bakke", "confirmed_on": services.clock.today().isoformat(),
         "reason": "Målene er nådd, og familien ønsker å avslutte.", "closing_meeting": "nei"}, users["kari"])
+
+
+def _demo_overdue_plan(services, case_id: int, users: dict) -> None:
+    """Sofie Dahl's individual plan: consent and drafting (the health nurse writes it) in the weeks
+    after the establishment, adopted 375 days ago with its revision after eleven months, so the
+    revision date passed 40 days ago (cockpit rule plan_revision_due). The revision starts with
+    the evaluation, and waits at the health nurse's first step; the plan's measures run over two school
+    years, so none is overdue."""
+    ids = _member_ids(services, case_id)
+    with _days_ago(services, 392):
+        _complete(services, case_id, "plan_consent", {
+            "consent_decision": "gitt", "signed_by": "Hege Dahl", "signed_how": "paper",
+            "signed_on": services.clock.today().isoformat(),
+            "participants": [ids["Kari Koordinator"], ids["Ola Helsesykepleier"], ids["Hege Dahl"]],
+            "writer_member_id": ids["Ola Helsesykepleier"]}, users["kari"])
+    with _days_ago(services, 385):
+        _complete(services, case_id, "goals", {
+            "whats_important": "Å ha en venn på skolen, og at lærerne forstår når jeg blir sliten.",
+            "needs": "Pauser i skoledagen og faste voksne å snakke med.",
+            "new_goals": [{"term": "long", "text": "Sofie trives på skolen fram til videregående"},
+                          {"term": "short", "text": "Sofie har en fast venn å være sammen med i friminuttene"}]},
+            users["ola"])
+        goals = _plan_goal_ids(services, case_id)
+        _complete(services, case_id, "measures", {"new_measures": [
+            {"description": "Samtaler med helsesykepleier", "goal_id": goals[1], "scope": "Én samtale i måneden",
+             "responsible_member_id": ids["Ola Helsesykepleier"],
+             "deadline": (services.clock.today() + timedelta(days=420)).isoformat()},
+            {"description": "Kartlegging hos PPT før valg av videregående", "goal_id": goals[0],
+             "responsible_member_id": ids["Ola Helsesykepleier"],
+             "deadline": (services.clock.today() + timedelta(days=480)).isoformat()}]}, users["ola"])
+    with _days_ago(services, 375):
+        adopted_on = services.clock.today()
+        _complete(services, case_id, "adopt", {
+            "decision": "adopt", "agreed_with_person": True, "period_from": adopted_on.isoformat(),
+            "revision_due_on": (adopted_on + timedelta(days=335)).isoformat(),
+            "note": "Vedtatt sammen med Sofie og Hege Dahl."}, users["kari"])
 
 
 def _demo_planned_first_meeting(services, users: dict, units: dict, appoint: dict, consent: dict, wish) -> None:
@@ -300,15 +419,17 @@ def seed(app: Flask) -> bool:
         users["kari"])  # Ola and Siri have mandates to confirm
 
     # Jonas Lie's group was established seven weeks ago: its first meeting was held three weeks
-    # after that, and its minutes written after the meeting (never before it)
+    # after that, and its minutes written after the meeting (never before it); its individual plan
+    # was written in the next fortnight and adopted two weeks ago; the next meeting is in three weeks
     back = timedelta(days=49)
     offset = services.clock.now() - datetime.now(timezone.utc)
     services.clock.advance(-back)
     try:
-        active = _demo_active_group(services, wish, users, units, appoint, consent)
+        active = _demo_active_group(services, wish, users, units, appoint, consent, today)
     finally:
         services.clock.set(datetime.now(timezone.utc) + offset)
-    services.engine.fire_due_timers()  # the overdue measure's reminder, once
+    services.engine.fire_due_timers()  # the overdue measure's reminder, once; the next meeting's planning
+    _demo_next_meeting(services, active, users)
     report_deviation(services, active, {
         "title": "Innkallingen kom ikke fram til fastlegen",
         "description": "Fastlegen fikk ikke innkallingen til møtet fordi adressen var feil i fagsystemet.",
