@@ -264,9 +264,9 @@ def record_minutes_correction(ctx: HandlerContext) -> dict:
 
 @handler("record_cooperation")
 def record_cooperation(ctx: HandlerContext) -> bool:
-    from webapp.audit.operations import record
+    from webapp.audit.operations import record, titled
     record(ctx.session, "cooperation_meeting_held", at=ctx.clock.now(), actor_id=ctx.actor_id,
-           case_id=ctx.case.id, title="Samarbeidsmøte for rolleavklaring holdt",
+           case_id=ctx.case.id, **titled("Samarbeidsmøte for rolleavklaring holdt"),
            meeting_id=int(ctx.data["meeting_id"]))
     return True
 
@@ -309,11 +309,16 @@ def minutes_sender(session, case, minutes: Minutes) -> tuple[str, str | None]:
 
 
 def _record_minutes_sender(ctx: HandlerContext, minutes: Minutes, now: datetime) -> None:
-    from webapp.audit.operations import record
+    from webapp.audit.operations import record, titled
     role, name = minutes_sender(ctx.session, ctx.case, minutes)
+    if role == "referent":
+        title = (titled("Referatet sendt ut av referenten: %(name)s", name=name) if name
+                 else titled("Referatet sendt ut av referenten"))
+    else:
+        title = (titled("Referatet sendt ut av koordinator: %(name)s", name=name) if name
+                 else titled("Referatet sendt ut av koordinator"))
     record(ctx.session, "minutes_sent_by", at=now, actor_id=ctx.actor_id, case_id=ctx.case.id,
-           title=f"Referatet sendt ut av {'referenten' if role == 'referent' else 'koordinator'}"
-                 + (f": {name}" if name else ""), role=role, name=name, minutes_id=minutes.id)
+           role=role, name=name, minutes_id=minutes.id, **title)
 # --------------------------------------------------------------------------------------------------
 
 

@@ -121,9 +121,10 @@ def adopt_plan(ctx: HandlerContext) -> bool:
     plan = _plan(ctx)
     now = ctx.clock.now()
     if ctx.data.get("decision") != "adopt":
-        from webapp.audit.operations import record
+        from webapp.audit.operations import record, titled
         record(ctx.session, "plan_changes_requested", at=now, actor_id=ctx.actor_id, case_id=ctx.case.id,
-               title=f"{ops.KIND_LABELS[plan.kind].capitalize()} sendt tilbake for endringer", plan_id=plan.id)
+               **titled("%(plan)s sendt tilbake for endringer", plan=ops.KIND_LABELS[plan.kind].capitalize()),
+               plan_id=plan.id)
         return False
     revision_due_on = _date(ctx.data.get("revision_due_on"))
     if revision_due_on is None or revision_due_on <= now.astimezone(OSLO).date():

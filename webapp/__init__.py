@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -35,9 +35,13 @@ babel = Babel()
 
 
 def select_locale() -> str:
+    """The browser's choice (``/sprak``), else the logged-in user's (kept on the account), else bokmål."""
     lang = session.get("lang")
-    if lang in ("nb", "en"):
+    if lang in ("nb", "nn", "en"):
         return lang
+    user = g.get("user")
+    if user is not None and user.language in ("nn", "en"):
+        return user.language
     return "nb"
 
 
@@ -89,7 +93,10 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.supervision.process_views import bp as supervision_processes_bp
     from webapp.supervision.action_views import bp as supervision_actions_bp
     from webapp.plans.views import bp as plans_bp
+    from webapp.auth import oidc
+    from webapp.auth.oidc_views import bp as oidc_bp
 
+    oidc.init_app(app)
     app.before_request(load_user)
     app.before_request(errors.refuse_nul_bytes)
     app.register_blueprint(auth_bp)
@@ -99,17 +106,20 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     app.register_blueprint(admin_bp)
     app.register_blueprint(meetings_bp)
     for blueprint in (transitions_bp, closing_bp, deviations_bp, register_bp, workbench_bp, testrun_bp, profiles_bp,
-                      supervision_processes_bp, supervision_actions_bp, plans_bp):
+                      supervision_processes_bp, supervision_actions_bp, plans_bp, oidc_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)
+
+    # logging out (a form) may end at an OpenID provider's logout endpoint: its origin is allowed
+    form_targets = " ".join(["'self'", *oidc.provider_origins(app)])
 
     @app.after_request
     def security_headers(response):
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            "font-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+            f"font-src 'self' data:; frame-ancestors 'none'; form-action {form_targets}; base-uri 'self'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

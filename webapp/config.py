@@ -27,7 +27,7 @@ def default_config(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "BABEL_DEFAULT_LOCALE": "nb",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
-        "LANGUAGES": ["nb", "en"],
+        "LANGUAGES": ["nb", "nn", "en"],
         # Bounds on what a diagram can make the engine do (DESIGN §5: authors are untrusted)
         "SCRIPT_TIME_LIMIT": 0.5,            # seconds one expression may take
         "ENGINE_MAX_DURATION_DAYS": 3700,    # longest timer or dueIn duration (about 10 years)
@@ -60,7 +60,35 @@ def default_config(instance_path: Path) -> dict:
         "TRUSTED_PROXIES": 0,
         "HSTS_MAX_AGE": 365 * 24 * 3600,  # sent on https responses
         "HSTS_ALWAYS": False,             # also on http ones (TLS ends at a proxy not trusted above)
+        # OpenID Connect logins (README "Logins"): name -> settings; see OIDC_DEFAULTS
+        "OIDC_PROVIDERS": {},
     }
+
+
+#: the OpenID providers the app knows and their defaults: the municipality's own identity provider
+#: for staff (matched by user name or e-mail). ID-porten for the person and guardians is the next
+#: step (issue 15): its ``pid``/``acr`` matching is not built yet, so it cannot be configured.
+OIDC_DEFAULTS = {
+    "staff": {"kind": "staff", "title": "Kommunens pålogging", "scope": "openid profile email",
+              "username_claims": ["preferred_username", "email"]},
+}
+#: assurance levels of ID-porten, lowest first
+ACR_LEVELS = ("idporten-loa-low", "idporten-loa-substantial", "idporten-loa-high")
+
+
+def oidc_from_environment() -> dict:
+    """``ANSVARSGRUPPE_OIDC_<NAME>_METADATA_URL`` / ``_CLIENT_ID`` / ``_CLIENT_SECRET`` (and
+    optionally ``_MINIMUM_ACR``) for each NAME of ``OIDC_DEFAULTS`` (STAFF): the providers configured."""
+    found = {}
+    for name in OIDC_DEFAULTS:
+        prefix = f"ANSVARSGRUPPE_OIDC_{name.upper()}_"
+        if os.environ.get(prefix + "METADATA_URL") and os.environ.get(prefix + "CLIENT_ID"):
+            found[name] = {"server_metadata_url": os.environ[prefix + "METADATA_URL"],
+                           "client_id": os.environ[prefix + "CLIENT_ID"],
+                           "client_secret": os.environ.get(prefix + "CLIENT_SECRET", "")}
+            if os.environ.get(prefix + "MINIMUM_ACR"):
+                found[name]["minimum_acr"] = os.environ[prefix + "MINIMUM_ACR"]
+    return found
 
 
 ENV_KEYS = {
@@ -83,6 +111,8 @@ def from_environment() -> dict:
         found["SECRET_KEY"] = os.environ["ANSVARSGRUPPE_SECRET_KEY"]
     if os.environ.get("ANSVARSGRUPPE_INSECURE_COOKIES") == "1":
         found["SESSION_COOKIE_SECURE"] = False
+    if oidc_from_environment():
+        found["OIDC_PROVIDERS"] = oidc_from_environment()
     return found
 
 

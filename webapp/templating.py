@@ -67,7 +67,9 @@ def transition_label(kind: str | None) -> str:
 
 def event_title(event) -> str:
     """A timeline line for an audit event, built in the reader's language from the event's kind
-    and details (the stored ``title`` is only a fallback for kinds not listed here)."""
+    and details, or else from the catalogue entry the event was recorded with (``title_msgid`` and
+    ``title_args``, see ``webapp.audit.operations.titled``); the stored bokmål ``title`` is only a
+    fallback for events recorded before titles were translated."""
     d = event.detail or {}
     kind = event.kind
     if kind == "case_status_changed":
@@ -80,7 +82,12 @@ def event_title(event) -> str:
         "instance_cancelled": _l("Prosess avbrutt: %(name)s"),
     }
     if kind in named:
-        name = d.get("name") or d.get("title", "").split(": ", 1)[-1] or d.get("reason", "")
+        args = d.get("title_args") if isinstance(d.get("title_args"), dict) else {}
+        name = (d.get("name") or args.get("name") or d.get("title", "").split(": ", 1)[-1]
+                or d.get("reason", ""))
+        if kind in ("task_completed", "instance_started"):  # a step's or a process's name in the library
+            from webapp.library_texts import title as library_title
+            name = library_title(name)
         return str(named[kind]) % {"name": name}
     plain = {
         "instance_completed": _l("Prosessen er fullført"), "case_opened": _l("Sak opprettet"),
@@ -103,6 +110,46 @@ def event_title(event) -> str:
     }
     if kind in plain:
         return str(plain[kind])
+    msgid, args = d.get("title_msgid"), d.get("title_args")
+    if isinstance(msgid, str) and isinstance(args, dict):
+        from webapp.library_texts import title as library_title
+        from webapp.transitions.models import TRANSITION_KINDS
+        # Title args that are a label from a closed set: the bokmål label as stored (lower case) ->
+        # the reader's language. The labels are webapp.transitions.models.TRANSITION_KINDS,
+        # webapp.plans.operations.KIND_LABELS and SOURCE_LABELS, webapp.closing.operations.
+        # INITIATOR_LABELS and the decisions in webapp.evaluations.operations.record_evaluation.
+        labels = {
+            "transition": {label.lower(): transition_label(code) for code, label in TRANSITION_KINDS.items()},
+            # TRANSLATORS: the kind of plan inside a sentence ("Samtykke til individuell plan gitt")
+            "plan": {"individuell plan": _l("individuell plan"), "stafettlogg": _l("stafettlogg")},
+            # TRANSLATORS: how a version of a plan came about ("Individuell plan: versjon 2 (vedtatt)")
+            "source": {"utkast": _l("utkast"), "vedtatt": _l("vedtatt"), "oppdatert i møte": _l("oppdatert i møte"),
+                       "revidert": _l("revidert"), "ny stafettholder": _l("ny stafettholder"),
+                       "godkjent": _l("godkjent")},
+            # TRANSLATORS: who started the closing of a group ("Avslutning startet (personen selv)")
+            "initiator": {"personen selv": _l("personen selv"), "foresatte": _l("foresatte"),
+                          "evaluering": _l("evaluering"), "tilbaketrukket samtykke": _l("tilbaketrukket samtykke")},
+            # TRANSLATORS: an evaluation's decision ("Evaluering registrert: gruppen fortsetter")
+            "decision": {"gruppen fortsetter": _l("gruppen fortsetter"),
+                         "sammensetningen endres": _l("sammensetningen endres"),
+                         "gruppen avsluttes": _l("gruppen avsluttes")},
+        }
+
+        def shown(key: str, value):
+            if not isinstance(value, str):
+                return value
+            if key == "process":  # a process's name in the library: the diagrams' own catalogue
+                return library_title(value)
+            found = labels.get(key, {}).get(value.lower())
+            if found is None:  # a name, a reference, a date: kept as recorded
+                return value
+            text = str(found)
+            return text[:1].upper() + text[1:] if value[:1].isupper() else text
+
+        try:
+            return _(msgid) % {key: shown(key, value) for key, value in args.items()}
+        except (KeyError, TypeError, ValueError):
+            pass
     return d.get("title") or kind
 
 
@@ -113,6 +160,9 @@ def register(app) -> None:
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["transition_label"] = transition_label
+    from webapp import library_texts  # the process library's own texts in the reader's language
+    app.jinja_env.filters["library"] = library_texts.translate
+    app.jinja_env.filters["library_title"] = library_texts.title
     from webapp.cases import register_data  # the privacy boundary's helpers (task_title, ...)
     register_data.register(app)
 

@@ -24,7 +24,7 @@ TRANSLATIONS = ROOT / "webapp" / "translations"
 PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 MO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo"
 # Same keywords as the extract command in docs/translations.md.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2), "titled": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]")
 
 

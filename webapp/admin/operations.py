@@ -19,7 +19,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.auth.models import ROLES, User
 from webapp.auth.passwords import hash_password
 from webapp.cases.models import ENDED_STATUSES, Case, CaseMember
@@ -142,7 +142,7 @@ def deactivate_user(session: Session, user: User, *, successor: User | None, rea
                 if case.status in ENDED_STATUSES:
                     continue  # a closed group needs no new coordinator
                 record(session, "coordinator_needed", at=at, actor_id=actor_id, case_id=case.id,
-                       title="Koordinator deaktivert: gruppen trenger ny koordinator", user_id=user.id)
+                       **titled("Koordinator deaktivert: gruppen trenger ny koordinator"), user_id=user.id)
                 result.cases_without_coordinator.append(case.reference)
                 for unit_user in users_with_role(session, "coordinating_unit"):
                     if unit_user.email and unit_user.id != user.id:

@@ -7,6 +7,18 @@ from sqlalchemy.orm import Session
 from webapp.audit.models import AuditEvent
 
 
+def titled(msgid: str, **args) -> dict:
+    """An audit event's title, renderable in the reader's language: pass it on with
+    ``record(..., **titled("Møte %(number)s planlagt", number=3))``.
+
+    ``title`` is the bokmål text (as stored before titles were translated); ``title_msgid`` and
+    ``title_args`` let the timeline (``webapp.templating.event_title``) render the same sentence
+    from the catalogue. ``msgid`` is a whole sentence with named placeholders (extracted with the
+    ``titled`` keyword, see docs/translations.md); ``args`` are plain JSON values (text, numbers,
+    None: dates as "dd.mm.yyyy" text). No Flask here: the engine records titles too."""
+    return {"title": msgid % args, "title_msgid": msgid, "title_args": args}
+
+
 def record(
     session: Session,
     kind: str,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.auth.models import ROLES, LoginAttempt, User, UserSession
 from webapp.auth.passwords import check_dummy, check_password, hash_password, needs_rehash
 
@@ -23,6 +23,19 @@ def create_user(session: Session, username: str, full_name: str, password: str, 
     session.flush()
     record(session, "user_created", at=at, actor_id=actor_id, user_id=user.id, username=username)
     return user
+
+
+#: the languages of the user interface: bokmål (the source), nynorsk, English
+LANGUAGES = ("nb", "nn", "en")
+
+
+def set_language(session: Session, user: User, language: str, *, at: datetime) -> None:
+    """The user's language choice, kept on the account (it follows them to the next login)."""
+    if language not in LANGUAGES:
+        raise ValueError("unknown language")
+    if user.language != language:
+        user.language = language
+        record(session, "language_changed", at=at, actor_id=user.id, **titled("Språkvalg endret"), language=language)
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

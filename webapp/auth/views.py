@@ -5,8 +5,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from webapp.auth.operations import (authenticate, end_session, login_blocked, record_login, session_user,
-                                    start_session)
+from webapp.auth.models import User
+from webapp.auth.oidc import providers
+from webapp.auth.oidc_views import logout_url
+from webapp.auth.operations import (LANGUAGES, authenticate, end_session, login_blocked, record_login,
+                                    session_user, set_language, start_session)
 from webapp.services import db_session, services
 
 bp = Blueprint("auth", __name__)
@@ -62,11 +65,14 @@ def login():
                 error, status = _("Feil brukernavn eller passord."), 401
             else:
                 _clear_session_keeping_language()
+                if user.language in LANGUAGES:  # the account's choice follows the user
+                    session["lang"] = user.language
                 session["sid"] = token
                 session.permanent = True
                 return redirect(_safe_next(request.args.get("next")))
     demo_users = current_app.config.get("DEMO_USERS") if current_app.config.get("DEMO") else None
-    return render_template("auth/login.html", username=username, error=error, demo_users=demo_users), status
+    return render_template("auth/login.html", username=username, error=error, demo_users=demo_users,
+                           providers=providers().values()), status
 
 
 @bp.route("/logg-ut", methods=["POST"])
@@ -75,14 +81,21 @@ def logout():
     if token:
         with services().db.transaction() as s:
             end_session(s, token)
+    provider_logout = logout_url(session.get("oidc"))  # logged in at a provider: log out there too
     _clear_session_keeping_language()
     flash(_("Du er logget ut."))
-    return redirect(url_for("auth.login"))
+    return redirect(provider_logout or url_for("auth.login"))
 
 
 @bp.route("/sprak", methods=["POST"])
 def language():
+    """The language of the interface, for this browser and, when logged in, kept on the account."""
     lang = request.form.get("lang")
-    if lang in ("nb", "en"):
+    if lang in LANGUAGES:
         session["lang"] = lang
+        if g.user is not None:
+            user_id = g.user.id
+            db_session().rollback()  # no read transaction open across the write (SQLite's WAL)
+            with services().db.transaction() as s:
+                set_language(s, s.get(User, user_id), lang, at=services().clock.now())
     return redirect(_safe_next(request.form.get("next")))

@@ -8,7 +8,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.cases.models import (
     ENDED_STATUSES, GROUP_ROLES, Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person, Unit,
 )
@@ -36,7 +36,8 @@ def open_case(session: Session, title: str, *, at: datetime, actor_id: int | Non
     session.flush()
     session.add(CaseStatusChange(case_id=case.id, from_status=None, to_status="requested",
                                  actor_id=actor_id, at=at))
-    record(session, "case_opened", at=at, actor_id=actor_id, case_id=case.id, title=title)
+    record(session, "case_opened", at=at, actor_id=actor_id, case_id=case.id, case_title=title,
+           **titled("Sak opprettet"))
     return case
 
 
@@ -47,7 +48,8 @@ def change_status(session: Session, case: Case, to_status: str, *, at: datetime,
     session.add(CaseStatusChange(case_id=case.id, from_status=case.status, to_status=to_status,
                                  reason=reason, actor_id=actor_id, at=at))
     record(session, "case_status_changed", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Status: {to_status}", from_status=case.status, to_status=to_status, reason=reason)
+           **titled("Status: %(status)s", status=to_status), from_status=case.status, to_status=to_status,
+           reason=reason)
     from webapp.register.owner_reports import report_status_change  # setting report_to_system_owner (004)
     report_status_change(session, case, case.status, to_status, at=at)
     case.status, case.status_reason = to_status, reason
@@ -74,7 +76,7 @@ def register_wish(session: Session, *, full_name: str, birth_date: date, at: dat
         add_member(session, case, relative["name"], GROUP_ROLES[kind], at=at, actor_id=actor_id,
                    email=relative.get("email"), phone=relative.get("phone"))
     record(session, "wish_registered", at=at, actor_id=actor_id, case_id=case.id,
-           title="Ønske om ansvarsgruppe registrert", requested_by=requested_by_kind)
+           **titled("Ønske om ansvarsgruppe registrert"), requested_by=requested_by_kind)
     return case
 
 
@@ -86,7 +88,7 @@ def add_member(session: Session, case: Case, name: str, role: str, *, at: dateti
     session.add(member)
     session.flush()
     record(session, "member_added", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Medlem lagt til: {name}", name=name, member_id=member.id, role=role)
+           **titled("Medlem lagt til: %(name)s", name=name), name=name, member_id=member.id, role=role)
     return member
 
 
@@ -94,7 +96,7 @@ def remove_member(session: Session, member: CaseMember, reason: str, *, at: date
                   actor_id: int | None) -> None:
     member.active, member.left_reason = False, reason
     record(session, "member_removed", at=at, actor_id=actor_id, case_id=member.case_id,
-           title=f"Medlem ute av gruppen: {member.name}", name=member.name, member_id=member.id,
+           **titled("Medlem ute av gruppen: %(name)s", name=member.name), name=member.name, member_id=member.id,
            reason=reason)
 
 
@@ -132,7 +134,7 @@ def appoint_coordinator(session: Session, case: Case, user, *, kind: str, at: da
                    user_id=user.id, email=user.email)
     session.flush()
     record(session, "coordinator_appointed", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Koordinator oppnevnt: {user.full_name}", name=user.full_name, user_id=user.id,
+           **titled("Koordinator oppnevnt: %(name)s", name=user.full_name), name=user.full_name, user_id=user.id,
            coordinator_kind=kind)
     if case.status == "requested":
         change_status(session, case, "awaiting_consent", at=at, actor_id=actor_id,
@@ -166,11 +168,11 @@ def record_consent(session: Session, case: Case, *, given: bool, signed_by: str,
     session.flush()
     if given:
         record(session, "consent_given", at=at, actor_id=actor_id, case_id=case.id,
-               title="Skriftlig samtykke registrert", consent_id=consent.id)
+               **titled("Skriftlig samtykke registrert"), consent_id=consent.id)
         change_status(session, case, "establishing", at=at, actor_id=actor_id, reason="Samtykke gitt")
     else:
         record(session, "consent_refused", at=at, actor_id=actor_id, case_id=case.id,
-               title="Samtykke ikke gitt", consent_id=consent.id)
+               **titled("Samtykke ikke gitt"), consent_id=consent.id)
         change_status(session, case, "not_established", at=at, actor_id=actor_id,
                       reason=f"Samtykke ikke gitt: {refusal_reason}")
     return consent
@@ -186,7 +188,7 @@ def withdraw_consent(session: Session, case: Case, *, stated_by: str, reason: st
     consent.withdrawn_at, consent.withdrawn_by_id = at, actor_id
     consent.withdrawal_reason = f"{stated_by}: {reason}"
     record(session, "consent_withdrawn", at=at, actor_id=actor_id, case_id=case.id,
-           title="Samtykke trukket tilbake", stated_by=stated_by)
+           **titled("Samtykke trukket tilbake"), stated_by=stated_by)
     change_status(session, case, "consent_withdrawn", at=at, actor_id=actor_id,
                   reason=f"Samtykket ble trukket tilbake av {stated_by}: {reason}")
     return consent
@@ -199,7 +201,7 @@ def set_mandate(session: Session, member: CaseMember, *, confirmed: bool, mandat
         return
     member.mandate, member.mandate_clarified = mandate, True
     record(session, "mandate_clarified", at=at, actor_id=actor_id, case_id=member.case_id,
-           title=f"Mandat avklart: {member.name}", name=member.name, member_id=member.id)
+           **titled("Mandat avklart: %(name)s", name=member.name), name=member.name, member_id=member.id)
 
 
 def record_plan_assessment(session: Session, case: Case, decision: str, *, at: datetime,
@@ -208,7 +210,7 @@ def record_plan_assessment(session: Session, case: Case, decision: str, *, at: d
         raise DomainError("Ugyldig vurdering av individuell plan.")
     case.individual_plan = decision
     record(session, "plan_need_assessed", at=at, actor_id=actor_id, case_id=case.id,
-           title="Behov for individuell plan vurdert", decision=decision)
+           **titled("Behov for individuell plan vurdert"), decision=decision)
 
 
 def activate(session: Session, case: Case, first_meeting_on: date, *, at: datetime,
@@ -253,13 +255,14 @@ def decline_wish(session: Session, case: Case, *, reason: str, at: datetime, act
             raise DomainError("En sak kan ikke være duplikat av seg selv.")
         text = f"Duplikat av {duplicate_of.reference}" + (f": {reason}" if reason else "")
         record(session, "wish_marked_duplicate", at=at, actor_id=actor_id, case_id=case.id,
-               title=f"Ønsket er merket som duplikat av {duplicate_of.reference}",
+               **titled("Ønsket er merket som duplikat av %(reference)s", reference=duplicate_of.reference),
                duplicate_of=duplicate_of.reference, duplicate_of_id=duplicate_of.id)
         change_status(session, case, "duplicate", at=at, actor_id=actor_id, reason=text)
         return
     if not reason:
         raise DomainError("Skriv hvorfor ønsket avslås.")
-    record(session, "wish_declined", at=at, actor_id=actor_id, case_id=case.id, title="Ønsket er avslått")
+    record(session, "wish_declined", at=at, actor_id=actor_id, case_id=case.id,
+           **titled("Ønsket er avslått"))
     change_status(session, case, "declined", at=at, actor_id=actor_id, reason=reason)
 
 
@@ -299,7 +302,7 @@ def correct_person(session: Session, case: Case, changes: dict, *, at: datetime,
         if case.title == f"Ansvarsgruppe for {old_name}":
             case.title = f"Ansvarsgruppe for {person.full_name}"
     record(session, "person_corrected", at=at, actor_id=actor_id, case_id=case.id,
-           title="Opplysninger om personen rettet", fields=changed)
+           **titled("Opplysninger om personen rettet"), fields=changed)
     return changed
 
 
@@ -321,6 +324,6 @@ def correct_member(session: Session, member: CaseMember, *, email: str | None, p
         changed.append("role")
     if changed:
         record(session, "member_corrected", at=at, actor_id=actor_id, case_id=member.case_id,
-               title=f"Opplysninger om medlem rettet: {member.name}", name=member.name,
+               **titled("Opplysninger om medlem rettet: %(name)s", name=member.name), name=member.name,
                member_id=member.id, fields=changed)
     return changed

@@ -35,6 +35,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp import library_texts
 from webapp.cases.access import Access, case_access
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
 from webapp.services import db_session, services
@@ -178,7 +179,7 @@ def register_task_title(session: Session, task: OpenTask) -> str:
         definition = instance.definition if instance is not None else None
     name = step_name(session, definition, task.task_spec) if definition is not None else None
     if name:
-        return name
+        return library_texts.translate(name)
     # no name in the diagram: the engine used the element's id, then appended any detail
     return task.title.split(TITLE_SEPARATOR, 1)[0] if task.title != task.task_spec else task.task_spec
 
@@ -186,7 +187,7 @@ def register_task_title(session: Session, task: OpenTask) -> str:
 def task_title(task: OpenTask) -> str:
     """The title the current user may see of an open step."""
     if sees_content(task.case_id):
-        return task.title
+        return library_texts.title(task.title)
     return register_task_title(db_session(), task)
 
 

@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.cases import operations as case_ops
 from webapp.cases.models import (
     CLOSING_INITIATORS,
@@ -57,7 +57,8 @@ def start_closing(session: Session, case: Case, *, initiated_by: str, requested_
     session.add(closure)
     session.flush()
     record(session, "closing_started", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Avslutning startet ({INITIATOR_LABELS[initiated_by]})", closure_id=closure.id,
+           **titled("Avslutning startet (%(initiator)s)", initiator=INITIATOR_LABELS[initiated_by]),
+           closure_id=closure.id,
            initiated_by=initiated_by)
     closure.instance_id = start_episode("closing", {"closure_id": closure.id, "initiated_by": initiated_by})
     return closure
@@ -79,20 +80,21 @@ def confirm(session: Session, closure: CaseClosure, *, confirmed: bool, confirme
     closure.confirmed_on, closure.reason = confirmed_on, reason
     record(session, "closing_confirmed" if confirmed else "closing_not_confirmed", at=at, actor_id=actor_id,
            case_id=closure.case_id, closure_id=closure.id,
-           title="Avslutningen er bekreftet med personen" if confirmed else "Avslutningen ble ikke bekreftet")
+           **(titled("Avslutningen er bekreftet med personen") if confirmed
+              else titled("Avslutningen ble ikke bekreftet")))
 
 
 def keep_open(session: Session, closure: CaseClosure, *, at: datetime, actor_id: int | None) -> None:
     closure.status = "not_closed"
     record(session, "closing_stopped", at=at, actor_id=actor_id, case_id=closure.case_id,
-           title="Gruppen fortsetter", closure_id=closure.id, reason=closure.reason)
+           **titled("Gruppen fortsetter"), closure_id=closure.id, reason=closure.reason)
 
 
 def record_final_minutes(session: Session, closure: CaseClosure, minutes: dict, *, at: datetime,
                          actor_id: int | None) -> None:
     closure.final_minutes = minutes
     record(session, "final_minutes_recorded", at=at, actor_id=actor_id, case_id=closure.case_id,
-           title="Sluttreferat registrert", closure_id=closure.id)
+           **titled("Sluttreferat registrert"), closure_id=closure.id)
 
 
 def close_case(session: Session, case: Case, closure: CaseClosure, *, report_pdf: bytes, at: datetime,
@@ -123,7 +125,7 @@ def close_case(session: Session, case: Case, closure: CaseClosure, *, report_pdf
     case.closed_at = at
     case_ops.change_status(session, case, "closed", at=at, actor_id=actor_id,
                            reason=f"Avsluttet (startet av {INITIATOR_LABELS[closure.initiated_by]})")
-    record(session, "case_closed", at=at, actor_id=actor_id, case_id=case.id, title="Ansvarsgruppen er avsluttet",
+    record(session, "case_closed", at=at, actor_id=actor_id, case_id=case.id, **titled("Ansvarsgruppen er avsluttet"),
            closure_id=closure.id, reported_to=closure.reported_to,
            coordinator_access_until=closure.coordinator_access_until.isoformat())
 
@@ -158,7 +160,8 @@ def reestablish(session: Session, previous: Case, *, requested_by_kind: str, req
         case_ops.add_member(session, case, member.name, member.role, at=at, actor_id=actor_id,
                             email=member.email, phone=member.phone)
     record(session, "case_reestablished", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Opprettet på nytt etter {previous.reference}", previous_case_id=previous.id)
+           **titled("Opprettet på nytt etter %(reference)s", reference=previous.reference),
+           previous_case_id=previous.id)
     record(session, "case_reestablished", at=at, actor_id=actor_id, case_id=previous.id,
-           title=f"Gruppen er opprettet på nytt som {case.reference}", new_case_id=case.id)
+           **titled("Gruppen er opprettet på nytt som %(reference)s", reference=case.reference), new_case_id=case.id)
     return case

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.cases.models import ENDED_STATUSES, Case
 from webapp.cases.operations import DomainError
 from webapp.clock import OSLO
@@ -34,7 +34,7 @@ def record_deviation(session: Session, case: Case, *, title: str, description: s
     session.add(deviation)
     session.flush()
     record(session, "deviation_recorded", at=at, actor_id=reported_by_id, case_id=case.id,
-           title="Avvik registrert", deviation_id=deviation.id)
+           **titled("Avvik registrert"), deviation_id=deviation.id)
     return deviation
 
 
@@ -48,10 +48,10 @@ def follow_up(session: Session, deviation: Deviation, what_was_done: str, *, clo
     if closed:
         deviation.status, deviation.closed_at, deviation.closed_by_id = "closed", at, actor_id
         record(session, "deviation_closed_in_group", at=at, actor_id=actor_id, case_id=deviation.case_id,
-               title="Avvik lukket i ansvarsgruppen", deviation_id=deviation.id)
+               **titled("Avvik lukket i ansvarsgruppen"), deviation_id=deviation.id)
     else:
         record(session, "deviation_not_closed_in_group", at=at, actor_id=actor_id, case_id=deviation.case_id,
-               title="Avvik kan ikke lukkes i ansvarsgruppen", deviation_id=deviation.id)
+               **titled("Avvik kan ikke lukkes i ansvarsgruppen"), deviation_id=deviation.id)
 
 
 def escalate(session: Session, deviation: Deviation, reason: str, *, at: datetime, actor_id: int | None) -> None:
@@ -64,7 +64,7 @@ def escalate(session: Session, deviation: Deviation, reason: str, *, at: datetim
     if deviation.closed_in_group is None:  # not answered in the group within the deadline
         deviation.closed_in_group = False
     record(session, "deviation_escalated", at=at, actor_id=actor_id, case_id=deviation.case_id,
-           title="Avvik sendt til systemansvarlig", deviation_id=deviation.id)
+           **titled("Avvik sendt til systemansvarlig"), deviation_id=deviation.id)
 
 
 def close_by_system_owner(session: Session, deviation: Deviation, action: str, *, at: datetime,
@@ -76,7 +76,7 @@ def close_by_system_owner(session: Session, deviation: Deviation, action: str, *
     deviation.status, deviation.system_owner_action = "closed", action
     deviation.closed_at, deviation.closed_by_id = at, actor_id
     record(session, "deviation_closed_by_system_owner", at=at, actor_id=actor_id, case_id=deviation.case_id,
-           title="Avvik lukket av systemansvarlig", deviation_id=deviation.id)
+           **titled("Avvik lukket av systemansvarlig"), deviation_id=deviation.id)
 
 
 def open_count(session: Session, case_id: int) -> int:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import undefer
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.engine.models import ProcessDefinition, ProcessInstance
 from webapp.engine.serialization import REGISTRY, DataError, dump_state, load_state
 
@@ -139,6 +139,6 @@ def check_or_move(engine, instance_ids: list[int], process_id: str, to_version: 
             engine.persist_migrated(s, instance, workflow, target)
             record(s, "instance_migrated", at=engine.clock.now(), actor_id=actor_id, case_id=instance.case_id,
                    instance_id=instance.id, process=process_id, from_version=check.from_version,
-                   to_version=to_version, title=f"Flyttet til versjon {to_version}")
+                   to_version=to_version, **titled("Flyttet til versjon %(version)s", version=to_version))
             check.moved = True
     return results

@@ -22,7 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from webapp.audit.models import AuditEvent
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.clock import OSLO, Clock
 from webapp.db import Database, EncodedJSON
 from webapp.engine import durations, expressions
@@ -181,7 +181,7 @@ class WorkflowEngine:
             task.set_data(**(data or {}))
         record(s, "instance_started", at=now, actor_id=actor_id, case_id=case_id,
                instance_id=instance.id, process=process_id, version=definition.version,
-               title=f"Startet: {definition.name}")
+               **titled("Startet: %(name)s", name=definition.name))
         workflow.do_engine_steps()
         self._persist(s, instance, workflow, set())
         return StepResult(instance.id, case_id, instance.status, s.info.get("opened", []))
@@ -200,7 +200,8 @@ class WorkflowEngine:
         Joins the caller's transaction; returns the scheduled start's id."""
         if due_at.tzinfo is None:
             raise ValueError("due_at must be timezone-aware")
-        if latest_definition(s, process_id) is None:
+        definition = latest_definition(s, process_id)
+        if definition is None:
             raise NotFound(f"no process '{process_id}'")
         try:  # plain JSON only: refused now rather than when it falls due
             encoded = json.dumps(data)
@@ -214,7 +215,9 @@ class WorkflowEngine:
         s.add(row)
         s.flush()
         record(s, "episode_scheduled", at=now, actor_id=actor_id, case_id=case_id, process=process_id,
-               scheduled_start_id=row.id, due_at=due_at.isoformat(), key=key)
+               scheduled_start_id=row.id, due_at=due_at.isoformat(), key=key,
+               **titled("Planlagt start %(date)s: %(process)s", date=f"{due_at.astimezone(OSLO):%d.%m.%Y}",
+                        process=definition.name))
         return row.id
 
     def episode_scheduler(self, s: Session, case_id: int, *, actor_id: int | None) -> Callable[..., int]:
@@ -240,8 +243,11 @@ class WorkflowEngine:
         now, count = self.clock.now(), 0
         for row in s.scalars(query):
             row.status, row.reason = "cancelled", reason[:2000]
+            definition = latest_definition(s, row.process_id)
             record(s, "scheduled_start_cancelled", at=now, actor_id=actor_id, case_id=case_id,
-                   process=row.process_id, scheduled_start_id=row.id, reason=reason)
+                   process=row.process_id, scheduled_start_id=row.id, reason=reason,
+                   **titled("Planlagt start avbrutt: %(process)s",
+                            process=definition.name if definition is not None else row.process_id))
             count += 1
         return count
 
@@ -342,7 +348,7 @@ class WorkflowEngine:
             task.run()
             record(s, "task_completed", at=self.clock.now(), actor_id=actor_id, case_id=instance.case_id,
                    instance_id=instance.id, task_id=task_id, task=task.task_spec.bpmn_id,
-                   title=task.task_spec.bpmn_name or task.task_spec.bpmn_id)
+                   **titled("Utført: %(name)s", name=task.task_spec.bpmn_name or task.task_spec.bpmn_id))
 
         pending = {"action": "complete", "task_id": task_id, "data": data, "actor_id": actor_id}
         return self._step(instance_id, act, actor_id, pending)
@@ -398,7 +404,7 @@ class WorkflowEngine:
                                                          Incident.status == "open")):
             incident.status, incident.resolved_at = "resolved", now
         record(s, "instance_cancelled", at=now, actor_id=actor_id, case_id=instance.case_id,
-               instance_id=instance.id, reason=reason, title=f"Prosess avbrutt: {reason}")
+               instance_id=instance.id, reason=reason, **titled("Prosess avbrutt: %(name)s", name=reason))
         return True
 
     def lock_running(self, s: Session, case_id: int, *, exclude: int | None = None) -> list[ProcessInstance]:
@@ -738,7 +744,8 @@ class WorkflowEngine:
         s.add(instance)
         s.flush()
         record(s, "instance_started", at=now, actor_id=actor_id, case_id=case_id,
-               instance_id=instance.id, process=definition.process_id, version=definition.version)
+               instance_id=instance.id, process=definition.process_id, version=definition.version,
+               **titled("Startet: %(name)s", name=definition.name))
         self._write_incident(s, instance, message, spec_id, {"action": "start", "data": data}, actor_id)
         return instance
 

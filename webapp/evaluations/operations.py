@@ -13,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.cases.models import Case
 from webapp.cases.operations import DomainError
 from webapp.clock import OSLO
@@ -75,8 +75,9 @@ def schedule(session: Session, case: Case, *, at: datetime, today: date, actor_i
     session.add(evaluation)
     session.flush()
     record(session, "evaluation_scheduled", at=at, actor_id=actor_id, case_id=case.id,
-           title=("Evaluering planlagt" if kind == "evaluation" else "Årlig vurdering av behovet planlagt")
-           + f" {due_on:%d.%m.%Y}", evaluation_id=evaluation.id, kind=kind, due_on=due_on.isoformat())
+           **(titled("Evaluering planlagt %(date)s", date=f"{due_on:%d.%m.%Y}") if kind == "evaluation"
+              else titled("Årlig vurdering av behovet planlagt %(date)s", date=f"{due_on:%d.%m.%Y}")),
+           evaluation_id=evaluation.id, kind=kind, due_on=due_on.isoformat())
     schedule_episode(EVALUATION_PROCESS, datetime.combine(due_on, time(0, 0), OSLO), start_data(evaluation),
                      key=scheduled_key(evaluation.id))
     return evaluation
@@ -88,7 +89,8 @@ def begin(session: Session, evaluation: Evaluation, *, instance_id: int, at: dat
         raise DomainError("Evalueringen er ikke lenger planlagt.")
     evaluation.instance_id = instance_id
     record(session, "evaluation_due", at=at, actor_id=None, case_id=evaluation.case_id, instance_id=instance_id,
-           title=("Tid for evaluering" if evaluation.kind == "evaluation" else "Tid for årlig vurdering av behovet"),
+           **(titled("Tid for evaluering") if evaluation.kind == "evaluation"
+              else titled("Tid for årlig vurdering av behovet")),
            evaluation_id=evaluation.id, kind=evaluation.kind)
     return evaluation
 
@@ -119,8 +121,10 @@ def record_evaluation(session: Session, evaluation: Evaluation, answers: dict, *
     labels = {"continue": "gruppen fortsetter", "change_composition": "sammensetningen endres",
               "close": "gruppen avsluttes"}
     record(session, "evaluation_recorded", at=at, actor_id=actor_id, case_id=evaluation.case_id,
-           title=("Evaluering" if evaluation.kind == "evaluation" else "Årlig vurdering av behovet")
-           + f" registrert: {labels[decision]}", evaluation_id=evaluation.id, decision=decision)
+           **(titled("Evaluering registrert: %(decision)s", decision=labels[decision])
+              if evaluation.kind == "evaluation"
+              else titled("Årlig vurdering av behovet registrert: %(decision)s", decision=labels[decision])),
+           evaluation_id=evaluation.id, decision=decision)
     return evaluation
 
 
@@ -132,7 +136,7 @@ def cancel_scheduled(session: Session, case_id: int, *, at: datetime, actor_id: 
     for evaluation in rows:
         evaluation.status, evaluation.decision_reason = "cancelled", reason
         record(session, "evaluation_cancelled", at=at, actor_id=actor_id, case_id=case_id,
-               title="Planlagt evaluering avlyst", evaluation_id=evaluation.id, reason=reason)
+               **titled("Planlagt evaluering avlyst"), evaluation_id=evaluation.id, reason=reason)
     return len(rows)
 
 

@@ -7,7 +7,7 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.cases.models import Case, CaseMember
 from webapp.cases.operations import DomainError
 from webapp.meetings.models import (
@@ -36,7 +36,7 @@ def create_meeting(session: Session, case: Case, *, at: datetime, actor_id: int 
     session.add(meeting)
     session.flush()
     record(session, "meeting_created", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Møte {number} opprettet", meeting_id=meeting.id, number=number)
+           **titled("Møte %(number)s opprettet", number=number), meeting_id=meeting.id, number=number)
     return meeting
 
 
@@ -65,7 +65,8 @@ def start_planning(session: Session, meeting: Meeting, data: dict, *, at: dateti
         return at
     schedule_episode(MEETING_PROCESS, due_at, data, key=scheduled_key(meeting.id))
     record(session, "meeting_planning_scheduled", at=at, actor_id=actor_id, case_id=meeting.case_id,
-           title=f"Planleggingen av møte {meeting.number} starter {due_at.astimezone(OSLO):%d.%m.%Y}",
+           **titled("Planleggingen av møte %(number)s starter %(date)s", number=meeting.number,
+                    date=f"{due_at.astimezone(OSLO):%d.%m.%Y}"),
            meeting_id=meeting.id, starts_at=due_at.isoformat())
     return due_at
 
@@ -76,7 +77,7 @@ def begin_planning(session: Session, meeting: Meeting, *, instance_id: int, at: 
         raise DomainError("Møtet er ikke lenger planlagt.")
     meeting.instance_id = instance_id
     record(session, "meeting_planning_started", at=at, case_id=meeting.case_id, instance_id=instance_id,
-           title=f"Planleggingen av møte {meeting.number} er startet", meeting_id=meeting.id)
+           **titled("Planleggingen av møte %(number)s er startet", number=meeting.number), meeting_id=meeting.id)
 
 
 def current_meeting(session: Session, case_id: int) -> Meeting | None:
@@ -114,7 +115,7 @@ def plan_meeting(session: Session, meeting: Meeting, *, starts_at: datetime, dur
     meeting.place, meeting.video_link, meeting.theme = place, video_link, theme
     meeting.minute_taker_member_id = minute_taker.id
     record(session, "meeting_planned", at=at, actor_id=actor_id, case_id=meeting.case_id,
-           title=f"Møte {meeting.number} planlagt", meeting_id=meeting.id,
+           **titled("Møte %(number)s planlagt", number=meeting.number), meeting_id=meeting.id,
            starts_at=starts_at.isoformat(), minute_taker=minute_taker.name)
 
 
@@ -131,7 +132,7 @@ def submit_matter(session: Session, meeting: Meeting, *, title: str, description
     session.add(matter)
     session.flush()
     record(session, "matter_submitted", at=at, actor_id=submitted_by_id, case_id=meeting.case_id,
-           title=f"Sak meldt inn: {title}", meeting_id=meeting.id, matter_id=matter.id,
+           **titled("Sak meldt inn: %(matter)s", matter=title), meeting_id=meeting.id, matter_id=matter.id,
            excluded_kind=excluded_kind)
     return matter
 
@@ -140,7 +141,7 @@ def record_persons_needs(session: Session, meeting: Meeting, needs: str, *, at: 
                          actor_id: int | None) -> None:
     meeting.persons_needs = needs
     record(session, "persons_needs_recorded", at=at, actor_id=actor_id, case_id=meeting.case_id,
-           title="Personens behov og ønsker før møtet registrert", meeting_id=meeting.id)
+           **titled("Personens behov og ønsker før møtet registrert"), meeting_id=meeting.id)
 
 
 def set_agenda(session: Session, meeting: Meeting, items: list[str], *, kept: dict[int, str],
@@ -151,7 +152,7 @@ def set_agenda(session: Session, meeting: Meeting, items: list[str], *, kept: di
     meeting.agenda = items
     meeting.agenda_agreed_with_person = agreed_with_person
     record(session, "agenda_set", at=at, actor_id=actor_id, case_id=meeting.case_id,
-           title=f"Saksliste for møte {meeting.number} satt opp", meeting_id=meeting.id)
+           **titled("Saksliste for møte %(number)s satt opp", number=meeting.number), meeting_id=meeting.id)
 
 
 def notice_ok(session: Session, meeting: Meeting, now: datetime) -> bool:
@@ -175,20 +176,21 @@ def reschedule(session: Session, meeting: Meeting, starts_at: datetime, *, at: d
                           f"Tidligste mulige dato er {earliest:%d.%m.%Y}.")
     meeting.starts_at = starts_at
     record(session, "meeting_rescheduled", at=at, actor_id=actor_id, case_id=meeting.case_id,
-           title=f"Møte {meeting.number} flyttet", meeting_id=meeting.id, starts_at=starts_at.isoformat())
+           **titled("Møte %(number)s flyttet", number=meeting.number), meeting_id=meeting.id,
+           starts_at=starts_at.isoformat())
 
 
 def accept_short_notice(session: Session, meeting: Meeting, reason: str, *, at: datetime, actor_id: int | None) -> None:
     meeting.urgent_reason = reason
     record(session, "short_notice_accepted", at=at, actor_id=actor_id, case_id=meeting.case_id,
-           title="Kort varsel begrunnet", meeting_id=meeting.id, reason=reason)
+           **titled("Kort varsel begrunnet"), meeting_id=meeting.id, reason=reason)
 
 
 def mark_invited(session: Session, meeting: Meeting, *, at: datetime, actor_id: int | None) -> None:
     meeting.status, meeting.invitation_sent_at = "invited", at
     meeting.invitation_sequence += 1
     record(session, "invitation_sent", at=at, actor_id=actor_id, case_id=meeting.case_id,
-           title=f"Innkalling til møte {meeting.number} sendt", meeting_id=meeting.id)
+           **titled("Innkalling til møte %(number)s sendt", number=meeting.number), meeting_id=meeting.id)
 
 
 def present(row: dict) -> bool:
@@ -234,7 +236,7 @@ def record_meeting(session: Session, meeting: Meeting, content: dict, *, attenda
     meeting.status, meeting.held_at = "held", at
     session.flush()
     record(session, "meeting_held", at=at, actor_id=actor_id, case_id=meeting.case_id,
-           title=f"Møte {meeting.number} gjennomført, referat skrevet", meeting_id=meeting.id,
+           **titled("Møte %(number)s gjennomført, referat skrevet", number=meeting.number), meeting_id=meeting.id,
            minutes_id=minutes.id, measures=len(measures))
     return minutes, measures
 
@@ -244,7 +246,8 @@ def record_approval(session: Session, minutes: Minutes, member: CaseMember, appr
     session.add(MinutesApproval(minutes_id=minutes.id, member_id=member.id, approved=approved,
                                 comment=comment, at=at))
     record(session, "minutes_reviewed", at=at, actor_id=actor_id, case_id=member.case_id,
-           title=f"Referat {'godkjent' if approved else 'kommentert'} av {member.name}",
+           **(titled("Referat godkjent av %(name)s", name=member.name) if approved
+              else titled("Referat kommentert av %(name)s", name=member.name)),
            minutes_id=minutes.id, approved=approved)
 
 
@@ -272,7 +275,8 @@ def correct_minutes(session: Session, minutes: Minutes, *, correction: str, chan
     minutes.content = content
     meeting = session.get(Meeting, minutes.meeting_id)
     record(session, "minutes_corrected", at=at, actor_id=actor_id, case_id=case_id,
-           title=f"Referat fra møte {meeting.number} rettet og sendt til ny godkjenning", minutes_id=minutes.id,
+           **titled("Referat fra møte %(number)s rettet og sendt til ny godkjenning", number=meeting.number),
+           minutes_id=minutes.id,
            round=len(history) + 1)
     return len(history) + 1
 
@@ -284,7 +288,7 @@ def approve_minutes(session: Session, minutes: Minutes, *, note: str | None, pdf
     meeting = session.get(Meeting, minutes.meeting_id)
     meeting.status = "approved"
     record(session, "minutes_approved", at=at, actor_id=actor_id, case_id=case_id,
-           title=f"Referat fra møte {meeting.number} godkjent og arkivert", minutes_id=minutes.id)
+           **titled("Referat fra møte %(number)s godkjent og arkivert", number=meeting.number), minutes_id=minutes.id)
 
 
 def mark_distributed(session: Session, minutes: Minutes, *, at: datetime, actor_id: int | None, case_id: int) -> None:
@@ -292,7 +296,7 @@ def mark_distributed(session: Session, minutes: Minutes, *, at: datetime, actor_
     meeting = session.get(Meeting, minutes.meeting_id)
     meeting.status = "distributed"
     record(session, "minutes_distributed", at=at, actor_id=actor_id, case_id=case_id,
-           title=f"Referat fra møte {meeting.number} sendt til mottakerne", minutes_id=minutes.id)
+           **titled("Referat fra møte %(number)s sendt til mottakerne", number=meeting.number), minutes_id=minutes.id)
 
 
 def close_measure(session: Session, measure: Measure, status: str, reason: str | None, *, at: datetime,
@@ -303,11 +307,14 @@ def close_measure(session: Session, measure: Measure, status: str, reason: str |
         raise DomainError("Skriv hvorfor tiltaket ikke er gjennomført.")
     measure.status, measure.reason, measure.closed_at = status, reason, at if status != "escalated" else None
     record(session, "measure_updated", at=at, actor_id=actor_id, case_id=measure.case_id,
-           title=f"Tiltak {'gjennomført' if status == 'done' else ('eskalert' if status == 'escalated' else 'ikke gjennomført')}: {measure.description[:80]}",
+           **(titled("Tiltak gjennomført: %(measure)s", measure=measure.description[:80]) if status == "done"
+              else titled("Tiltak eskalert: %(measure)s", measure=measure.description[:80])
+              if status == "escalated"
+              else titled("Tiltak ikke gjennomført: %(measure)s", measure=measure.description[:80])),
            measure_id=measure.id, status=status)
 
 
 def mark_reminded(session: Session, measure: Measure, *, at: datetime) -> None:
     measure.reminded_at = at
     record(session, "measure_reminded", at=at, case_id=measure.case_id,
-           title=f"Påminnelse om tiltak: {measure.description[:80]}", measure_id=measure.id)
+           **titled("Påminnelse om tiltak: %(measure)s", measure=measure.description[:80]), measure_id=measure.id)

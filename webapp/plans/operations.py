@@ -14,7 +14,7 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.auth.models import User
 from webapp.cases.models import Case, CaseMember
 from webapp.cases.operations import DomainError, current_coordinator
@@ -157,7 +157,8 @@ def make_version(session: Session, plan: Plan, *, source: str, reason: str, at: 
     session.add(version)
     session.flush()
     record(session, "plan_version", at=at, actor_id=actor_id, case_id=plan.case_id,
-           title=f"{KIND_LABELS[plan.kind].capitalize()}: versjon {version.number} ({SOURCE_LABELS.get(source, source)})",
+           **titled("%(plan)s: versjon %(version)s (%(source)s)", plan=KIND_LABELS[plan.kind].capitalize(),
+                    version=version.number, source=SOURCE_LABELS.get(source, source)),
            plan_id=plan.id, version=version.number, source=source)
     return version
 
@@ -209,7 +210,7 @@ def start_plan(session: Session, case: Case, *, kind: str, at: datetime, actor_i
     session.add(plan)
     session.flush()
     record(session, "plan_started", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Arbeidet med {KIND_LABELS[kind]} er startet", plan_id=plan.id, kind=kind)
+           **titled("Arbeidet med %(plan)s er startet", plan=KIND_LABELS[kind]), plan_id=plan.id, kind=kind)
     start_episode(PLAN_PROCESS, start_data(plan, "establish"))
     return plan
 
@@ -248,7 +249,7 @@ def record_consent(session: Session, plan: Plan, *, given: bool, signed_by: str,
     if not given:
         plan.status, plan.consent_refusal_reason, plan.ended_at = "refused", refusal_reason, at
         record(session, "plan_consent_refused", at=at, actor_id=actor_id, case_id=plan.case_id,
-               title=f"Samtykke til {KIND_LABELS[plan.kind]} ikke gitt", plan_id=plan.id)
+               **titled("Samtykke til %(plan)s ikke gitt", plan=KIND_LABELS[plan.kind]), plan_id=plan.id)
         return plan
     plan.participant_ids = sorted({_member(session, plan.case_id, i).id for i in participant_ids})
     if writer_member_id not in (None, ""):
@@ -259,7 +260,7 @@ def record_consent(session: Session, plan: Plan, *, given: bool, signed_by: str,
             plan.secretary_member_id = writer.id
     plan.status = "drafting"
     record(session, "plan_consent_given", at=at, actor_id=actor_id, case_id=plan.case_id,
-           title=f"Samtykke til {KIND_LABELS[plan.kind]} gitt", plan_id=plan.id, signed_how=signed_how)
+           **titled("Samtykke til %(plan)s gitt", plan=KIND_LABELS[plan.kind]), plan_id=plan.id, signed_how=signed_how)
     return plan
 
 
@@ -303,7 +304,7 @@ def write_goals(session: Session, plan: Plan, *, sections: dict, new_goals: list
     if not any(g.status == "active" for g in goals_of(session, plan)):
         raise DomainError("Planen må ha minst ett mål.")
     record(session, "plan_goals_written", at=at, actor_id=actor_id, case_id=plan.case_id,
-           title=f"Mål i {KIND_LABELS[plan.kind]} skrevet", plan_id=plan.id, new_goals=len(added),
+           **titled("Mål i %(plan)s skrevet", plan=KIND_LABELS[plan.kind]), plan_id=plan.id, new_goals=len(added),
            changed_goals=len(goal_changes))
     return added
 
@@ -336,7 +337,8 @@ def add_measures(session: Session, plan: Plan, rows: list[dict], *, at: datetime
     session.flush()
     if added:
         record(session, "plan_measures_added", at=at, actor_id=actor_id, case_id=plan.case_id,
-               title=f"{len(added)} tiltak lagt til i {KIND_LABELS[plan.kind]}", plan_id=plan.id, count=len(added))
+               **titled("%(count)s tiltak lagt til i %(plan)s", count=len(added), plan=KIND_LABELS[plan.kind]),
+               plan_id=plan.id, count=len(added))
     return added
 
 
@@ -388,8 +390,11 @@ def adopt(session: Session, plan: Plan, *, period_from: date, period_to: date | 
         plan.adopted_at = at
     record(session, "plan_revised" if revising else "plan_adopted", at=at, actor_id=actor_id,
            case_id=plan.case_id,
-           title=f"{KIND_LABELS[plan.kind].capitalize()} {'revidert' if revising else 'vedtatt'}, neste revisjon "
-                 f"{revision_due_on:%d.%m.%Y}", plan_id=plan.id, revision_due_on=revision_due_on.isoformat())
+           **(titled("%(plan)s revidert, neste revisjon %(date)s", plan=KIND_LABELS[plan.kind].capitalize(),
+                     date=f"{revision_due_on:%d.%m.%Y}") if revising
+              else titled("%(plan)s vedtatt, neste revisjon %(date)s", plan=KIND_LABELS[plan.kind].capitalize(),
+                          date=f"{revision_due_on:%d.%m.%Y}")),
+           plan_id=plan.id, revision_due_on=revision_due_on.isoformat())
     return make_version(session, plan, source="revision" if revising else "adopted", reason=reason, at=at,
                         actor_id=actor_id)
 
@@ -409,7 +414,7 @@ def begin_revision(session: Session, plan: Plan, *, instance_id: int, at: dateti
         raise DomainError("Planen er ikke vedtatt.")
     plan.instance_id = instance_id
     record(session, "plan_revision_due", at=at, case_id=plan.case_id, instance_id=instance_id,
-           title=f"Tid for revisjon av {KIND_LABELS[plan.kind]}", plan_id=plan.id)
+           **titled("Tid for revisjon av %(plan)s", plan=KIND_LABELS[plan.kind]), plan_id=plan.id)
     return plan
 
 
@@ -441,7 +446,7 @@ def hand_over(session: Session, plan: Plan, *, to_member_id, reason: str, at: da
     session.add(handover)
     plan.holder_member_id = member.id
     record(session, "relay_handover", at=at, actor_id=actor_id, case_id=plan.case_id,
-           title=f"Stafetten overført til {member.name}", plan_id=plan.id, to_member_id=member.id)
+           **titled("Stafetten overført til %(name)s", name=member.name), plan_id=plan.id, to_member_id=member.id)
     make_version(session, plan, source="handover", reason=reason, at=at, actor_id=actor_id)
     return handover
 
@@ -458,5 +463,5 @@ def end_plan(session: Session, case_id: int, *, at: datetime, actor_id: int | No
     for plan in plans:
         plan.status, plan.ended_at = "ended", at
         record(session, "plan_ended", at=at, actor_id=actor_id, case_id=case_id,
-               title=f"{KIND_LABELS[plan.kind].capitalize()} avsluttet", plan_id=plan.id, reason=reason)
+               **titled("%(plan)s avsluttet", plan=KIND_LABELS[plan.kind].capitalize()), plan_id=plan.id, reason=reason)
     return len(plans)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.engine.library import content_hash
 from webapp.profiles.catalogue import PROFILES_DIR, Profile, Variant, get_profile
 from webapp.settings.defaults import DEFINITIONS, SettingDefinition
@@ -119,7 +119,8 @@ def apply(services, name: str, actor_id: int | None, *, root: Path = PROFILES_DI
             published[variant.process_id] = definition.version
         result = ApplyResult(profile, [c.key for c in plan.settings], published)
         if result.settings or result.published:
-            record(s, "profile_applied", at=now, actor_id=actor_id, profile=profile.name, title=profile.title,
+            record(s, "profile_applied", at=now, actor_id=actor_id, profile=profile.name,
+                   **titled("Profil tatt i bruk: %(profile)s", profile=profile.title),
                    guideline=profile.guideline, settings={c.key: {"old": c.current, "new": c.new} for c in plan.settings},
                    published=published)
     return result

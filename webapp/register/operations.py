@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 
 
 def record_figures_export(db, *, user_id: int, year: int, at: datetime) -> None:
     with db.transaction() as session:
         record(session, "register_figures_exported", at=at, actor_id=user_id,
-               title=f"Årstall for {year} lastet ned", year=year)
+               **titled("Årstall for %(year)s lastet ned", year=year), year=year)

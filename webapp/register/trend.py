@@ -26,7 +26,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Integer, case, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.cases.models import CASE_STATUSES, Case, CaseStatusChange
 from webapp.clock import OSLO
 from webapp.timed_cache import TimedCache
@@ -170,4 +170,4 @@ def record_trend_export(db, *, user_id: int, year: int, at: datetime) -> None:
     """The audit event of a download of the monthly figures (as ``record_figures_export``)."""
     with db.transaction() as session:
         record(session, "register_trend_exported", at=at, actor_id=user_id,
-               title=f"Månedstall for {year} lastet ned", year=year)
+               **titled("Månedstall for %(year)s lastet ned", year=year), year=year)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.auth.models import User
 from webapp.cases import register_data
 from webapp.cases.models import ENDED_STATUSES, Case, CaseMember
@@ -239,7 +239,7 @@ def _retry_one(svc: Services, incident_id: int, reason: str, actor_id: int) -> O
     with svc.db.transaction() as s:
         record(s, "supervision_retry", at=svc.clock.now(), actor_id=actor_id, case_id=case_id,
                instance_id=instance_id, incident_id=incident_id, outcome=status, reason=reason,
-               title="Tilsyn: steg kjørt på nytt")
+               **titled("Tilsyn: steg kjørt på nytt"))
     return Outcome(incident_id, status, message, case_id)
 
 
@@ -326,7 +326,7 @@ def _assign_one(svc: Services, task_row_id: int, user_id: int, reason: str, acto
             s.flush()
             record(s, kind, at=svc.clock.now(), actor_id=actor_id, case_id=case.id, instance_id=task.instance_id,
                    task_id=task.task_id, task=task.task_spec, from_user_id=previous, to_user_id=person.id,
-                   reason=reason, title=f"Tilsyn: steg gitt til {person.full_name}")
+                   reason=reason, **titled("Tilsyn: steg gitt til %(name)s", name=person.full_name))
             return Outcome(task_row_id, DONE, _("Sak %(ref)s, «%(step)s»: gitt til %(name)s.", ref=case.reference,
                                                 step=step, name=person.full_name), case.id)
     except StaleDataError:
@@ -364,7 +364,7 @@ def _cancel_one(svc: Services, instance_id: int, reason: str, actor_id: int) -> 
             svc.engine.cancel_in(s, instance, reason, actor_id=actor_id)
             record(s, "supervision_cancel", at=svc.clock.now(), actor_id=actor_id, case_id=case_id,
                    instance_id=instance_id, process=instance.definition.process_id, reason=reason,
-                   title=f"Tilsyn: {instance.definition.name} avbrutt")
+                   **titled("Tilsyn: %(process)s avbrutt", process=instance.definition.name))
             return Outcome(instance_id, DONE, _("Sak %(ref)s: «%(name)s» er avbrutt.", ref=reference,
                                                 name=instance.definition.name), case_id)
     except OperationalError as exc:
@@ -413,6 +413,6 @@ def _remind_one(svc: Services, case_id: int, reason: str, actor_id: int) -> Outc
         s.flush()
         record(s, "supervision_reminder", at=svc.clock.now(), actor_id=actor_id, case_id=case_id,
                coordinator_id=coordinator.id, outbox_message_id=message.id, reason=reason,
-               title="Tilsyn: påminnelse sendt til koordinator")
+               **titled("Tilsyn: påminnelse sendt til koordinator"))
         return Outcome(case_id, DONE, _("Sak %(ref)s: påminnelse sendt til %(name)s.", ref=case.reference,
                                         name=coordinator.full_name), case_id)

@@ -18,7 +18,7 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from webapp.audit.models import AuditEvent
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.cases.roles import users_with_role
 from webapp.clock import OSLO
 from webapp.outbox.operations import Outbox, base_url
@@ -54,7 +54,7 @@ def send_digest_if_due(services) -> int:
         if sent_this_week(session, today):
             return 0  # another worker was first
         week = iso_week(today)
-        record(session, KIND, at=now, title=f"Ukesoversikt for uke {today.isocalendar().week} sendt",
+        record(session, KIND, at=now, **titled("Ukesoversikt for uke %(week)s sendt", week=today.isocalendar().week),
                week=week, total=sum(counts.values()), recipients=len(addresses))
         outbox = Outbox(session, services.clock, None)
         for address in addresses:

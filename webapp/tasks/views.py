@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from webapp import library_texts
 from webapp.auth.access import login_required
 from webapp.cases import register_data
 from webapp.cases.access import Access, case_access
@@ -131,7 +132,7 @@ def _complete(instance_id: int, task_id: str):
     following = result.next_for(user.id)  # from the step's own new open tasks: no query
     if following is not None:
         return redirect(url_for("tasks.task", instance_id=following.instance_id, task_id=following.task_id))
-    flash(_("Steget er fullført: %(name)s", name=checked["title"]))
+    flash(_("Steget er fullført: %(name)s", name=library_texts.title(checked["title"])))
     return redirect(url_for("cases.show", case_id=result.case_id))
 
 
@@ -139,25 +140,27 @@ def _read_form(session, case: Case, view, now, today):
     """The posted form read against its schema, plus the rules of its ``formCheck`` (those
     need the case's data), reported together."""
     options = option_source(session, case, today)
-    submission = read_submission(view.schema, request.form, today=today, options=options)
+    schema = library_texts.schema(view.schema)
+    submission = read_submission(schema, request.form, today=today, options=options)
     check = CHECKS.get(view.properties.get("formCheck"))
     if check is not None:
         for key, message in check(session, case, view.data, submission.data, now).items():
             submission.errors.setdefault(key, message)
         if submission.errors and not submission.values:
-            submission.values = posted_values(view.schema, request.form, options=options)
+            submission.values = posted_values(schema, request.form, options=options)
     return submission
 
 
 def _render(session, page, view, values: dict, errors: dict, status: int):
     today = services().clock.today()
     context = CONTEXTS.get(view.properties.get("context"))
+    schema = library_texts.schema(view.schema)
     return render_template(
-        "tasks/task.html", open_task=page.task, instance=page.instance, case=page.case, schema=view.schema,
-        fields=fields_of(view.schema, option_source(session, page.case, today)), values=values,
+        "tasks/task.html", open_task=page.task, instance=page.instance, case=page.case, schema=schema,
+        fields=fields_of(schema, option_source(session, page.case, today)), values=values,
         errors=errors, steps=services().engine.episode_steps(session, page.instance),
         panel=context(session, page.case, view.data) if context else None,
-        guideline=view.documentation), status
+        guideline=library_texts.translate(view.documentation)), status
 
 
 def _case_of(session, instance_id: int) -> int | None:

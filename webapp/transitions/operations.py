@@ -14,7 +14,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.audit.operations import record
+from webapp.audit.operations import record, titled
 from webapp.auth.models import User
 from webapp.cases import operations as case_ops
 from webapp.cases.models import Case, CaseMember, Consent
@@ -92,7 +92,8 @@ def plan_transition(session: Session, case: Case, *, kind: str, on_date: date, s
     session.add(transition)
     session.flush()
     record(session, "transition_planned", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Overgang planlagt: {transition.label} {on_date:%d.%m.%Y}", transition_id=transition.id,
+           **titled("Overgang planlagt: %(transition)s %(date)s", transition=transition.label,
+                    date=f"{on_date:%d.%m.%Y}"), transition_id=transition.id,
            kind=kind, on_date=on_date.isoformat(), review_from=transition.review_from.isoformat(), source=source)
     due_at = review_starts_at(transition)
     if due_at <= at:
@@ -138,7 +139,8 @@ def begin_review(session: Session, transition: Transition, *, instance_id: int, 
         raise DomainError("Overgangen er ikke lenger planlagt.")
     transition.status, transition.instance_id = "under_review", instance_id
     record(session, "transition_review_started", at=at, actor_id=actor_id, case_id=transition.case_id,
-           instance_id=instance_id, title=f"Gjennomgang før overgangen startet: {transition.label}",
+           instance_id=instance_id,
+           **titled("Gjennomgang før overgangen startet: %(transition)s", transition=transition.label),
            transition_id=transition.id)
 
 
@@ -147,7 +149,8 @@ def record_review(session: Session, transition: Transition, *, composition_chang
     transition.composition_changed = composition_changed
     transition.handover, transition.summary = handover, summary
     record(session, "transition_composition_reviewed", at=at, actor_id=actor_id, case_id=transition.case_id,
-           title=f"Sammensetningen gjennomgått før overgangen: {transition.label}", transition_id=transition.id,
+           **titled("Sammensetningen gjennomgått før overgangen: %(transition)s", transition=transition.label),
+           transition_id=transition.id,
            composition_changed=composition_changed, handovers=len(handover))
 
 
@@ -180,7 +183,7 @@ def change_composition(session: Session, case: Case, transition: Transition, *, 
         return None
     transition.overlap_until = overlap_until
     record(session, "coordinator_overlap_started", at=at, actor_id=actor_id, case_id=case.id,
-           title=f"Forrige koordinator er med i gruppen til {overlap_until:%d.%m.%Y}",
+           **titled("Forrige koordinator er med i gruppen til %(date)s", date=f"{overlap_until:%d.%m.%Y}"),
            transition_id=transition.id, user_id=previous.user_id, until=overlap_until.isoformat())
     return previous.user_id
 
@@ -206,7 +209,7 @@ def renew_consent(session: Session, case: Case, transition: Transition, *, signe
     session.flush()
     transition.consent_renewed = True
     record(session, "consent_renewed", at=at, actor_id=actor_id, case_id=case.id,
-           title="Samtykket er fornyet for den nye sammensetningen", consent_id=consent.id,
+           **titled("Samtykket er fornyet for den nye sammensetningen"), consent_id=consent.id,
            previous_consent_id=previous.id if previous else None, transition_id=transition.id,
            informed_on=informed_on.isoformat())
     return consent
@@ -217,7 +220,7 @@ def record_consent_not_renewed(session: Session, transition: Transition, *, reas
     """The person did not consent to the new composition: the group stays as it was."""
     transition.consent_renewed = False
     record(session, "transition_consent_not_renewed", at=at, actor_id=actor_id, case_id=transition.case_id,
-           title="Samtykket ble ikke fornyet; sammensetningen er ikke endret", transition_id=transition.id,
+           **titled("Samtykket ble ikke fornyet; sammensetningen er ikke endret"), transition_id=transition.id,
            reason=reason, informed_on=informed_on.isoformat())
 
 
@@ -253,7 +256,8 @@ def put_on_agenda(session: Session, transition: Transition, *, at: datetime, act
         return _submit(session, transition, meeting, at=at, actor_id=actor_id)
     transition.agenda_pending = True
     record(session, "transition_agenda_pending", at=at, actor_id=actor_id, case_id=transition.case_id,
-           title=f"Overgangen settes på sakslisten til neste møte: {transition.label}", transition_id=transition.id)
+           **titled("Overgangen settes på sakslisten til neste møte: %(transition)s", transition=transition.label),
+           transition_id=transition.id)
     return None
 
 
@@ -270,7 +274,7 @@ def place_pending(session: Session, case: Case, meeting: Meeting, *, at: datetim
 def finish_review(session: Session, transition: Transition, *, at: datetime, actor_id: int | None) -> None:
     transition.status, transition.reviewed_at = "reviewed", at
     record(session, "transition_reviewed", at=at, actor_id=actor_id, case_id=transition.case_id,
-           title=f"Overgangen er gjennomgått: {transition.label}", transition_id=transition.id,
+           **titled("Overgangen er gjennomgått: %(transition)s", transition=transition.label), transition_id=transition.id,
            composition_changed=transition.composition_changed, consent_renewed=transition.consent_renewed)
 
 
@@ -287,7 +291,7 @@ def end_coordinator_overlap(session: Session, transition: Transition, user_id: i
         case_ops.remove_member(session, member, "Overlapp med ny koordinator er avsluttet", at=at, actor_id=actor_id)
     reassign_coordinator_tasks(session, transition.case_id, user_id, reassign, at=at, actor_id=actor_id)
     record(session, "coordinator_overlap_ended", at=at, actor_id=actor_id, case_id=transition.case_id,
-           title="Overlappen mellom forrige og ny koordinator er avsluttet", transition_id=transition.id,
+           **titled("Overlappen mellom forrige og ny koordinator er avsluttet"), transition_id=transition.id,
            user_id=user_id)
     return len(members)
 
@@ -300,7 +304,7 @@ def reassign_coordinator_tasks(session: Session, case_id: int, from_user_id: int
     count = reassign("koordinator", from_user_id)
     if count:
         record(session, "coordinator_tasks_reassigned", at=at, actor_id=actor_id, case_id=case_id,
-               title="Koordinators åpne oppgaver er overført til ny koordinator", from_user_id=from_user_id,
+               **titled("Koordinators åpne oppgaver er overført til ny koordinator"), from_user_id=from_user_id,
                count=count)
     return count
 
@@ -313,7 +317,7 @@ def cancel_transition(session: Session, transition: Transition, *, reason: str, 
         raise DomainError("Overgangen er allerede gjennomgått eller avbrutt.")
     transition.status = "cancelled"
     record(session, "transition_cancelled", at=at, actor_id=actor_id, case_id=transition.case_id,
-           title=f"Overgang avbrutt: {transition.label}", transition_id=transition.id, reason=reason)
+           **titled("Overgang avbrutt: %(transition)s", transition=transition.label), transition_id=transition.id, reason=reason)
 
 
 def cancel_open(session: Session, case_id: int, *, at: datetime, actor_id: int | None, reason: str) -> int:

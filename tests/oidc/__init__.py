@@ -1,0 +1,1 @@
+"""A real OpenID Connect provider for the tests (see ``tests/oidc/provider.py``)."""
