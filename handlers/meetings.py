@@ -179,26 +179,43 @@ def _approve_previous(ctx: HandlerContext, meeting: Meeting) -> None:
     archive_with_minutes(ctx, previous)
 
 
+#: what a hold step's data keeps in the minutes besides attendance and measures
+MINUTES_KEYS = ("previous_minutes_approved", "previous_minutes_comments", "persons_account", "services_account",
+                "items", "summary", "next_meeting_date", "next_meeting_theme", "rules_reviewed",
+                "cooperation_meeting", "recipients_how")
+
+
+def minutes_content(data: dict) -> dict:
+    """The record of a held meeting as its minutes keep it, from the hold step's data."""
+    content = {k: data.get(k) for k in MINUTES_KEYS if k in data}
+    content["attendance"] = [{**row, "present": ops.present(row)} for row in data.get("attendance", [])]
+    content["previous_measures"] = data.get("previous_measures", [])
+    content["new_measures"] = data.get("new_measures", [])
+    return content
+
+
+def record_held(ctx: HandlerContext, meeting: Meeting, content: dict, *, approval_rule: str,
+                approval_due_on) -> tuple[Minutes, list[Measure]]:
+    """The meeting held: attendance, measures reviewed (done or not; "Pågår" stays open) and new,
+    and its minutes (``meetings.operations.record_meeting``)."""
+    return ops.record_meeting(
+        ctx.session, meeting, content, attendance=ctx.data.get("attendance", []),
+        reviewed_measures=[r for r in ctx.data.get("previous_measures", []) if r.get("status") in ("done", "not_done")],
+        new_measures=ctx.data.get("new_measures", []),
+        recipients=[int(x) for x in ctx.data.get("recipients", [])], approval_rule=approval_rule,
+        approval_due_on=approval_due_on, at=ctx.clock.now(), actor_id=ctx.actor_id)
+
+
 @handler("record_meeting")
 def record_meeting(ctx: HandlerContext) -> dict:
     meeting = _meeting(ctx)
     now = ctx.clock.now()
     rule = get_setting(ctx.session, "minutes_approval")
     due = (now.astimezone(OSLO).date() + timedelta(days=int(get_setting(ctx.session, "minutes_approval_days"))))
-    content_keys = ("previous_minutes_approved", "previous_minutes_comments", "persons_account", "services_account",
-                    "items", "summary", "next_meeting_date", "next_meeting_theme", "rules_reviewed",
-                    "cooperation_meeting", "recipients_how")
-    content = {k: ctx.data.get(k) for k in content_keys if k in ctx.data}
-    content["attendance"] = [{**row, "present": ops.present(row)} for row in ctx.data.get("attendance", [])]
-    content["previous_measures"] = ctx.data.get("previous_measures", [])
-    content["new_measures"] = ctx.data.get("new_measures", [])
+    content = minutes_content(ctx.data)
     _approve_previous(ctx, meeting)
-    minutes, measures = ops.record_meeting(
-        ctx.session, meeting, content, attendance=ctx.data.get("attendance", []),
-        reviewed_measures=[r for r in ctx.data.get("previous_measures", []) if r.get("status") in ("done", "not_done")],
-        new_measures=ctx.data.get("new_measures", []),
-        recipients=[int(x) for x in ctx.data.get("recipients", [])], approval_rule=rule,
-        approval_due_on=due if rule == "members" else None, at=now, actor_id=ctx.actor_id)
+    minutes, measures = record_held(ctx, meeting, content, approval_rule=rule,
+                                    approval_due_on=due if rule == "members" else None)
     ctx.session.flush()
     from handlers.plans import start_follow_ups, update_plan_in_meeting
     plan_version = update_plan_in_meeting(ctx, meeting, measures)  # the plan updated in the same step

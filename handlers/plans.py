@@ -181,22 +181,13 @@ def record_plan_meeting(ctx: HandlerContext) -> dict:
     """Guideline 003: the plan is updated in the meeting instead of minutes. The meeting's record
     (attendance, the person's own account, recipients) is kept with it; no members' approval
     round: the coordinator approves the updated plan with the person and sends it out."""
-    from handlers.meetings import _meeting
+    from handlers.meetings import _meeting, minutes_content, record_held
     meeting = _meeting(ctx)
-    now = ctx.clock.now()
     if ops.adopted_plan(ctx.session, ctx.case.id) is None:
         raise DomainError("Gruppen har ingen vedtatt plan å oppdatere.")
-    content = {k: ctx.data.get(k) for k in ("persons_account", "services_account", "next_meeting_date",
-                                            "next_meeting_theme") if k in ctx.data}
-    content["attendance"] = [{**row, "present": meeting_ops.present(row)} for row in ctx.data.get("attendance", [])]
-    content["previous_measures"] = ctx.data.get("previous_measures", [])
-    content["new_measures"] = ctx.data.get("new_measures", [])
-    content["summary"] = "Den individuelle planen er oppdatert i møtet; planen er referatet."
-    minutes, measures = meeting_ops.record_meeting(
-        ctx.session, meeting, content, attendance=ctx.data.get("attendance", []),
-        reviewed_measures=[r for r in ctx.data.get("previous_measures", []) if r.get("status") in ("done", "not_done")],
-        new_measures=ctx.data.get("new_measures", []), recipients=[int(x) for x in ctx.data.get("recipients", [])],
-        approval_rule="plan", approval_due_on=None, at=now, actor_id=ctx.actor_id)
+    content = {**minutes_content(ctx.data),
+               "summary": "Den individuelle planen er oppdatert i møtet; planen er referatet."}
+    minutes, measures = record_held(ctx, meeting, content, approval_rule="plan", approval_due_on=None)
     ctx.session.flush()
     number = update_plan_in_meeting(ctx, meeting, measures)
     minutes.content = {**content, "plan_version": number}

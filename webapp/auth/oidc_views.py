@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from webapp.auth import oidc
 from webapp.auth.models import User
 from webapp.auth.operations import end_session, record_login, start_session
+from webapp.auth.signin import open_browser_session
 from webapp.services import db_session, services
 
 bp = Blueprint("oidc", __name__)
@@ -57,14 +58,8 @@ def callback(name: str):
         record_login(s, user.username, request.remote_addr or "?", True, now)
         end_session(s, session.get("sid"))
         sid = start_session(s, user.id, now=now, lifetime=current_app.permanent_session_lifetime)
-    lang, next_page = session.get("lang"), session.get("oidc_next") or ""
-    session.clear()
-    if user.language in ("nb", "nn", "en"):
-        lang = user.language
-    if lang:
-        session["lang"] = lang
-    session["sid"], session.permanent = sid, True
-    session["oidc"] = {"provider": name, "id_token": token.get("id_token")}
+    next_page = session.get("oidc_next") or ""
+    open_browser_session(user, sid, oidc={"provider": name, "id_token": token.get("id_token")})
     return redirect(next_page or url_for("tasks.inbox"))
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from webapp.auth.models import User
 from webapp.auth.oidc import providers
 from webapp.auth.oidc_views import logout_url
+from webapp.auth.signin import clear_keeping_language, open_browser_session
 from webapp.auth.operations import (LANGUAGES, authenticate, end_session, login_blocked, record_login,
                                     session_user, set_language, start_session)
 from webapp.services import db_session, services
@@ -21,14 +22,7 @@ def load_user() -> None:
     token = session.get("sid")
     g.user = session_user(db_session(), token, services().clock.now()) if token else None
     if token and g.user is None:
-        _clear_session_keeping_language()
-
-
-def _clear_session_keeping_language() -> None:
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+        clear_keeping_language()
 
 
 def _safe_next(target: str | None) -> str:
@@ -64,11 +58,7 @@ def login():
             if user is None:
                 error, status = _("Feil brukernavn eller passord."), 401
             else:
-                _clear_session_keeping_language()
-                if user.language in LANGUAGES:  # the account's choice follows the user
-                    session["lang"] = user.language
-                session["sid"] = token
-                session.permanent = True
+                open_browser_session(user, token)
                 return redirect(_safe_next(request.args.get("next")))
     demo_users = current_app.config.get("DEMO_USERS") if current_app.config.get("DEMO") else None
     return render_template("auth/login.html", username=username, error=error, demo_users=demo_users,
@@ -82,7 +72,7 @@ def logout():
         with services().db.transaction() as s:
             end_session(s, token)
     provider_logout = logout_url(session.get("oidc"))  # logged in at a provider: log out there too
-    _clear_session_keeping_language()
+    clear_keeping_language()
     flash(_("Du er logget ut."))
     return redirect(provider_logout or url_for("auth.login"))
 

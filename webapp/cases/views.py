@@ -225,7 +225,7 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
     evaluations = session.scalars(select(Evaluation).where(Evaluation.case_id == case_id)
                                   .order_by(Evaluation.due_on.desc())).all() if access == Access.FULL else []
     coordinator_here = _is_coordinator(case_id)
-    plan = plan_ops.current_plan(session, case_id) or plan_ops.latest_plan(session, case_id)
+    plan = plan_ops.latest_plan(session, case_id)
     can_start_plan = (coordinator_here and access == Access.FULL and case.status in ("establishing", "active")
                       and (plan is None or plan.status not in CURRENT_STATUSES))
     tasks = case_tasks(session, case_id)

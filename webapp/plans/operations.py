@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record, titled
@@ -44,7 +44,8 @@ def current_plan(session: Session, case_id: int) -> Plan | None:
 
 
 def latest_plan(session: Session, case_id: int) -> Plan | None:
-    """The group's latest plan of any status (an ended or refused one is still its history)."""
+    """The group's latest plan of any status: the current one if there is one (a new plan is
+    started only when none is current), else the last ended or refused one, still its history."""
     return session.scalar(select(Plan).where(Plan.case_id == case_id).order_by(Plan.id.desc()).limit(1))
 
 

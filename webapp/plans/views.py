@@ -35,14 +35,9 @@ HOLDER_ROLES = ("koordinator", "medlem")
 NUMBER_DIGITS = 9
 
 
-def _plan_of(session, case_id: int) -> Plan | None:
-    """The group's current plan, or else its latest (ended or refused) one."""
-    return ops.current_plan(session, case_id) or ops.latest_plan(session, case_id)
-
-
 def _plan_or_404(case_id: int) -> tuple[Case, Plan]:
     case, _access = case_or_404(case_id, Access.FULL)
-    plan = _plan_of(db_session(), case_id)
+    plan = ops.latest_plan(db_session(), case_id)
     if plan is None:
         abort(404)
     return case, plan
@@ -90,16 +85,14 @@ def show(case_id: int, errors: dict | None = None, values: dict | None = None):
     case, _access = case_or_404(case_id, Access.FULL)
     session = db_session()
     _log(case_id, "plan")
-    plan = _plan_of(session, case_id)
+    plan = ops.latest_plan(session, case_id)
     context: dict = {}
     if plan is not None:
         snapshot = ops.snapshot(session, plan)
         may_hand_over = _may_hand_over(session, plan)
-        latest_approved = session.scalar(select(PlanVersion.number).where(
-            PlanVersion.plan_id == plan.id, PlanVersion.approved_at.is_not(None))
-            .order_by(PlanVersion.number.desc()).limit(1))
+        approved = ops.latest_approved(session, plan)
         context = {"snapshot": snapshot, "view": plan_view(snapshot), "may_hand_over": may_hand_over,
-                   "latest_approved": latest_approved,
+                   "latest_approved": approved.number if approved else None,
                    "handovers": _handover_rows(session, case, plan) if plan.kind == "relay_log" else [],
                    "choices": _handover_choices(case, plan) if may_hand_over else []}
     return render_template("plans/show.html", case=case, plan=plan, errors=errors or {}, values=values or {},

@@ -12,8 +12,8 @@ from webapp.settings.operations import change_setting
 
 
 def _case_without_plan(services, users) -> int:
-    """An active group whose need for a plan was assessed as "later" (the helper answers "yes";
-    here the plan episode it started is refused so that no plan is current)."""
+    """An active group without a current plan: the establishment's "yes" started a plan
+    episode, and the person refused consent to it."""
     case_id = establish(services, users)
     complete(services, case_id, "plan_consent", {"consent_decision": "nektet", "signed_by": "Anne Berg",
                                             "signed_how": "paper", "signed_on": services.clock.today().isoformat(),

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import login_client
-from tests.webapp.cases.helpers import establish, municipality
+from tests.webapp.cases.helpers import establish
+from tests.webapp.supervision.clock import noon, town_at_start
 from webapp.audit.models import AccessLogEntry
 from webapp.cases.models import Case
 from webapp.cases.operations import change_status
@@ -23,20 +24,14 @@ from webapp.plans import operations as plans
 from webapp.plans.models import Plan
 from webapp.supervision import digest, rules
 
-START = datetime(2026, 8, 31, 12, 0, tzinfo=OSLO)
 DUE = date(2027, 3, 1)
 #: text only the plan's content carries: never in the cockpit, its CSV or the digest
 MARKER = "PLANHEMMELIG-41c7"
 
 
-def noon(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=OSLO)
-
-
 @pytest.fixture
 def town(services):
-    services.clock.set(START)
-    return municipality(services)
+    return town_at_start(services)
 
 
 def adopt_plan(services, town, case_id: int, *, kind: str = "individual_plan", due: date = DUE) -> int:

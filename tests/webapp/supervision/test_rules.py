@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import FAILING, deploy_test_diagrams, login_client
-from tests.webapp.cases.helpers import APPOINT, CONSENT, complete, establish, municipality, open_task, wish
+from tests.webapp.cases.helpers import APPOINT, CONSENT, complete, establish, open_task, wish
 from tests.webapp.meetings.helpers import hold_data, members, prepare
+from tests.webapp.supervision.clock import START, noon, town_at_start
 from tests.webapp.transitions.helpers import CONSENT_RENEWED
 from webapp.admin.operations import deactivate_user
 from webapp.auth.models import User
@@ -34,21 +35,14 @@ from webapp.supervision.models import SavedView
 from webapp.transitions import planning
 from webapp.transitions.models import Transition
 
-#: the last day of a month: month arithmetic from it must clamp (31 August + 6 months = 28 February)
-START = datetime(2026, 8, 31, 12, 0, tzinfo=OSLO)
 EVALUATION = {"composition": "Riktige tjenester er med", "atmosphere": "Godt", "efficiency": "Korte møter",
               "challenges": "", "work": "Tiltakene følges opp", "persons_view": "Emma er fornøyd",
               "still_needed": "ja", "decision": "continue"}
 
 
-def noon(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=OSLO)
-
-
 @pytest.fixture
 def town(services):
-    services.clock.set(START)
-    return municipality(services)
+    return town_at_start(services)
 
 
 def stuck(services, case_id: int, rule: str | None = None) -> list[tuple]:
