@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from handlers.context import HandlerContext
 from handlers.registry import handler
+from webapp.portal.notices import notify_person_side
 from webapp.auth.models import User
 from webapp.cases import operations as ops
 from webapp.cases.models import CaseMember, Unit
@@ -35,19 +36,26 @@ def appoint_coordinator(ctx: HandlerContext) -> dict:
         ctx.outbox.send(user.email, f"Du er oppnevnt som koordinator ({ctx.case.reference})",
                         "Du er oppnevnt som koordinator for en ansvarsgruppe. Logg inn for å innhente "
                         "samtykke og sette sammen gruppen.")
+    # the person or the guardians may give the consent themselves, after logging in
+    notify_person_side(ctx.session, ctx.outbox, ctx.case, ctx.clock.today(), "consent", acting=True,
+                       link=f"/min-side/saker/{ctx.case.id}/samtykke")
     return {"user_id": user.id, "kind": ctx.data["coordinator_kind"]}
 
 
 @handler("record_consent")
 def record_consent(ctx: HandlerContext) -> bool:
     given = ctx.data.get("consent_decision") == "gitt"
+    # a digital consent (webapp/portal): given by the logged-in person or guardian completing the step
+    digital = ctx.data.get("signed_how") == "digital" and ctx.data.get("consent_user_id") == ctx.actor_id
     ops.record_consent(
         ctx.session, ctx.case, given=given, signed_by=ctx.data["signed_by"],
         signed_how=ctx.data["signed_how"], signed_on=date.fromisoformat(ctx.data["signed_on"]),
         at=ctx.clock.now(), actor_id=ctx.actor_id, refusal_reason=ctx.data.get("refusal_reason"),
         statements={k: ctx.data.get(k) for k in ("statement_composition", "statement_confidential",
                                                  "statement_registration", "statement_voluntary")},
-        valid_months=int(get_setting(ctx.session, "consent_valid_months") or 0))
+        valid_months=int(get_setting(ctx.session, "consent_valid_months") or 0),
+        given_by_user_id=ctx.actor_id if digital else None,
+        assurance_level=ctx.data.get("consent_acr") if digital else None)
     return given
 
 

@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from handlers.context import HandlerContext
 from handlers.registry import handler
+from webapp.cases.own_access import person_side
+from webapp.portal.notices import notify_person_side
 from webapp.auth.models import User
 from webapp.cases.models import CaseMember, Unit
 from webapp.cases.operations import DomainError, current_coordinator
@@ -83,6 +85,9 @@ def plan_meeting(ctx: HandlerContext) -> dict:
                      place=ctx.data.get("place"), video_link=ctx.data.get("video_link"),
                      minute_taker=minute_taker, theme=ctx.data.get("theme"), at=ctx.clock.now(),
                      actor_id=ctx.actor_id)
+    # the next step, the person's wishes and needs, is theirs when they have a login
+    if person_side(ctx.session, ctx.case.id, ctx.clock.today()):
+        notify_person_side(ctx.session, ctx.outbox, ctx.case, ctx.clock.today(), "needs", acting=True)
     return {"starts_at": starts_at.isoformat(), "minute_taker_user_id": _acting_user(ctx, minute_taker)}
 
 

@@ -212,6 +212,6 @@ def distribute_plan(ctx: HandlerContext) -> bool:
     send_document(ctx.session, ctx.outbox, ctx.case, minutes.recipients or [],
                   f"Oppdatert plan etter ansvarsgruppemøte {meeting.number} ({ctx.case.reference})",
                   "Vedlagt er den oppdaterte planen fra møtet.", pdf, f"plan-{ctx.case.reference}-v{version.number}",
-                  link=f"/saker/{ctx.case.id}/plan/versjoner/{version.number}.pdf")
+                  link=f"/saker/{ctx.case.id}/plan/versjoner/{version.number}.pdf", what="plan")
     meeting_ops.mark_distributed(ctx.session, minutes, at=now, actor_id=ctx.actor_id, case_id=ctx.case.id)
     return True

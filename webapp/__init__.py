@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from webapp import config as config_module
 from webapp.audit.access_log import AccessLog
 from webapp.auth import passwords
+from webapp.cases import identity
 from webapp.clock import Clock
 from webapp.db import Database
 from webapp.services import Services, build_engine, close_session
@@ -59,6 +60,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
         Path(app.config["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
 
     passwords.configure(app.config)
+    identity.configure(app.config.get("NATIONAL_ID_KEY") or app.config["SECRET_KEY"])
     db = Database(app.config["DATABASE_URL"])
     the_clock = clock or Clock()
     from handlers import REGISTRY
@@ -95,9 +97,12 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     from webapp.plans.views import bp as plans_bp
     from webapp.auth import oidc
     from webapp.auth.oidc_views import bp as oidc_bp
+    from webapp.auth.access import keep_citizens_home
+    from webapp.portal.views import bp as portal_bp
 
     oidc.init_app(app)
     app.before_request(load_user)
+    app.before_request(keep_citizens_home)
     app.before_request(errors.refuse_nul_bytes)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
@@ -106,7 +111,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     app.register_blueprint(admin_bp)
     app.register_blueprint(meetings_bp)
     for blueprint in (transitions_bp, closing_bp, deviations_bp, register_bp, workbench_bp, testrun_bp, profiles_bp,
-                      supervision_processes_bp, supervision_actions_bp, plans_bp, oidc_bp):
+                      supervision_processes_bp, supervision_actions_bp, plans_bp, oidc_bp, portal_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)

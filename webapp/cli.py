@@ -106,7 +106,7 @@ def processes_deploy() -> None:
 
 
 def _deploy(app) -> None:
-    from webapp.cases.upkeep import start_missing_cycles
+    from webapp.cases.upkeep import fill_national_id_digests, start_missing_cycles
     from webapp.engine.operations import deploy_library
     from webapp.engine.parsing import DiagramError
     services = app.extensions["ansvarsgruppe"]
@@ -119,6 +119,9 @@ def _deploy(app) -> None:
         sys.exit(1)
     for definition in created:
         click.echo(f"deployed {definition.process_id} version {definition.version}")
+    filled = fill_national_id_digests(services)
+    if filled:
+        click.echo(f"stored the keyed digest of {filled} national identity number(s)")
     started = start_missing_cycles(services)
     if started:
         click.echo(f"scheduled {started} evaluation or transition review episode(s) for active groups")

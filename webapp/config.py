@@ -66,11 +66,14 @@ def default_config(instance_path: Path) -> dict:
 
 
 #: the OpenID providers the app knows and their defaults: the municipality's own identity provider
-#: for staff (matched by user name or e-mail). ID-porten for the person and guardians is the next
-#: step (issue 15): its ``pid``/``acr`` matching is not built yet, so it cannot be configured.
+#: for staff (matched by user name or e-mail), and ID-porten for the person and guardians (matched
+#: by ``pid`` against the keyed digests of their national identity numbers; the token's ``acr`` must
+#: be at least ``minimum_acr``, which ``acr_values`` also asks the provider for).
 OIDC_DEFAULTS = {
     "staff": {"kind": "staff", "title": "Kommunens pålogging", "scope": "openid profile email",
               "username_claims": ["preferred_username", "email"]},
+    "idporten": {"kind": "citizen", "title": "ID-porten", "scope": "openid profile",
+                 "minimum_acr": "idporten-loa-substantial", "acr_values": "idporten-loa-substantial"},
 }
 #: assurance levels of ID-porten, lowest first
 ACR_LEVELS = ("idporten-loa-low", "idporten-loa-substantial", "idporten-loa-high")
@@ -78,7 +81,8 @@ ACR_LEVELS = ("idporten-loa-low", "idporten-loa-substantial", "idporten-loa-high
 
 def oidc_from_environment() -> dict:
     """``ANSVARSGRUPPE_OIDC_<NAME>_METADATA_URL`` / ``_CLIENT_ID`` / ``_CLIENT_SECRET`` (and
-    optionally ``_MINIMUM_ACR``) for each NAME of ``OIDC_DEFAULTS`` (STAFF): the providers configured."""
+    optionally ``_MINIMUM_ACR``) for each NAME of ``OIDC_DEFAULTS`` (STAFF, IDPORTEN): the providers
+    configured."""
     found = {}
     for name in OIDC_DEFAULTS:
         prefix = f"ANSVARSGRUPPE_OIDC_{name.upper()}_"

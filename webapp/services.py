@@ -31,7 +31,8 @@ def build_engine(db: Database, clock: Clock, handlers, *, specs: SpecCache | Non
     from webapp.cases.roles import resolve_role
     from webapp.taskforms.providers import provider_names
 
-    hooks = EngineHooks(handlers=handlers, resolve_role=resolve_role, provider_names=provider_names)
+    hooks = EngineHooks(handlers=handlers, provider_names=provider_names,
+                        resolve_role=lambda s, case_id, lane: resolve_role(s, case_id, lane, clock.today()))
     engine = WorkflowEngine(db, clock, hooks, specs or SpecCache(), limits=limits)
     hooks.handler_context = context_factory(clock, engine.reassign)
     return engine

@@ -52,6 +52,25 @@ def role_label(role: str | None) -> str:
     return str(labels.get(role or "", role or ""))
 
 
+def access_page_label(page: str | None) -> str:
+    """The reader's-language name of a page in the access log (``AccessLog.record(page=...)``)."""
+    labels = {
+        "case": _l("Saken"), "case_register": _l("Registeropplysninger"), "task": _l("Oppgave"),
+        "access_log": _l("Innsynslogg"), "register": _l("Registeret"), "supervision": _l("Tilsyn"),
+        "supervision_action": _l("Tilsyn"), "supervision_csv": _l("Tilsyn"),
+        "submit_matter": _l("Meld inn sak"), "outbox_attachment": _l("Vedlegg i utboksen"),
+        "minutes": _l("Referat"), "letter": _l("Brev"), "closing_report": _l("Avslutningsrapport"),
+        "deviations": _l("Avvik"), "transitions": _l("Overganger"), "plan": _l("Planen"),
+        "plan_history": _l("Planens versjoner"), "plan_diff": _l("Endringer i planen"),
+        "plan_pdf": _l("Planen som PDF"),
+        "portal_case": _l("Min side: gruppen"), "portal_meeting": _l("Min side: møtet"),
+        "portal_minutes": _l("Min side: referat"), "portal_plan": _l("Min side: planen"),
+        "portal_consent": _l("Min side: samtykke"), "portal_log": _l("Min side: hvem har sett saken"),
+        "portal_step": _l("Min side: ønsker før møtet"), "portal_form": _l("Min side: skjema"),
+    }
+    return str(labels.get(page or "", page or ""))
+
+
 def transition_label(kind: str | None) -> str:
     """The reader's-language name of a transition kind (``TRANSITION_KINDS`` holds the Norwegian
     text that goes into stored data such as agenda matters)."""
@@ -159,6 +178,7 @@ def register(app) -> None:
     app.jinja_env.filters["date"] = local_date
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["role_label"] = role_label
+    app.jinja_env.filters["access_page"] = access_page_label
     app.jinja_env.filters["transition_label"] = transition_label
     from webapp import library_texts  # the process library's own texts in the reader's language
     app.jinja_env.filters["library"] = library_texts.translate

@@ -10,6 +10,11 @@ from webapp.db import Base, UTCDateTime, utcnow
 #: System-wide roles (not case roles): what kind of user someone is.
 ROLES = ("staff", "coordinating_unit", "system_owner", "process_owner", "admin")
 
+#: The role of the person a group is for and of guardians with their own login (ID-porten, or a
+#: demo login): they reach their own pages only (``webapp/portal``), never the staff pages. Not
+#: among ``ROLES``: administrators do not give it; a login matched to a group does.
+CITIZEN = "citizen"
+
 
 class User(Base):
     __tablename__ = "users"
@@ -23,6 +28,9 @@ class User(Base):
     #: the user's chosen language (nb, nn, en); None: the browser's choice, else bokmål
     language: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: a citizen's national identity number as a keyed digest (``cases.identity``): matched at
+    #: login, never shown, never stored in the clear
+    national_id_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property
@@ -31,6 +39,10 @@ class User(Base):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_set.intersection(roles))
+
+    @property
+    def is_citizen(self) -> bool:
+        return CITIZEN in self.role_set
 
 
 class LoginAttempt(Base):

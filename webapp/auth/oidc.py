@@ -1,5 +1,5 @@
 """Logins through OpenID Connect (Authlib's Flask client): the municipality's identity provider
-for staff (ID-porten for the person and guardians comes next, with their own pages).
+for staff, and ID-porten for the person and guardians (citizens, who land on their own pages).
 
 Configuration (``OIDC_PROVIDERS``, from ``instance/config.py`` or the environment, README
 "Logins"): per provider name (``staff``, ``idporten``) its discovery URL, client id and secret;
@@ -9,6 +9,12 @@ provider's keys, issuer, audience, expiry, nonce and state (PKCE S256 on the cod
 Who the token is (staff): an active staff account whose user name or e-mail is the token's
 ``preferred_username`` or ``email``; no account is made here (administrators make them), so a
 token that matches no one gets a clear page and nothing is stored.
+
+Who the token is (citizen, ID-porten): the ID token's ``acr`` must be at least the provider's
+``minimum_acr``; its ``pid`` (the national identity number) is matched by its keyed digest
+(``cases.identity``) against the person of a group and its guardians
+(``portal.operations.link_citizen``), which makes or links the citizen account. A ``pid`` that
+matches no one gets a clear page and nothing is stored.
 """
 from __future__ import annotations
 
@@ -58,6 +64,8 @@ def providers_of(app: Flask) -> dict[str, Provider]:
         if name not in OIDC_DEFAULTS or not configured.get("client_id") or not configured.get("server_metadata_url"):
             continue
         settings = {**OIDC_DEFAULTS[name], **configured}
+        if configured.get("minimum_acr") and not configured.get("acr_values"):
+            settings["acr_values"] = configured["minimum_acr"]  # ask for the level that is required
         found[name] = Provider(name, settings["kind"], settings["title"], settings)
     return found
 

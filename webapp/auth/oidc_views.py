@@ -1,5 +1,6 @@
 """Logging in through an OpenID provider (webapp/auth/oidc.py): the redirect to the provider, the
-way back with the authorization code, and logging out at the provider too."""
+way back with the authorization code (staff to their inbox, the person and guardians through
+ID-porten to their own pages), and logging out at the provider too."""
 from __future__ import annotations
 
 from authlib.common.errors import AuthlibBaseError
@@ -11,6 +12,8 @@ from webapp.auth import oidc
 from webapp.auth.models import User
 from webapp.auth.operations import end_session, record_login, start_session
 from webapp.auth.signin import open_browser_session
+from webapp.cases import identity
+from webapp.portal.operations import link_citizen
 from webapp.services import db_session, services
 
 bp = Blueprint("oidc", __name__)
@@ -49,6 +52,8 @@ def callback(name: str):
         current_app.logger.warning("OpenID login failed at %s", name, exc_info=True)
         return _refused(_("Innloggingen kunne ikke fullføres. Ingenting er lagret; prøv igjen."), 400)
     claims = token.get("userinfo") or {}
+    if provider.kind == "citizen":
+        return _citizen_login(provider, token, claims)
     user = _staff_user(provider, claims)
     if user is None:
         return _refused(_("Du er logget inn hos %(provider)s, men har ingen konto her. Kontakt en "
@@ -61,6 +66,36 @@ def callback(name: str):
     next_page = session.get("oidc_next") or ""
     open_browser_session(user, sid, oidc={"provider": name, "id_token": token.get("id_token")})
     return redirect(next_page or url_for("tasks.inbox"))
+
+
+def _citizen_login(provider: oidc.Provider, token: dict, claims: dict):
+    """ID-porten: the person or a guardian, by the ID token's ``pid`` at an ``acr`` at least the
+    provider's minimum. The account is made or linked (``portal.operations.link_citizen``) in the
+    same transaction as the session; a refusal stores nothing."""
+    acr = claims.get("acr")
+    if not provider.acr_ok(acr):
+        return _refused(_("Innloggingen hos %(provider)s hadde for lavt sikkerhetsnivå for denne tjenesten. "
+                          "Logg inn på nytt med MinID, BankID eller et annet middel på nivå betydelig eller "
+                          "høyt. Ingenting er lagret.", provider=provider.title), 403)
+    digest = identity.digest(str(claims.get("pid") or ""))
+    if digest is None:
+        return _refused(_("%(provider)s oppga ikke et gyldig fødselsnummer, så vi kan ikke finne deg. "
+                          "Ingenting er lagret; prøv igjen.", provider=provider.title), 403)
+    now = services().clock.now()
+    db_session().rollback()  # no read transaction open across the write (SQLite's WAL)
+    with services().db.transaction() as s:
+        user = link_citizen(s, digest, at=now, reassign=services().engine.reassign)
+        if user is not None:
+            record_login(s, user.username, request.remote_addr or "?", True, now)
+            end_session(s, session.get("sid"))
+            sid = start_session(s, user.id, now=now, lifetime=current_app.permanent_session_lifetime)
+    if user is None:
+        return _refused(_("Du er logget inn med %(provider)s, men vi finner ingen ansvarsgruppe der du er "
+                          "personen selv eller foresatt. Ingen konto er opprettet. Kontakt koordinatoren "
+                          "eller kommunen.", provider=provider.title), 403)
+    next_page = session.get("oidc_next") or ""
+    open_browser_session(user, sid, oidc={"provider": provider.name, "id_token": token.get("id_token")}, acr=acr)
+    return redirect(next_page or url_for("portal.home"))
 
 
 def _staff_user(provider: oidc.Provider, claims: dict) -> User | None:

@@ -8,13 +8,13 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record, titled
-from webapp.auth.models import ROLES, LoginAttempt, User, UserSession
+from webapp.auth.models import CITIZEN, ROLES, LoginAttempt, User, UserSession
 from webapp.auth.passwords import check_dummy, check_password, hash_password, needs_rehash
 
 
 def create_user(session: Session, username: str, full_name: str, password: str, *, roles=("staff",),
                 email: str | None = None, at, actor_id: int | None = None) -> User:
-    unknown = set(roles) - set(ROLES)
+    unknown = set(roles) - {*ROLES, CITIZEN}
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
     user = User(username=username, full_name=full_name, email=email,

@@ -28,6 +28,9 @@ from webapp.engine.models import OpenTask
 from webapp.services import services
 
 REGISTER_ROLES = ("coordinating_unit", "system_owner")
+#: the person's and guardians' member rows: their own pages decide their access (cases.own_access),
+#: never these staff pages
+CITIZEN_ROLES = ("bruker", "foresatt")
 
 
 class Access(enum.IntEnum):
@@ -58,7 +61,8 @@ def access_rule(register_role: bool, user_id, today, case_id=Case.id) -> ColumnE
     reads_after_closing = exists().where(
         closure.id == last_closure, closure.coordinator_user_id == user_id,
         closure.coordinator_access_until >= today)
-    membership = and_(member.case_id == case_id, member.user_id == user_id, member.active.is_(True))
+    membership = and_(member.case_id == case_id, member.user_id == user_id, member.active.is_(True),
+                      member.role.notin_(CITIZEN_ROLES))
     coordinator = exists().where(membership, member.role == "koordinator")
     consented_member = and_(exists().where(membership), exists().where(
         consent.case_id == case_id, consent.given.is_(True), consent.withdrawn_at.is_(None),

@@ -37,6 +37,9 @@ class Person(Base):
     full_name: Mapped[str] = mapped_column(String(200))
     birth_date: Mapped[date] = mapped_column(Date)
     national_id: Mapped[str | None] = mapped_column(String(11), index=True)
+    #: the national identity number as a keyed digest (``cases.identity``), matched at an
+    #: ID-porten login
+    national_id_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(300))
@@ -86,6 +89,9 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: the closed group this one re-establishes (its history stays there, linked)
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: the young person's answer (from the age set by ``guardian_access_consent_age``) to whether
+    #: their guardians may see the group on their own pages; None: not asked yet
+    guardians_may_see: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     person: Mapped[Person | None] = relationship(lazy="joined")
@@ -121,6 +127,9 @@ class CaseMember(Base):
     role: Mapped[str] = mapped_column(String(40))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     mandate: Mapped[str | None] = mapped_column(Text)
+    #: a guardian's national identity number as a keyed digest (``cases.identity``): how an
+    #: ID-porten login finds them; the number itself is not stored
+    national_id_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     mandate_clarified: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_reason: Mapped[str | None] = mapped_column(Text)
@@ -159,8 +168,11 @@ class Consent(Base):
     statement_registration: Mapped[bool] = mapped_column(Boolean, default=False)
     statement_voluntary: Mapped[bool] = mapped_column(Boolean, default=False)
     signed_by: Mapped[str] = mapped_column(String(200))
-    #: paper (signed on paper, recorded here) | in_person
+    #: paper (signed on paper, recorded here) | in_person | digital (given after logging in)
     signed_how: Mapped[str] = mapped_column(String(20))
+    #: a digital consent: the account that gave it and the login's assurance level (``acr``)
+    given_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assurance_level: Mapped[str | None] = mapped_column(String(60))
     signed_on: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
     refusal_reason: Mapped[str | None] = mapped_column(Text)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record, titled
+from webapp.cases import identity
 from webapp.cases.models import (
     ENDED_STATUSES, GROUP_ROLES, Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person, Unit,
 )
@@ -62,7 +63,7 @@ def register_wish(session: Session, *, full_name: str, birth_date: date, at: dat
                   wish: str | None = None, relatives: list[dict] | None = None) -> Case:
     """A wish for a responsibility group, registered by a staff member on someone's behalf."""
     person = Person(full_name=full_name, birth_date=birth_date, national_id=national_id or None,
-                    phone=phone, email=email, address=address, created_at=at)
+                    national_id_digest=identity.digest(national_id), phone=phone, email=email, address=address, created_at=at)
     session.add(person)
     session.flush()
     case = open_case(session, f"Ansvarsgruppe for {full_name}", at=at, actor_id=actor_id, person=person)
@@ -73,8 +74,10 @@ def register_wish(session: Session, *, full_name: str, birth_date: date, at: dat
                email=email, phone=phone)
     for relative in relatives or []:
         kind = "guardian" if relative.get("kind") == "guardian" else "relative"
-        add_member(session, case, relative["name"], GROUP_ROLES[kind], at=at, actor_id=actor_id,
-                   email=relative.get("email"), phone=relative.get("phone"))
+        member = add_member(session, case, relative["name"], GROUP_ROLES[kind], at=at, actor_id=actor_id,
+                            email=relative.get("email"), phone=relative.get("phone"))
+        if kind == "guardian":  # how the guardian's ID-porten login finds them; only the digest is kept
+            member.national_id_digest = identity.digest(relative.get("national_id"))
     record(session, "wish_registered", at=at, actor_id=actor_id, case_id=case.id,
            **titled("Ønske om ansvarsgruppe registrert"), requested_by=requested_by_kind)
     return case
@@ -150,7 +153,11 @@ def active_consent(session: Session, case_id: int) -> Consent | None:
 
 def record_consent(session: Session, case: Case, *, given: bool, signed_by: str, signed_how: str,
                    signed_on: date, at: datetime, actor_id: int | None, statements: dict[str, bool],
-                   refusal_reason: str | None = None, valid_months: int = 0) -> Consent:
+                   refusal_reason: str | None = None, valid_months: int = 0,
+                   given_by_user_id: int | None = None, assurance_level: str | None = None) -> Consent:
+    """The written consent: on paper or in person (recorded by the coordinator), or ``digital``,
+    given by the person or a guardian after logging in (``given_by_user_id``, with the login's
+    assurance level)."""
     names = ("statement_composition", "statement_confidential", "statement_registration",
              "statement_voluntary")
     if given and not all(statements.get(n) for n in names):
@@ -161,7 +168,8 @@ def record_consent(session: Session, case: Case, *, given: bool, signed_by: str,
         CaseMember.case_id == case.id, CaseMember.active.is_(True)))]
     consent = Consent(case_id=case.id, given=given, signed_by=signed_by, signed_how=signed_how,
                       signed_on=signed_on, refusal_reason=refusal_reason, composition=composition,
-                      recorded_by_id=actor_id, recorded_at=at,
+                      recorded_by_id=actor_id, recorded_at=at, given_by_user_id=given_by_user_id,
+                      assurance_level=assurance_level,
                       valid_until=(signed_on + relativedelta(months=valid_months)) if valid_months else None,
                       **{n: bool(statements.get(n)) for n in names})
     session.add(consent)
@@ -294,6 +302,8 @@ def correct_person(session: Session, case: Case, changes: dict, *, at: datetime,
     old_name = person.full_name
     for name in changed:
         setattr(person, name, changes[name])
+    if "national_id" in changed:
+        person.national_id_digest = identity.digest(person.national_id)
     for member in session.scalars(select(CaseMember).where(CaseMember.case_id == case.id,
                                                            CaseMember.role == GROUP_ROLES["person"])):
         # the person's own member row carries the same name and contact details

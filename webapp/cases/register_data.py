@@ -72,6 +72,10 @@ CONTENT_COLUMNS: dict[str, frozenset[str]] = {
     "open_tasks": frozenset({"title"}),  # name + titleDetail: register-only viewers get the name
     # progress notes on a measure (in a meeting or a plan revision)
     "measure_notes": frozenset({"note"}),
+    # what the person or a guardian wrote on their own pages: why they will not come, why they ask
+    # for a meeting
+    "meeting_replies": frozenset({"note"}),
+    "meeting_requests": frozenset({"reason"}),
     # the plan itself: its sections, goals, versions (snapshots, PDFs and why they were made), the
     # reason a plan consent was refused, and why the relay log changed hands
     "plans": frozenset({"content", "consent_refusal_reason"}),
@@ -82,9 +86,10 @@ CONTENT_COLUMNS: dict[str, frozenset[str]] = {
 REGISTER_COLUMNS: dict[str, frozenset[str]] = {
     "cases": frozenset({"reference", "title", "status", "requested_by_kind", "requested_by_name", "individual_plan"}),
     "case_status_changes": frozenset({"from_status", "to_status"}),
-    "case_members": frozenset({"name", "email", "phone", "role"}),
+    # national_id_digest: a keyed digest, matched at login, never shown (as persons.national_id)
+    "case_members": frozenset({"name", "email", "phone", "role", "national_id_digest"}),
     "coordinator_appointments": frozenset({"kind"}),
-    "consents": frozenset({"signed_by", "signed_how", "composition"}),
+    "consents": frozenset({"signed_by", "signed_how", "composition", "assurance_level"}),
     "case_closures": frozenset({"initiated_by", "requested_by_name", "status", "confirmed_with", "reported_to"}),
     "meetings": frozenset({"status", "place", "video_link"}),
     "matters": frozenset({"submitted_by_name", "excluded_kind"}),
@@ -102,7 +107,7 @@ REGISTER_COLUMNS: dict[str, frozenset[str]] = {
     "incidents": frozenset({"status", "task_spec"}),
     "audit_events": frozenset({"kind"}),
     "open_tasks": frozenset({"task_id", "task_spec", "lane", "form"}),
-    "persons": frozenset({"full_name", "national_id", "phone", "email", "address"}),
+    "persons": frozenset({"full_name", "national_id", "national_id_digest", "phone", "email", "address"}),
     # a migration's report: instance and case numbers, versions, and why a step blocks the move
     "migration_runs": frozenset({"process_id", "results"}),
     # that a plan exists, of which kind, its status and who signed its consent how (as for the
@@ -115,6 +120,8 @@ REGISTER_COLUMNS: dict[str, frozenset[str]] = {
     "plan_versions": frozenset({"source", "made_by_name"}),
     "relay_handovers": frozenset(),
     "measure_notes": frozenset({"status", "by_name"}),
+    "meeting_replies": frozenset(),
+    "meeting_requests": frozenset(),
 }
 
 #: what the engine puts between a step's name and its ``titleDetail``

@@ -1,11 +1,14 @@
 """Resolving a lane (a case role) to the users who hold it."""
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import Integer, String, bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
 from webapp.cases.models import Case, CaseMember
+from webapp.cases.own_access import person_side
 from webapp.settings.operations import get_setting
 
 #: Lanes served by a municipal unit rather than by members of the case.
@@ -32,8 +35,19 @@ def unit_lanes(session: Session, user: User) -> list[str]:
     return lanes
 
 
-def resolve_role(session: Session, case_id: int, role: str) -> list[int]:
-    """User ids that can act in ``role`` for the case (empty: the task is orphaned)."""
+#: the person's own lane: the person or the guardians with a login act in it (cases.own_access);
+#: without one, the coordinator does, as before the person could log in
+PERSON_LANE = "bruker"
+
+
+def resolve_role(session: Session, case_id: int, role: str, today: date | None = None) -> list[int]:
+    """User ids that can act in ``role`` for the case (empty: the task is orphaned). ``today``
+    (Oslo; the age rules of the person's lane) defaults to the app clock's."""
+    if role == PERSON_LANE:
+        if today is None:
+            from webapp.services import services
+            today = services().clock.today()
+        return person_side(session, case_id, today) or resolve_role(session, case_id, "koordinator")
     if role == "koordinerende_enhet" and not get_setting(session, "coordinating_unit_appoints"):
         # No coordinating unit (guideline 001): the service that received the wish appoints.
         registered_by = session.scalar(select(Case.registered_by_id).where(Case.id == case_id))

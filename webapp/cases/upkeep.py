@@ -1,12 +1,15 @@
 """Upkeep after an upgrade: groups that became active before the evaluation cycle and the
 transition reviews existed get them scheduled. Such a group has no evaluation row at all (every
 group activated since has one from its first cycle), so a normal start costs one query.
+Persons whose national identity number was stored before its keyed digest existed (migration
+0010) get the digest, so their ID-porten login finds them; only the app holds the key.
 Idempotent; `serve`, `demo` and `processes deploy` run it."""
 from __future__ import annotations
 
 from sqlalchemy import exists, select
 
-from webapp.cases.models import Case
+from webapp.cases import identity
+from webapp.cases.models import Case, Person
 from webapp.closing.queries import open_closure
 from webapp.evaluations import operations as evaluation_ops
 from webapp.evaluations.models import Evaluation
@@ -33,3 +36,13 @@ def start_missing_cycles(services) -> int:
                 s, case, today=today, at=now, actor_id=None, schedule_episode=schedule,
                 start_episode=services.engine.episode_starter(s, case_id, actor_id=None))
     return scheduled
+
+
+def fill_national_id_digests(services) -> int:
+    """The keyed digest for every person stored with a number but without it; returns how many."""
+    with services.db.transaction() as s:
+        persons = list(s.scalars(select(Person).where(Person.national_id.is_not(None),
+                                                      Person.national_id_digest.is_(None))))
+        for person in persons:
+            person.national_id_digest = identity.digest(person.national_id)
+    return len(persons)

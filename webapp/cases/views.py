@@ -2,18 +2,19 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from webapp.audit.models import AccessLogEntry, AuditEvent
+from webapp.audit.models import AuditEvent
 from webapp.auth.access import login_required, role_required
 from webapp.auth.models import User
 from webapp.cases import consent as consent_service
 from webapp.cases import operations as ops
+from webapp.audit import log_reading
 from webapp.cases import registration, wishes
 from webapp.cases.panels import wish_view
 from webapp.cases.access import Access, access_levels, case_access, is_coordinator, may_see
@@ -284,39 +285,9 @@ def access_log(case_id: int):
     services().access_log.record(user_id=g.user.id, case_id=case_id, page="access_log", at=services().clock.now())
     services().access_log.flush()  # the batched reads of the last moment, this one included
     session.commit()  # a fresh snapshot (SQLite) that sees them
-    before = _access_log_cursor(request.args.get("before", ""))
-    query = (select(AccessLogEntry, User).join(User, User.id == AccessLogEntry.user_id)
-             .where(AccessLogEntry.case_id == case_id))
-    if before is not None:
-        at, entry_id = before
-        # "at <=" lets the (case_id, at DESC, id DESC) index seek to the cursor
-        query = query.where(AccessLogEntry.at <= at, or_(AccessLogEntry.at < at, AccessLogEntry.id < entry_id))
-    # one row more than a page tells whether there are older ones
-    rows = session.execute(query.order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())
-                           .limit(ACCESS_LOG_PAGE + 1)).all()
-    older = None
-    if len(rows) > ACCESS_LOG_PAGE:
-        rows = rows[:ACCESS_LOG_PAGE]
-        last = rows[-1][0]
-        older = f"{last.at.astimezone(timezone.utc).isoformat()},{last.id}"
+    before = log_reading.parse_cursor(request.args.get("before", ""))
+    rows, older = log_reading.log_page(session, case_id, before)
     return render_template("cases/access_log.html", case=case, rows=rows, older=older, paged=before is not None)
-
-
-#: rows on one page of a case's access log
-ACCESS_LOG_PAGE = 100
-
-
-def _access_log_cursor(raw: str) -> tuple[datetime, int] | None:
-    """``<at>,<id>`` of the last row of the page before (at in ISO 8601 with offset), or None —
-    anything else means the first page."""
-    at_text, _sep, id_text = raw.rpartition(",")
-    try:
-        at, entry_id = datetime.fromisoformat(at_text), int(id_text)
-        if at.tzinfo is None or not 1 <= entry_id < 2**63:
-            return None
-        return at.astimezone(timezone.utc), entry_id
-    except (ValueError, OverflowError):
-        return None
 
 
 #: The person's register data the coordinator may correct after establishment.

@@ -82,6 +82,34 @@ class Attendance(Base):
     absence_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class MeetingReply(Base):
+    """Whether a member (the person, a guardian) will come, said on their own pages before the
+    meeting; the latest reply counts."""
+
+    __tablename__ = "meeting_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("case_members.id"))
+    attends: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MeetingRequest(Base):
+    """The person or a guardian asks for a meeting; the coordinator answers it by planning one."""
+
+    __tablename__ = "meeting_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("case_members.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: set when the coordinator has seen to it
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class Minutes(Base):
     """The structured minutes of one meeting; the PDF is archived with the case on approval."""
 

@@ -1,6 +1,9 @@
 """Invitations, reminders and minutes going out: e-mail to members with an address, a printable
 letter for those without.
 
+The person and guardians get, instead of the e-mail, a notice in their language that links to
+their own pages (``webapp/portal/notices``); letters to print stay as they are.
+
 The e-mail text and attachments (agenda, .ics, minutes PDF) written here reach only addresses in
 the municipality's own domains (setting ``mail_attachment_domains``); everybody else gets a short
 notice with the case reference and a link to the case or the minutes (see
@@ -16,6 +19,8 @@ from webapp.cases.operations import current_coordinator
 from webapp.meetings import documents
 from webapp.meetings.models import Meeting, Minutes
 from webapp.outbox.operations import Outbox, attachment
+from webapp.portal import notices as person_notices
+from webapp.cases.own_access import RELATIONS
 from webapp.settings.operations import get_setting
 from webapp.clock import OSLO
 
@@ -41,9 +46,22 @@ def meeting_info(session: Session, case: Case, meeting: Meeting) -> documents.Me
         sequence=meeting.invitation_sequence, notes=meeting.urgent_reason)
 
 
+def _notified_as_person_side(session: Session, outbox: Outbox, case: Case, member: CaseMember, what: str,
+                             link: str | None = None) -> bool:
+    """The person or a guardian with an e-mail address: a content-free notice to their own pages
+    (only to those the age rules let see the group); True when this member is handled so."""
+    if member.role not in RELATIONS or not member.email:
+        return False
+    if member in person_notices.person_side_members(session, case, outbox.clock.today()):
+        person_notices.notify(session, outbox, case, member, what, link)
+    return True
+
+
 def send_letter_or_mail(session: Session, outbox: Outbox, case: Case, member: CaseMember, subject: str,
                         body: str, *, attachments: list[dict] | None = None, letter: bool = True,
-                        letter_pdf: bytes | None = None, link: str | None = None) -> None:
+                        letter_pdf: bytes | None = None, link: str | None = None, what: str = "other") -> None:
+    if _notified_as_person_side(session, outbox, case, member, what):
+        return
     if member.email:
         outbox.send(member.email, subject, body, attachments, link=link)
     elif letter and letter_pdf is not None:
@@ -64,7 +82,7 @@ def invite(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> No
             continue
         recipient = documents.Person(member.name, member.email)
         send_letter_or_mail(session, outbox, case, member, f"Innkalling til ansvarsgruppemøte {when:%d.%m.%Y}",
-                            body, attachments=[ics], link=f"/saker/{case.id}",
+                            body, attachments=[ics], link=f"/saker/{case.id}", what="meeting",
                             letter_pdf=None if member.email else documents.invitation_letter_pdf(info, recipient))
         if by_post and member.email:  # setting invitations_by_post: the letter besides the e-mail
             outbox.letter(member.name, f"Innkalling til ansvarsgruppemøte {when:%d.%m.%Y}",
@@ -74,6 +92,8 @@ def invite(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> No
 def remind(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> None:
     when = meeting.starts_at.astimezone(OSLO)
     for member in _members(session, case):
+        if _notified_as_person_side(session, outbox, case, member, "meeting"):
+            continue
         if member.email:
             outbox.send(member.email, f"Påminnelse: ansvarsgruppemøte {when:%d.%m.%Y} kl. {when:%H:%M}",
                         f"Påminnelse om møtet i ansvarsgruppen ({case.reference}) {when:%d.%m.%Y} kl. "
@@ -90,13 +110,15 @@ def distribute(session: Session, outbox: Outbox, case: Case, minutes: Minutes) -
 
 
 def send_document(session: Session, outbox: Outbox, case: Case, recipients, subject: str, body: str, pdf: bytes,
-                  name: str, *, link: str) -> None:
+                  name: str, *, link: str, what: str = "minutes") -> None:
     """An archived document (minutes, an approved plan) to the chosen members: by e-mail (the
     outbox keeps content to the municipality's own domains; others get the link), or as a letter
     to print for members without e-mail. ``name`` is the file name without ``.pdf``."""
     chosen = set(recipients)
     for member in _members(session, case):
         if member.id not in chosen:
+            continue
+        if _notified_as_person_side(session, outbox, case, member, what):
             continue
         if member.email:
             outbox.send(member.email, subject, body, [attachment(f"{name}.pdf", "application/pdf", pdf)], link=link)

@@ -51,6 +51,16 @@ DEFINITIONS: dict[str, SettingDefinition] = {d.key: d for d in [
     SettingDefinition("leader_by_age_stage", False, "bool",
                       "Hvem som leder gruppen følger alderstrinn (helsesykepleier, skole, koordinator)",
                       "001: før skolealder helsesykepleier, i grunnskolen skolen, i videregående koordinator"),
+    SettingDefinition("own_access_age", 16, "int",
+                      "Personen får egen innlogging til sine sider fra denne alderen (år)",
+                      "Pasient- og brukerrettighetsloven § 4-3 første ledd bokstav b: samtykkekompetanse "
+                      "fra 16 år; § 3-4: informasjon gis også til personen",
+                      minimum=0, maximum=18),
+    SettingDefinition("guardian_access_consent_age", 16, "int",
+                      "Fra denne alderen ser foresatte saken bare når personen samtykker (år)",
+                      "Pasient- og brukerrettighetsloven § 3-4 andre ledd og § 4-3: fra 16 år bestemmer "
+                      "personen selv hva foresatte får vite, utover det foreldreansvaret krever",
+                      minimum=0, maximum=18),
     SettingDefinition("consent_valid_months", 0, "int",
                       "Samtykket gjelder i så mange måneder (0 = til det trekkes tilbake)",
                       "002 (Salangen): samtykket gjelder inntil annen beskjed blir gitt",

@@ -27,7 +27,12 @@ def test_whole_cycle(services, users, case_id):
     m = meeting(services, case_id)
     assert m.status == "invited" and m.agenda == ["Skolestart"]
     invitations = [o for o in outbox(services)[before:] if o.subject.startswith("Innkalling")]
-    assert {o.recipient for o in invitations if o.channel == "email"} >= {"siri@example.org", "anne@example.org", "per@example.org"}
+    assert {o.recipient for o in invitations if o.channel == "email"} >= {"siri@example.org", "per@example.org"}
+    # the guardian gets a notice that links to her own pages instead, with nothing of the meeting
+    (to_guardian,) = [o for o in outbox(services)[before:] if o.recipient == "anne@example.org"]
+    assert to_guardian.subject.startswith("Ansvarsgruppe: noe venter på deg")
+    assert f"/min-side/saker/{case_id}" in to_guardian.body and "Skolestart" not in to_guardian.body
+    assert to_guardian.attachments == []
     # no health content in plain e-mail (no domain allowed by default): a link, no .ics, no agenda
     assert all(o.attachments == [] and f"/saker/{case_id}" in o.body and "Skolestart" not in o.body
                for o in invitations if o.channel == "email")
@@ -80,7 +85,10 @@ def test_whole_cycle(services, users, case_id):
                     if i.definition.process_id != "meeting" or i.status == "completed"}
     assert statuses["meeting"] == "completed"
     sent = [o for o in outbox(services) if o.subject.startswith("Referat")]
-    assert {o.recipient for o in sent if o.channel == "email"} >= {"siri@example.org", "anne@example.org"}
+    assert "siri@example.org" in {o.recipient for o in sent if o.channel == "email"}
+    # the guardian: told that the approved minutes wait on her own pages
+    assert any(o.recipient == "anne@example.org" and "referatet" in o.body.lower() and "/min-side/" in o.body
+               for o in outbox(services))
     assert all(o.attachments == [] and f"/saker/{case_id}/moter/{m.id}/referat.pdf" in o.body
                for o in sent if o.channel == "email")
     assert all(a["content_type"] == "application/pdf" for o in sent if o.channel == "letter" for a in o.attachments)
