@@ -238,5 +238,5 @@ def login_client(app, username: str, password: str = "passord123"):
     response = client.post("/logg-inn", data={"username": username, "password": password,
                                               "csrf_token": csrf_token(page.text)})
     assert response.status_code == 302, response.text
-    client.token = csrf_token(client.get("/oppgaver").text)
+    client.token = csrf_token(client.get("/oppgaver", follow_redirects=True).text)  # a citizen lands on /min-side
     return client

@@ -12,7 +12,7 @@ from webapp.admin.operations import deactivate_user
 from webapp.audit.operations import record
 from webapp.auth.models import User
 from webapp.auth.operations import create_user
-from webapp.cases.models import Unit
+from webapp.cases.models import Case, CaseMember, Person, Unit
 from webapp.cases.registration import register
 from webapp.clock import OSLO
 from webapp.closing.actions import request_closing
@@ -33,7 +33,13 @@ DEMO_USERS = [
     ("system", "Sara Systemansvarlig", ("staff", "system_owner"), "Systemansvarlig (tilsyn)"),
     ("prosess", "Per Prosesseier", ("process_owner",), "Prosesseier (diagrammer og skjemaer)"),
     ("admin", "Anne Administrator", ("admin",), "Administrator"),
+    # the person and a guardian with their own login (locally; ID-porten in a real deployment)
+    ("jonas", "Jonas Lie", ("citizen",), "Personen selv: Jonas Lie (16 år), egen side"),
+    ("tor", "Tor Hansen", ("citizen",), "Foresatt: Tor Hansen, far til Emil (samtykke venter)"),
 ]
+
+#: demo citizen -> (the person's name in the case, the member role they are linked to)
+DEMO_CITIZENS = {"jonas": ("Jonas Lie", "bruker"), "tor": ("Emil Hansen", "foresatt")}
 
 UNITS = [("Helsestasjonen", "health"), ("Solbakken skole", "school"), ("Solbakken barnehage", "kindergarten"),
          ("NAV", "nav"), ("Barneverntjenesten", "child_welfare"), ("Fastlegekontoret", "gp")]
@@ -105,7 +111,7 @@ def _demo_active_group(services, wish, users: dict, units: dict, appoint: dict, 
     """The active group (Jonas Lie), established on the clock's today, its first meeting held and
     its individual plan adopted after it; its next meeting three weeks after ``demo_today``."""
     today = services.clock.today()
-    active = wish("Jonas Lie", "2011-01-30", by="person")
+    active = wish("Jonas Lie", "2010-08-30", by="person")
     _complete(services, active, "appoint", {**appoint, "coordinator_kind": "coordinator"}, users["ke"])
     _complete(services, active, "consent", {**consent, "signed_by": "Jonas Lie", "signed_how": "in_person",
                                               "signed_on": today.isoformat()},
@@ -384,7 +390,7 @@ def seed(app: Flask) -> bool:
         users = {}
         for username, name, roles, _description in DEMO_USERS:
             users[username] = create_user(s, username, name, DEMO_PASSWORD, roles=roles, at=now,
-                                          email=f"{username}@demo.kommune.no").id
+                                          email=f"{username}@{'eksempel.no' if 'citizen' in roles else 'demo.kommune.no'}").id
         units = {}
         for name, kind in UNITS:
             unit = Unit(name=name, kind=kind)
@@ -446,4 +452,16 @@ def seed(app: Flask) -> bool:
               users["kari"])
 
     _demo_stuck_groups(services, users, units, appoint, consent, wish)
+    _link_citizens(services, users)
     return True
+
+
+def _link_citizens(services, users: dict) -> None:
+    """The demo's person and guardian logins, linked to their member rows once the groups' history
+    is written (as a first ID-porten login links them)."""
+    with services.db.transaction() as s:
+        for username, (person_name, role) in DEMO_CITIZENS.items():
+            member = s.scalar(select(CaseMember).join(Case, Case.id == CaseMember.case_id)
+                              .join(Person, Person.id == Case.person_id)
+                              .where(Person.full_name == person_name, CaseMember.role == role).limit(1))
+            member.user_id = users[username]

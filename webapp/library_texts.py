@@ -18,7 +18,9 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from flask import current_app, has_request_context
+import ast
+
+from flask import current_app, has_app_context, has_request_context
 from flask_babel import get_locale
 from lxml import etree
 
@@ -27,6 +29,10 @@ DOMAINS = (("PROCESSES_DIR", "processes"), ("FORMS_DIR", "forms"))
 #: form keywords whose string values are texts for the reader
 FORM_TEXT_KEYS = ("title", "description", "x-help", "x-submit")
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+#: service-task parameters that are texts for people: a message's subject and body
+#: (``handlers/messages.py`` sends them in each recipient's language)
+MESSAGE_PARAMETERS = ("subject", "body")
 #: BPMN elements whose ``name`` is shown (lanes name case roles and are not texts)
 NAMED = ("process", "participant", "userTask", "serviceTask", "startEvent", "endEvent", "boundaryEvent",
          "intermediateCatchEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "sequenceFlow",
@@ -52,10 +58,11 @@ def _lang() -> str:
     return str(get_locale() or "nb")
 
 
-def translate(text: str | None) -> str | None:
-    """``text`` (a name, a guideline, a label from the library) in the reader's language."""
-    lang = _lang()
-    if not text or lang == "nb":
+def translate(text: str | None, lang: str | None = None) -> str | None:
+    """``text`` (a name, a guideline, a label from the library) in the reader's language, or in
+    ``lang`` (a message to someone else: their language)."""
+    lang = lang or _lang()
+    if not text or lang == "nb" or not has_app_context():
         return text
     folders = tuple(str(current_app.config[key]) for key, _domain in DOMAINS)
     for catalogue in _catalogues(folders, lang):
@@ -139,3 +146,19 @@ def extract_bpmn(fileobj, keywords, comment_tags, options):
         elif local == "documentation" and (element.text or "").strip():
             parent = element.getparent()
             yield element.sourceline, None, element.text, [f"documentation of {parent.get('id')}"]
+    for element in root.iter(f"{SPIFF}parameter"):
+        text = message_literal(element)
+        if text:
+            yield element.sourceline, None, text, [f"message {element.get('id')}"]
+
+
+def message_literal(parameter) -> str | None:
+    """A message parameter's text when the diagram writes it as a plain string literal (an
+    expression built from data has nothing fixed to translate)."""
+    if parameter.get("id") not in MESSAGE_PARAMETERS:
+        return None
+    try:
+        value = ast.literal_eval((parameter.get("value") or "").strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, str) and value.strip() else None

@@ -7,6 +7,7 @@ from authlib.common.errors import AuthlibBaseError
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from webapp.auth import oidc
 from webapp.auth.models import User
@@ -83,12 +84,18 @@ def _citizen_login(provider: oidc.Provider, token: dict, claims: dict):
                           "Ingenting er lagret; prøv igjen.", provider=provider.title), 403)
     now = services().clock.now()
     db_session().rollback()  # no read transaction open across the write (SQLite's WAL)
-    with services().db.transaction() as s:
-        user = link_citizen(s, digest, at=now, reassign=services().engine.reassign)
-        if user is not None:
-            record_login(s, user.username, request.remote_addr or "?", True, now)
-            end_session(s, session.get("sid"))
-            sid = start_session(s, user.id, now=now, lifetime=current_app.permanent_session_lifetime)
+    for attempt in (1, 2):  # a first login twice at once: the second finds the account the first made
+        try:
+            with services().db.transaction() as s:
+                user = link_citizen(s, digest, at=now, reassign=services().engine.reassign)
+                if user is not None:
+                    record_login(s, user.username, request.remote_addr or "?", True, now)
+                    end_session(s, session.get("sid"))
+                    sid = start_session(s, user.id, now=now, lifetime=current_app.permanent_session_lifetime)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
     if user is None:
         return _refused(_("Du er logget inn med %(provider)s, men vi finner ingen ansvarsgruppe der du er "
                           "personen selv eller foresatt. Ingen konto er opprettet. Kontakt koordinatoren "

@@ -16,6 +16,9 @@ from webapp.cases import consent as consent_service
 from webapp.cases import operations as ops
 from webapp.audit import log_reading
 from webapp.cases import registration, wishes
+from webapp.meetings.models import MeetingRequest
+from webapp.portal import operations as portal_ops
+from webapp.portal.pages import person_side_view
 from webapp.cases.panels import wish_view
 from webapp.cases.access import Access, access_levels, case_access, is_coordinator, may_see
 from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent
@@ -248,6 +251,8 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
         failed=failed, errors=errors or {}, values=values or {},
         wish=wish_view(session, case) if coordinator_here and access == Access.FULL else None,
         can_decide=can_decide, appoints=_appoints(), plan=plan, can_start_plan=can_start_plan,
+        person_side=person_side_view(session, case_id, meetings) if coordinator_here and access == Access.FULL
+        else {"replies": [], "requests": []},
         relay_log_allowed=can_start_plan and plan_ops.relay_log_allowed(session, case, services().clock.today()),
         possible_duplicates=ops.open_cases_for(session, case.person.national_id if case.person else None,
                                                exclude_case_id=case.id) if can_decide else [],
@@ -288,6 +293,23 @@ def access_log(case_id: int):
     before = log_reading.parse_cursor(request.args.get("before", ""))
     rows, older = log_reading.log_page(session, case_id, before)
     return render_template("cases/access_log.html", case=case, rows=rows, older=older, paged=before is not None)
+
+
+@bp.post("/<id:case_id>/moteonsker/<id:request_id>")
+@login_required
+def meeting_request_handled(case_id: int, request_id: int):
+    """The coordinator marks the person's request for a meeting as seen to."""
+    case_or_404(case_id, Access.FULL)
+    if not _is_coordinator(case_id):
+        abort(404)
+    with services().db.transaction() as s:
+        found = s.get(MeetingRequest, request_id)
+        if found is None or found.case_id != case_id:
+            abort(404)
+        if found.handled_at is None:
+            portal_ops.handle_meeting_request(s, found, at=services().clock.now(), actor_id=g.user.id)
+    flash(_("Ønsket om møte er markert som fulgt opp."))
+    return redirect(url_for("cases.show", case_id=case_id))
 
 
 #: The person's register data the coordinator may correct after establishment.

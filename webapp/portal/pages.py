@@ -15,8 +15,8 @@ from webapp.cases.own_access import Standing, person_side
 from webapp.cases.roles import PERSON_LANE
 from webapp.engine.models import OpenTask
 from webapp.evaluations.models import Evaluation
-from webapp.meetings.models import Measure, Meeting, MeetingRequest
-from webapp.outbox.operations import Outbox
+from webapp.meetings.models import Measure, Meeting, MeetingReply, MeetingRequest
+from webapp.outbox.operations import Outbox, base_url
 from webapp.plans import operations as plan_ops
 from webapp.settings.operations import get_setting
 from webapp.transitions.models import Transition
@@ -113,10 +113,11 @@ def tell_coordinator(s: Session, case) -> None:
     appointment = current_coordinator(s, case.id)
     coordinator = s.get(User, appointment.user_id) if appointment else None
     if coordinator is not None and coordinator.email:
+        # written plain (nothing of what they wrote), so the link is in the text itself
         Outbox(s, _clock(), case.id).send(
             coordinator.email, f"Ønske om møte i ansvarsgruppen ({case.reference})",
-            "Personen eller foresatte ber om et møte i ansvarsgruppen. Logg inn for å se ønsket.",
-            link=f"/saker/{case.id}", plain=True)
+            "Personen eller foresatte ber om et møte i ansvarsgruppen. Logg inn for å se ønsket:\n"
+            f"{base_url()}/saker/{case.id}", plain=True)
 
 
 def guardian_age(s: Session) -> int:
@@ -126,3 +127,19 @@ def guardian_age(s: Session) -> int:
 def _clock():
     from webapp.services import services
     return services().clock
+
+
+def person_side_view(s: Session, case_id: int, meetings: list[Meeting]) -> dict:
+    """For the coordinator's case page: the person's and guardians' latest replies to the coming
+    meetings, and their requests for a meeting not yet seen to."""
+    upcoming = [m.id for m in meetings if m.status in ("planned", "invited")]
+    members = {m.id: m for m in s.scalars(select(CaseMember).where(CaseMember.case_id == case_id))}
+    latest: dict = {}
+    if upcoming:
+        for reply in s.scalars(select(MeetingReply).where(MeetingReply.meeting_id.in_(upcoming))
+                               .order_by(MeetingReply.id)):
+            latest[(reply.meeting_id, reply.member_id)] = reply
+    requests = s.scalars(select(MeetingRequest).where(MeetingRequest.case_id == case_id,
+                                                      MeetingRequest.handled_at.is_(None)).order_by(MeetingRequest.id))
+    return {"replies": [(r, members[r.member_id]) for r in latest.values()],
+            "requests": [(r, members[r.member_id]) for r in requests]}
