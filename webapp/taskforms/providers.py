@@ -45,6 +45,10 @@ def _minutes_defaults(session: Session, case: Case, data: dict, today: date) -> 
         "items": [{"title": title} for title in (meeting.agenda if meeting else [])],
         "recipients": [str(m.id) for m in members],
     }
+    if meeting is not None and meeting.persons_needs:
+        # "først brukers egen beskrivelse" (002, 003): what the person (or a guardian) wrote before
+        # the meeting, for the minute-taker to start from
+        values["persons_account"] = meeting.persons_needs
     plan = adopted_plan(session, case.id)
     if plan is not None:  # the plan's goals, to record what changed in the meeting
         values["goal_changes"] = [{"goal_id": str(g.id), "status": g.status} for g in goals_of(session, plan)
