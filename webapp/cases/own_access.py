@@ -66,9 +66,12 @@ def judge(case: Case, member: CaseMember, today: date, ages: tuple[int, int]) ->
 
 
 def standings(session: Session, user: User, today: date) -> list[Standing]:
-    """Every case the citizen is linked to, newest first, seen or not (the page explains why not)."""
+    """Every case the citizen is linked to as an active member, newest first, seen or not (the
+    page explains why not). A member row taken out of the group (a guardian who no longer has
+    parental responsibility) does not even show that the group exists."""
     rows = session.execute(select(CaseMember, Case).join(Case, Case.id == CaseMember.case_id).where(
-        CaseMember.user_id == user.id, CaseMember.role.in_(RELATIONS)).order_by(Case.id.desc()))
+        CaseMember.user_id == user.id, CaseMember.role.in_(RELATIONS), CaseMember.active.is_(True))
+        .order_by(Case.id.desc()))
     ages = rules(session)
     return [judge(case, member, today, ages) for member, case in rows]
 

@@ -124,6 +124,10 @@ def guardian_age(s: Session) -> int:
     return get_setting(s, "guardian_access_consent_age")
 
 
+def own_age(s: Session) -> int:
+    return get_setting(s, "own_access_age")
+
+
 def _clock():
     from webapp.services import services
     return services().clock

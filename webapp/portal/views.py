@@ -13,7 +13,7 @@ from webapp.audit import log_reading
 from webapp.auth.access import login_required
 from webapp.auth.models import User
 from webapp.cases import consent as consent_service
-from webapp.cases.models import Case, CaseMember, Consent
+from webapp.cases.models import ENDED_STATUSES, Case, CaseMember, Consent
 from webapp.cases.operations import DomainError, active_consent
 from webapp.cases.own_access import Standing, person_side, standing, standings
 from webapp.cases.roles import PERSON_LANE
@@ -63,7 +63,7 @@ def home():
     seen = [s for s in mine if s.sees]
     if len(seen) == 1 and len(mine) == 1:
         return redirect(url_for("portal.case", case_id=seen[0].case.id))
-    return render_template("portal/home.html", standings=mine)
+    return render_template("portal/home.html", standings=mine, ended=ENDED_STATUSES)
 
 
 @bp.get("/saker/<id:case_id>")
@@ -127,7 +127,8 @@ def consent(case_id: int):
     givers = {c.given_by_user_id for c in history if c.given_by_user_id}
     names = dict(s.execute(select(User.id, User.full_name).where(User.id.in_(givers))).all()) if givers else {}
     return render_template("portal/consent.html", me=mine, in_force=in_force, step=step, history=history,
-                           names=names, fields=fields_of(forms.CONSENT_FORM), values=values, errors=errors), status
+                           names=names, fields=fields_of(forms.CONSENT_FORM), values=values, errors=errors,
+                           own_age=pages.own_age(s)), status
 
 
 @bp.route("/saker/<id:case_id>/samtykke/trekk", methods=["GET", "POST"])
