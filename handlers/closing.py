@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from handlers.context import HandlerContext
 from handlers.registry import handler
+from webapp.cases.own_access import guardian_kept_out
 from webapp.cases.models import CaseMember
 from webapp.cases.roles import users_with_role
 from webapp.closing import operations as ops
@@ -51,7 +52,8 @@ def close_case(ctx: HandlerContext) -> str:
     closure, now, today = _closure(ctx), ctx.clock.now(), ctx.clock.today()
     members = ctx.session.scalars(select(CaseMember).where(
         CaseMember.case_id == ctx.case.id, CaseMember.active.is_(True), CaseMember.email.is_not(None))).all()
-    recipients = sorted({m.email for m in members})
+    # a guardian the young person has not let in is not told about the group, not even its end
+    recipients = sorted({m.email for m in members if not guardian_kept_out(ctx.session, ctx.case, m, today)})
     pdf = report_pdf(ctx.session, ctx.case, closure, today)
     ctx.cancel_other_episodes("Ansvarsgruppen er avsluttet", keep=ops.OUTLIVES_GROUP)
     ops.close_case(ctx.session, ctx.case, closure, report_pdf=pdf, at=now, today=today, actor_id=ctx.actor_id)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from handlers.context import HandlerContext
 from handlers.registry import handler
+from webapp.meetings.notices import told_on_own_pages
 from webapp.portal.notices import notify_person_side
 from webapp.auth.models import User
 from webapp.cases import operations as ops
@@ -115,6 +116,8 @@ def activate_case(ctx: HandlerContext) -> str:
     members = ctx.session.scalars(select(CaseMember).where(
         CaseMember.case_id == ctx.case.id, CaseMember.active.is_(True), CaseMember.email.is_not(None)))
     for member in members:
+        if told_on_own_pages(ctx.session, ctx.outbox, ctx.case, member, "meeting"):
+            continue  # the person and guardians: a notice to their own pages (or nothing, see there)
         ctx.outbox.send(member.email, f"Ansvarsgruppen er opprettet ({ctx.case.reference})",
                         f"Første møte er satt til {day:%d.%m.%Y}. Innkalling kommer.")
     return day.isoformat()

@@ -65,6 +65,10 @@ def settings():
             values[key] = value
             if value != current[key]:
                 changes[key] = value
+        if not errors and values.get("own_access_age", 0) > values.get("guardian_access_consent_age", 99):
+            # else a young person between the two ages would be seen by nobody on the person's side
+            errors["own_access_age"] = _("Alderen for egen tilgang kan ikke være høyere enn alderen der "
+                                         "foresatte trenger personens samtykke.")
         if not errors:
             with services().db.transaction() as s:
                 for key, value in changes.items():

@@ -65,6 +65,14 @@ def judge(case: Case, member: CaseMember, today: date, ages: tuple[int, int]) ->
                     decides_for_guardians=sees and relation == "person" and age is not None and age >= guardian_age)
 
 
+def guardian_kept_out(session: Session, case: Case, member: CaseMember, today: date) -> bool:
+    """A guardian the young person has not let in (past ``guardian_access_consent_age``): told
+    nothing about the group — no mail, no letter — as they see nothing of it."""
+    if member.role != "foresatt" or case.person is None:
+        return False
+    return case.person.age_on(today) >= rules(session)[1] and not case.guardians_may_see
+
+
 def standings(session: Session, user: User, today: date) -> list[Standing]:
     """Every case the citizen is linked to as an active member, newest first, seen or not (the
     page explains why not). A member row taken out of the group (a guardian who no longer has

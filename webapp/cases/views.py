@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from webapp.audit.models import AuditEvent
@@ -317,13 +317,13 @@ PERSON_FORM = {
     "type": "object", "required": ["full_name", "birth_date"],
     "x-order": ["full_name", "birth_date", "national_id", "phone", "email", "address"],
     "properties": {
-        "full_name": {"type": "string", "title": "Personens navn", "minLength": 2, "maxLength": 200},
-        "birth_date": {"type": "string", "format": "date", "title": "Fødselsdato", "x-not-after": "today"},
-        "national_id": {"type": "string", "title": "Nytt fødselsnummer", "pattern": "^[0-9]{11}$",
-                        "x-help": "11 siffer. La feltet stå tomt for å beholde det lagrede nummeret."},
-        "phone": {"type": "string", "title": "Telefon", "maxLength": 40},
-        "email": {"type": "string", "format": "email", "title": "E-post", "maxLength": 254},
-        "address": {"type": "string", "title": "Adresse", "maxLength": 300},
+        "full_name": {"type": "string", "title": _l("Personens navn"), "minLength": 2, "maxLength": 200},
+        "birth_date": {"type": "string", "format": "date", "title": _l("Fødselsdato"), "x-not-after": "today"},
+        "national_id": {"type": "string", "title": _l("Nytt fødselsnummer"), "pattern": "^[0-9]{11}$",
+                        "x-help": _l("11 siffer. La feltet stå tomt for å beholde det lagrede nummeret.")},
+        "phone": {"type": "string", "title": _l("Telefon"), "maxLength": 40},
+        "email": {"type": "string", "format": "email", "title": _l("E-post"), "maxLength": 254},
+        "address": {"type": "string", "title": _l("Adresse"), "maxLength": 300},
     },
 }
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from webapp.cases.views import case_or_404
 from webapp.auth.access import login_required
@@ -21,12 +21,12 @@ bp = Blueprint("deviations", __name__)
 RECORD_FORM = {
     "type": "object", "required": ["title", "description"], "x-order": ["title", "description", "happened_on"],
     "properties": {
-        "title": {"type": "string", "title": "Kort beskrivelse (tittel)", "minLength": 2, "maxLength": 200},
-        "description": {"type": "string", "title": "Hva skjedde?", "minLength": 1, "maxLength": 4000,
+        "title": {"type": "string", "title": _l("Kort beskrivelse (tittel)"), "minLength": 2, "maxLength": 200},
+        "description": {"type": "string", "title": _l("Hva skjedde?"), "minLength": 1, "maxLength": 4000,
                         "x-widget": "textarea",
-                        "x-help": "Beskriv avviket. Skriv ikke mer om personen enn det som trengs."},
-        "happened_on": {"type": "string", "format": "date", "title": "Dato avviket skjedde",
-                        "x-not-after": "today", "x-help": "La feltet stå tomt hvis du ikke vet datoen."},
+                        "x-help": _l("Beskriv avviket. Skriv ikke mer om personen enn det som trengs.")},
+        "happened_on": {"type": "string", "format": "date", "title": _l("Dato avviket skjedde"),
+                        "x-not-after": "today", "x-help": _l("La feltet stå tomt hvis du ikke vet datoen.")},
     },
 }
 

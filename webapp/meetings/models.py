@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, JSON, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,16 +13,16 @@ from webapp.db import Base, UTCDateTime, utcnow
 MEETING_STATUSES = ("planned", "invited", "held", "approved", "distributed", "cancelled")
 
 #: The four kinds of matters a responsibility group does not handle (all five guidelines), with
-#: the redirection the guidelines give.
+#: the redirection the guidelines give; in the reader's language (only the key is stored).
 EXCLUDED_MATTERS = {
-    "complaint_staff": ("Klage på ansatte eller tjenestens oppfølging",
-                        "Ta saken direkte med den det gjelder eller tjenesten."),
-    "complaint_resources": ("Klage på tildeling av ressurser",
-                            "Bruk ordinær klagevei (klage på vedtak)."),
-    "training": ("Opplæring eller veiledning i konkrete tiltak",
-                 "Avtal et samarbeidsmøte mellom de involverte."),
-    "agency_disagreement": ("Uenighet mellom instanser",
-                            "Koordinator løfter saken til linjeledere i de berørte tjenestene."),
+    "complaint_staff": (_l("Klage på ansatte eller tjenestens oppfølging"),
+                        _l("Ta saken direkte med den det gjelder eller tjenesten.")),
+    "complaint_resources": (_l("Klage på tildeling av ressurser"),
+                            _l("Bruk ordinær klagevei (klage på vedtak).")),
+    "training": (_l("Opplæring eller veiledning i konkrete tiltak"),
+                 _l("Avtal et samarbeidsmøte mellom de involverte.")),
+    "agency_disagreement": (_l("Uenighet mellom instanser"),
+                            _l("Koordinator løfter saken til linjeledere i de berørte tjenestene.")),
 }
 
 

@@ -20,7 +20,7 @@ from webapp.meetings import documents
 from webapp.meetings.models import Meeting, Minutes
 from webapp.outbox.operations import Outbox, attachment
 from webapp.portal import notices as person_notices
-from webapp.cases.own_access import RELATIONS
+from webapp.cases.own_access import RELATIONS, guardian_kept_out
 from webapp.settings.operations import get_setting
 from webapp.clock import OSLO
 
@@ -46,13 +46,20 @@ def meeting_info(session: Session, case: Case, meeting: Meeting) -> documents.Me
         sequence=meeting.invitation_sequence, notes=meeting.urgent_reason)
 
 
-def _notified_as_person_side(session: Session, outbox: Outbox, case: Case, member: CaseMember, what: str,
-                             link: str | None = None) -> bool:
-    """The person or a guardian with an e-mail address: a content-free notice to their own pages
-    (only to those the age rules let see the group); True when this member is handled so."""
-    if member.role not in RELATIONS or not member.email:
+def told_on_own_pages(session: Session, outbox: Outbox, case: Case, member: CaseMember, what: str,
+                      link: str | None = None) -> bool:
+    """The person or a guardian: True when handled here — a content-free notice to their own pages
+    (when the age rules let them see the group and they have an e-mail address), or nothing at all
+    for a guardian the young person has not let in. False: send as to anyone else (a letter to
+    print for someone without e-mail)."""
+    if member.role not in RELATIONS:
         return False
-    if member in person_notices.person_side_members(session, case, outbox.clock.today()):
+    today = outbox.clock.today()
+    if guardian_kept_out(session, case, member, today):
+        return True
+    if not member.email:
+        return False
+    if member in person_notices.person_side_members(session, case, today):
         person_notices.notify(session, outbox, case, member, what, link)
     return True
 
@@ -60,7 +67,7 @@ def _notified_as_person_side(session: Session, outbox: Outbox, case: Case, membe
 def send_letter_or_mail(session: Session, outbox: Outbox, case: Case, member: CaseMember, subject: str,
                         body: str, *, attachments: list[dict] | None = None, letter: bool = True,
                         letter_pdf: bytes | None = None, link: str | None = None, what: str = "other") -> None:
-    if _notified_as_person_side(session, outbox, case, member, what):
+    if told_on_own_pages(session, outbox, case, member, what):
         return
     if member.email:
         outbox.send(member.email, subject, body, attachments, link=link)
@@ -84,7 +91,8 @@ def invite(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> No
         send_letter_or_mail(session, outbox, case, member, f"Innkalling til ansvarsgruppemøte {when:%d.%m.%Y}",
                             body, attachments=[ics], link=f"/saker/{case.id}", what="meeting",
                             letter_pdf=None if member.email else documents.invitation_letter_pdf(info, recipient))
-        if by_post and member.email:  # setting invitations_by_post: the letter besides the e-mail
+        if by_post and member.email and not guardian_kept_out(session, case, member, outbox.clock.today()):
+            # setting invitations_by_post: the letter besides the e-mail
             outbox.letter(member.name, f"Innkalling til ansvarsgruppemøte {when:%d.%m.%Y}",
                           documents.invitation_letter_pdf(info, recipient), f"{case.reference}-{member.id}.pdf")
 
@@ -92,7 +100,7 @@ def invite(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> No
 def remind(session: Session, outbox: Outbox, case: Case, meeting: Meeting) -> None:
     when = meeting.starts_at.astimezone(OSLO)
     for member in _members(session, case):
-        if _notified_as_person_side(session, outbox, case, member, "meeting"):
+        if told_on_own_pages(session, outbox, case, member, "meeting"):
             continue
         if member.email:
             outbox.send(member.email, f"Påminnelse: ansvarsgruppemøte {when:%d.%m.%Y} kl. {when:%H:%M}",
@@ -118,7 +126,7 @@ def send_document(session: Session, outbox: Outbox, case: Case, recipients, subj
     for member in _members(session, case):
         if member.id not in chosen:
             continue
-        if _notified_as_person_side(session, outbox, case, member, what):
+        if told_on_own_pages(session, outbox, case, member, what):
             continue
         if member.email:
             outbox.send(member.email, subject, body, [attachment(f"{name}.pdf", "application/pdf", pdf)], link=link)

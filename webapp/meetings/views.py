@@ -3,7 +3,7 @@ and the outbox."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from webapp.auth.access import login_required, role_required
@@ -26,11 +26,11 @@ bp = Blueprint("meetings", __name__)
 MATTER_FORM = {
     "type": "object", "required": ["title", "screening"], "x-order": ["title", "description", "screening"],
     "properties": {
-        "title": {"type": "string", "title": "Sak", "minLength": 2, "maxLength": 300},
-        "description": {"type": "string", "title": "Beskrivelse", "maxLength": 4000, "x-widget": "textarea"},
-        "screening": {"type": "string", "title": "Gjelder saken noe av dette?", "x-widget": "radio",
-                      "x-help": "Ansvarsgruppen skal ikke behandle disse sakene; de har egne veier.",
-                      "oneOf": [{"const": "none", "title": "Nei, ingen av disse"}]
+        "title": {"type": "string", "title": _l("Sak"), "minLength": 2, "maxLength": 300},
+        "description": {"type": "string", "title": _l("Beskrivelse"), "maxLength": 4000, "x-widget": "textarea"},
+        "screening": {"type": "string", "title": _l("Gjelder saken noe av dette?"), "x-widget": "radio",
+                      "x-help": _l("Ansvarsgruppen skal ikke behandle disse sakene; de har egne veier."),
+                      "oneOf": [{"const": "none", "title": _l("Nei, ingen av disse")}]
                       + [{"const": k, "title": v[0]} for k, v in EXCLUDED_MATTERS.items()]},
     },
 }

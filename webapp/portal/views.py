@@ -358,8 +358,9 @@ def _form_page(mine: Standing, schema: dict, act, *, title: str, intro: str | No
         if submission.ok:
             try:
                 act(submission.data)
-            except DomainError as exc:
-                flash(_("Det gikk ikke: %(why)s", why=str(exc)), "error")
+            except DomainError:  # its words are the staff's (bokmål); the reader gets their own
+                flash(_("Det gikk ikke: saken har kommet videre i mellomtiden, for eksempel er sakslisten "
+                        "sendt ut eller samtykket allerede trukket. Ingenting er lagret."), "error")
                 return redirect(done)
             return redirect(done)
         values, errors, status = submission.values, submission.errors, 400

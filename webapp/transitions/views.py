@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from webapp.cases.views import case_or_404
 from webapp.auth.access import login_required
@@ -25,11 +25,11 @@ bp = Blueprint("transitions", __name__)
 ADD_FORM = {
     "type": "object", "required": ["kind", "description", "on_date"], "x-order": ["kind", "description", "on_date"],
     "properties": {
-        "kind": {"type": "string", "title": "Hva slags overgang", "x-widget": "select",
-                 "oneOf": [{"const": k, "title": TRANSITION_KINDS[k]} for k in ADDABLE_KINDS]},
-        "description": {"type": "string", "title": "Beskrivelse", "minLength": 1, "maxLength": 2000,
-                        "x-widget": "textarea", "x-help": "Hva endrer seg, og hvilke tjenester berøres?"},
-        "on_date": {"type": "string", "format": "date", "title": "Dato for overgangen", "x-not-before": "today"},
+        "kind": {"type": "string", "title": _l("Hva slags overgang"), "x-widget": "select",
+                 "oneOf": [{"const": k, "title": _l(TRANSITION_KINDS[k])} for k in ADDABLE_KINDS]},
+        "description": {"type": "string", "title": _l("Beskrivelse"), "minLength": 1, "maxLength": 2000,
+                        "x-widget": "textarea", "x-help": _l("Hva endrer seg, og hvilke tjenester berøres?")},
+        "on_date": {"type": "string", "format": "date", "title": _l("Dato for overgangen"), "x-not-before": "today"},
     },
 }
 
@@ -37,7 +37,7 @@ CANCEL_FORM = {
     "type": "object", "required": ["transition_id", "reason"],
     "properties": {
         "transition_id": {"type": "string", "pattern": "^[0-9]{1,9}$"},
-        "reason": {"type": "string", "title": "Begrunnelse", "minLength": 1, "maxLength": 2000},
+        "reason": {"type": "string", "title": _l("Begrunnelse"), "minLength": 1, "maxLength": 2000},
     },
 }
 

@@ -45,11 +45,16 @@ def test_change_settings(admin, services):
             "coordinator_read_months": "12", "deviation_followup_days": "14",
             "meeting_interval_months": "6", "minutes_sent_by": "coordinator",
             "consent_waiting_days": "30", "supervision_digest_weekday": "0", "plan_is_agenda": "on",
-            "plan_revision_months": "12"}
+            "plan_revision_months": "12", "own_access_age": "16", "guardian_access_consent_age": "16"}
     bad = admin.post("/admin/innstillinger", data={**form, "notice_days": "fjorten"})
     assert bad.status_code == 400 and 'value="fjorten"' in bad.text and 'aria-invalid="true"' in bad.text
     with services.db.session() as s:
         assert get_setting(s, "notice_days") == 14  # nothing saved
+    # the person's own access cannot start later than the guardians need the person's consent
+    gap = admin.post("/admin/innstillinger", data={**form, "own_access_age": "18"})
+    assert gap.status_code == 400 and "Alderen for egen tilgang kan ikke være høyere" in gap.text
+    with services.db.session() as s:
+        assert get_setting(s, "own_access_age") == 16 and get_setting(s, "notice_days") == 14
     assert admin.post("/admin/innstillinger", data=form).status_code == 302
     with services.db.session() as s:
         assert get_setting(s, "notice_days") == 10 and get_setting(s, "uses_relay_log") is True

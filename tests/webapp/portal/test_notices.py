@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from babel.support import Translations
 from sqlalchemy import select
 
@@ -11,7 +12,7 @@ from tests.webapp.cases.helpers import complete, open_task
 from tests.webapp.meetings.helpers import meeting, plan
 from tests.webapp.portal.helpers import guardian_case, user_id
 from webapp.auth.models import User
-from webapp.cases.models import Case
+from webapp.cases.models import Case, CaseMember
 from webapp.outbox.models import OutboxMessage
 from webapp.portal.notices import CATALOGUES
 
@@ -97,3 +98,20 @@ def test_no_notice_to_a_guardian_the_young_person_has_not_let_in(app, services, 
 def _reference(services, case_id):
     with services.db.session() as s:
         return s.get(Case, case_id).reference
+
+
+@pytest.mark.parametrize("let_in", [False, True])
+def test_no_letter_to_a_guardian_without_e_mail_the_young_person_has_not_let_in(app, services, users, let_in):
+    """A guardian without e-mail gets the invitation as a letter to print, as anyone without
+    e-mail does — but not while the young person keeps them out."""
+    born = date(services.clock.today().year - 17, 1, 15).isoformat()
+    case_id = guardian_case(services, users, born=born)
+    with services.db.transaction() as s:
+        s.scalar(select(CaseMember).where(CaseMember.case_id == case_id, CaseMember.role == "foresatt")).email = None
+        s.get(Case, case_id).guardians_may_see = let_in
+    before = _invite(services, users, case_id, by="kari")
+    with services.db.session() as s:
+        letters = s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "letter",
+                                                        OutboxMessage.recipient == "Anne Berg",
+                                                        OutboxMessage.id > before)).all()
+    assert len(letters) == (1 if let_in else 0)
