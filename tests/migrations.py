@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -52,4 +53,5 @@ def differences_from_models(url: str, *names: str) -> list:
             diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     finally:
         engine.dispose()
-    return [d for d in diffs if any(name in repr(d) for name in names)]
+    # whole names only: ix_persons_national_id is not ix_persons_national_id_digest (a later one)
+    return [d for d in diffs if any(re.search(rf"\b{re.escape(name)}\b", repr(d)) for name in names)]

@@ -274,6 +274,7 @@ def _known_urls(app, services) -> list[str]:
             "instance_id": list(s.scalars(select(ProcessInstance.id))),
         }
         tasks = [(t.instance_id, t.task_id) for t in s.scalars(select(OpenTask))]
+        case_tasks = [(t.case_id, t.instance_id, t.task_id) for t in s.scalars(select(OpenTask))]
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
@@ -283,6 +284,8 @@ def _known_urls(app, services) -> list[str]:
             combos = []
         elif arguments == ["instance_id", "task_id"]:
             combos = [{"instance_id": i, "task_id": t} for i, t in tasks]
+        elif arguments == ["case_id", "instance_id", "task_id"]:  # the person's own step (portal)
+            combos = [{"case_id": c, "instance_id": i, "task_id": t} for c, i, t in case_tasks]
         else:
             unknown = [a for a in arguments if a not in values]
             assert not unknown, f"{rule.rule}: give this test the ids for {unknown}"
