@@ -294,11 +294,14 @@ def test_with_003_the_updated_plan_replaces_the_minutes(page, live_server, servi
     # sent by the worker; the outbox lists it as sent
     subject = "Oppdatert plan etter ansvarsgruppemøte 1"
     send_due(services.db, services.clock, "127.0.0.1", controller.port, "ag@kommune.no", limit=500)
-    assert any(m["Subject"].startswith(subject) and m["To"] == "anne@example.org" for m in inbox.messages)
+    assert any(m["Subject"].startswith(subject) and m["To"] == "siri@example.org" for m in inbox.messages)
+    # the guardian is told on her own pages, in a notice without the plan (issue 15)
+    assert any(m["Subject"].startswith("Ansvarsgruppe: noe venter på deg") and m["To"] == "anne@example.org"
+               for m in inbox.messages)
     as_user(page, base, "sara")
     page.goto(f"{base}/utboks")
     rows = {text.split("\t")[1]: text for text in page.locator("tbody tr", has_text=subject).all_inner_texts()}
-    emailed = {"kari@example.org", "siri@example.org", "anne@example.org", "per@example.org"}
+    emailed = {"kari@example.org", "siri@example.org", "per@example.org"}
     assert set(rows) == emailed | {"Emma Berg (brev)"}, rows
     assert all(rows[address].endswith("sendt (1 forsøk)") for address in emailed)
     assert "skrives ut" in rows["Emma Berg (brev)"]  # no e-mail address: a letter with the plan to print
