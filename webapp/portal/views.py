@@ -159,6 +159,11 @@ def _meeting(mine: Standing, meeting_id: int) -> Meeting:
     return meeting
 
 
+def _approved_minutes(meeting: Meeting) -> Minutes | None:
+    """The meeting's minutes once approved (the person reads no draft)."""
+    return db_session().scalar(select(Minutes).where(Minutes.meeting_id == meeting.id, Minutes.status == "approved"))
+
+
 @bp.get("/saker/<id:case_id>/moter/<id:meeting_id>")
 @login_required
 def meeting(case_id: int, meeting_id: int):
@@ -166,7 +171,7 @@ def meeting(case_id: int, meeting_id: int):
     meeting = _meeting(mine, meeting_id)
     s = db_session()
     _log(case_id, "portal_meeting")
-    minutes = s.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id, Minutes.status == "approved"))
+    minutes = _approved_minutes(meeting)
     reply = ops.latest_replies(s, meeting.id).get(mine.member.id)
     return render_template("portal/meeting.html", me=mine, meeting=meeting, reply=reply,
                            doc=minutes_doc(s, minutes) if minutes is not None else None,
@@ -179,12 +184,11 @@ def meeting(case_id: int, meeting_id: int):
 def minutes_pdf(case_id: int, meeting_id: int):
     mine = _standing(case_id)
     meeting = _meeting(mine, meeting_id)
-    s = db_session()
-    minutes = s.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id, Minutes.status == "approved"))
+    minutes = _approved_minutes(meeting)
     if minutes is None:
         abort(404)
     _log(case_id, "portal_minutes")
-    pdf = minutes.archived_pdf or render_minutes_pdf(minutes_doc(s, minutes))
+    pdf = minutes.archived_pdf or render_minutes_pdf(minutes_doc(db_session(), minutes))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="referat-{meeting.number}.pdf"'})
 
