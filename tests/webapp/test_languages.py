@@ -110,3 +110,48 @@ def test_a_meeting_cycle_has_no_untranslated_text(app, services, users, case_id,
 
     leaks = {name: [s for s in sources if s in text] for name, text in pages.items()}
     assert not any(leaks.values()), {name: found for name, found in leaks.items() if found}
+
+
+@pytest.mark.parametrize("lang", ["nn", "en"])
+def test_the_guardians_pages_of_a_meeting_cycle_have_no_untranslated_text(app, services, users, case_id, lang):
+    """The same cycle as the guardian reads it on her own pages (issue 15)."""
+    from tests.webapp.portal.helpers import citizen, link
+    sources = _sources(lang)
+    citizen(services, "anne", "Anne Berg", email="anne@example.org")
+    link(services, case_id, "foresatt", "anne")
+    client = _client(app, "anne", lang)
+    pages: dict[str, str] = {}
+
+    def read(url: str, name: str) -> None:
+        response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        assert f'<html lang="{lang}"' in response.text, name
+        pages[name] = _text(response)
+
+    home = f"/min-side/saker/{case_id}"
+    read(home, "the group")
+    read(f"{home}/samtykke", "consent")
+    read(f"{home}/samtykke/trekk", "withdraw the consent")
+    plan(services, users, case_id)
+    m = meeting(services, case_id)
+    needs = open_task(services, case_id, "needs")
+    read(f"{home}/onsker/{needs.instance_id}/{needs.task_id}", "the child's wishes")
+    read(f"{home}/moter/{m.id}", "the meeting")
+    read(f"{home}/moter/{m.id}/meld-sak", "submit a matter")
+    read(f"{home}/moter/{m.id}/svar", "reply")
+    read(f"{home}/be-om-mote", "ask for a meeting")
+    complete(services, case_id, "needs", {"persons_needs": "Emma", "person_attends": "ja"}, needs.assignee_id)
+    complete(services, case_id, "agenda", {"agreed_with_person": True, "agenda": [{"title": "Emma"}]},
+             users["kari"])
+    complete(services, case_id, "hold_first", hold_data(services, case_id), users["siri"])
+    with services.db.session() as s:
+        approvals = s.scalars(select(OpenTask).where(OpenTask.task_spec == "approve")).all()
+    for task in approvals:
+        services.engine.complete_task(task.instance_id, task.task_id, {"approved": "ja"}, actor_id=task.assignee_id)
+    complete(services, case_id, "finalize", {"confirmed": True}, users["kari"])
+    client = _client(app, "anne", lang)  # the clock moved to the meeting: a new login
+    read(f"{home}/moter/{m.id}", "the meeting with its minutes")
+    read(f"{home}/innsyn", "who has looked")
+
+    leaks = {name: [s for s in sources if s in text] for name, text in pages.items()}
+    assert not any(leaks.values()), {name: found for name, found in leaks.items() if found}

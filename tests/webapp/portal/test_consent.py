@@ -58,6 +58,9 @@ def test_guardian_gives_the_consent_digitally(app, services, users):
     # the record on the page says who, how and at which level
     record = anne.get(f"/min-side/saker/{case_id}/samtykke").text
     assert "digitalt, innlogget" in record and "local" in record and "Trekk samtykket tilbake" in record
+    # and the coordinator's case page says so too
+    staff = login_client(app, "kari").get(f"/saker/{case_id}").text
+    assert "Gitt digitalt etter innlogging (sikkerhetsnivå: local)" in staff
 
 
 def test_paper_consent_by_the_coordinator_still_works(app, services, users):
