@@ -34,7 +34,9 @@ def test_up_and_down(url_at_0009):
         assert NEW_TABLES <= set(sa.inspect(engine).get_table_names())
         for table, columns in NEW_COLUMNS.items():
             assert columns <= _columns(engine, table), table
-        assert differences_from_models(url_at_0009, *NEW_TABLES, *NEW_COLUMNS) == []
+        # by column and table name (the tables themselves gain more in later migrations)
+        assert differences_from_models(url_at_0009, *NEW_TABLES, *set().union(*NEW_COLUMNS.values()),
+                                       "ix_persons_national_id_digest", "ix_case_members_national_id_digest") == []
         engine.dispose()
         command.downgrade(alembic_config(url_at_0009), "0009")
         assert not NEW_TABLES & set(sa.inspect(engine).get_table_names())

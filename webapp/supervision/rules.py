@@ -153,12 +153,15 @@ def _no_coordinator(c: Context) -> Select:
 
 
 def _consent_waiting(c: Context) -> Select:
+    """Waiting for consent since the case last entered that status, longer than the setting. The
+    moment is found once per waiting case (a grouped join, not a correlated subquery read twice)."""
     days = c.settings["consent_waiting_days"]
-    since = (select(func.max(CaseStatusChange.at)).where(CaseStatusChange.case_id == Case.id,
-                                                          CaseStatusChange.to_status == "awaiting_consent")
-             .scalar_subquery())
-    return (select(*_row(Case.id, "consent_waiting", _day(since), literal("establishment")))
-            .where(Case.status == "awaiting_consent", since < c.now - timedelta(days=days)))
+    entered = (select(CaseStatusChange.case_id, func.max(CaseStatusChange.at).label("at"))
+               .join(Case, Case.id == CaseStatusChange.case_id)
+               .where(Case.status == "awaiting_consent", CaseStatusChange.to_status == "awaiting_consent")
+               .group_by(CaseStatusChange.case_id).subquery("entered"))
+    return (select(*_row(entered.c.case_id, "consent_waiting", _day(entered.c.at), literal("establishment")))
+            .where(entered.c.at < c.now - timedelta(days=days)))
 
 
 RULES: dict[str, Rule] = {rule.key: rule for rule in [
