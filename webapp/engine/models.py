@@ -61,7 +61,11 @@ class ProcessInstance(Base):
 
 
 class OpenTask(Base):
-    """Projection of the open human tasks, written with the instance in the same transaction."""
+    """Projection of the open human tasks, written with the instance in the same transaction.
+
+    On PostgreSQL two expression indexes (migration 0012) give the cockpit's overdue and orphaned
+    steps in the order of their Oslo day: not declared here, as SQLAlchemy's metadata cannot state
+    them for both databases and the embedded one does not need them."""
 
     __tablename__ = "open_tasks"
     __table_args__ = (UniqueConstraint("instance_id", "task_id"),)

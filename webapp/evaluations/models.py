@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -15,7 +15,10 @@ DECISIONS = ("continue", "change_composition", "close")
 
 class Evaluation(Base):
     __tablename__ = "evaluations"
-    __table_args__ = (Index("ix_evaluations_status_due_on", "status", "due_on"),)
+    #: the second: the cockpit's "evaluation overdue", oldest first (migration 0012)
+    __table_args__ = (Index("ix_evaluations_status_due_on", "status", "due_on"),
+                      Index("ix_evaluations_scheduled_due_on", "due_on", "case_id", "id",
+                            postgresql_where=text("status = 'scheduled'"), sqlite_where=text("status = 'scheduled'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, JSON, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, JSON, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -146,7 +146,10 @@ class Measure(Base):
     """An action agreed in a meeting, with a responsible member and a deadline."""
 
     __tablename__ = "measures"
-    __table_args__ = (Index("ix_measures_status_deadline", "status", "deadline"),)
+    #: the second: the cockpit's "measure overdue", oldest first (migration 0012)
+    __table_args__ = (Index("ix_measures_status_deadline", "status", "deadline"),
+                      Index("ix_measures_open_deadline", "deadline", "case_id", "id",
+                            postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

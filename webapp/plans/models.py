@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, JSON, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, JSON, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -30,7 +30,10 @@ SECTIONS = ("whats_important", "resources", "needs", "contribution_person", "con
 
 class Plan(Base):
     __tablename__ = "plans"
-    __table_args__ = (Index("ix_plans_status_revision_due_on", "status", "revision_due_on"),)
+    #: the second: the cockpit's "plan revision due", oldest first (migration 0012)
+    __table_args__ = (Index("ix_plans_status_revision_due_on", "status", "revision_due_on"),
+                      Index("ix_plans_adopted_revision_due_on", "revision_due_on", "case_id", "id",
+                            postgresql_where=text("status = 'adopted'"), sqlite_where=text("status = 'adopted'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
