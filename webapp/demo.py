@@ -360,7 +360,8 @@ def _demo_stuck_groups(services, users: dict, units: dict, appoint: dict, consen
         instance = s.scalar(select(ProcessInstance).where(ProcessInstance.case_id == renewal)
                             .order_by(ProcessInstance.id).limit(1))
         now = services.clock.now() - timedelta(days=3)
-        incident = Incident(instance_id=instance.id, status="open", created_at=now, task_spec="record_confirmations",
+        incident = Incident(instance_id=instance.id, case_id=renewal, status="open", created_at=now,
+                            task_spec="record_confirmations",
                             message="Fagsystemet svarte ikke innen tidsfristen.", pending={"action": "fire"})
         s.add(incident)
         instance.status, instance.updated_at = "incident", now

@@ -77,6 +77,9 @@ class Case(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     status: Mapped[str] = mapped_column(String(30), default="requested", index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
+    #: when the case got its current status (the last ``CaseStatusChange``): the cockpit's
+    #: "waiting for consent" reads it from one index (migration 0013)
+    status_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: who asked for the group: person | guardian | relative
     requested_by_kind: Mapped[str | None] = mapped_column(String(20))
     requested_by_name: Mapped[str | None] = mapped_column(String(200))

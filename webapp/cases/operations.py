@@ -32,7 +32,7 @@ def _next_reference(session: Session, at: datetime) -> str:
 def open_case(session: Session, title: str, *, at: datetime, actor_id: int | None = None,
               reference: str | None = None, person: Person | None = None) -> Case:
     case = Case(title=title, reference=reference or _next_reference(session, at), created_at=at,
-                status="requested", person_id=person.id if person else None)
+                status="requested", status_since=at, person_id=person.id if person else None)
     session.add(case)
     session.flush()
     session.add(CaseStatusChange(case_id=case.id, from_status=None, to_status="requested",
@@ -53,7 +53,7 @@ def change_status(session: Session, case: Case, to_status: str, *, at: datetime,
            reason=reason)
     from webapp.register.owner_reports import report_status_change  # setting report_to_system_owner (004)
     report_status_change(session, case, case.status, to_status, at=at)
-    case.status, case.status_reason = to_status, reason
+    case.status, case.status_reason, case.status_since = to_status, reason, at
 
 
 def register_wish(session: Session, *, full_name: str, birth_date: date, at: datetime,

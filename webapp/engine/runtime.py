@@ -724,7 +724,7 @@ class WorkflowEngine:
         incident = s.scalar(select(Incident).where(Incident.instance_id == instance.id,
                                                    Incident.status == "open"))
         if incident is None:
-            incident = Incident(instance_id=instance.id, created_at=now, message=message,
+            incident = Incident(instance_id=instance.id, case_id=instance.case_id, created_at=now, message=message,
                                 task_spec=spec_id, pending=pending)
             s.add(incident)
         else:

@@ -161,11 +161,27 @@ def _waits_sqlite(s: Session, process_id: str, definition_id: int | None) -> dic
     return {spec: (n, oldest, min(mids) + (max(mids) - min(mids)) / 2) for spec, (n, oldest, mids) in found.items()}
 
 
-def waits(s: Session, process_id: str, now: datetime, definition_id: int | None = None) -> dict[str, ElementFigures]:
-    """Open steps per element: how many, the median and the longest wait. One grouped query."""
+def step_counts(s: Session, process_id: str, definition_id: int | None = None) -> dict:
+    """Open steps per element as (count, oldest opened, median opened). One grouped query."""
     per_dialect = _waits_postgresql if s.get_bind().dialect.name == "postgresql" else _waits_sqlite
+    return per_dialect(s, process_id, definition_id)
+
+
+def element_counts(s: Session, process_id: str, definition_id: int | None = None) -> tuple[dict, dict]:
+    """The grouped figures a process map shows, as they stand now: (``step_counts``, open
+    incidents per element). The page may keep them a minute: they do not depend on the moment
+    they are shown at (the waits are reckoned from it afterwards)."""
+    return step_counts(s, process_id, definition_id), incident_counts(s, process_id, definition_id)
+
+
+def waits(s: Session, process_id: str, now: datetime, definition_id: int | None = None,
+          counted: dict | None = None) -> dict[str, ElementFigures]:
+    """Open steps per element: how many, the median and the longest wait. One grouped query
+    (none when ``counted``, the steps part of ``element_counts``, is given)."""
+    if counted is None:
+        counted = step_counts(s, process_id, definition_id)
     figures = {}
-    for spec, (count, oldest, median_opened) in per_dialect(s, process_id, definition_id).items():
+    for spec, (count, oldest, median_opened) in counted.items():
         figures[spec] = ElementFigures(spec, waiting=count, median_wait=max(now - median_opened, timedelta(0)),
                                        longest_wait=max(now - oldest, timedelta(0)))
     return figures
@@ -196,16 +212,18 @@ class ProcessMap:
 
 
 def process_map(s: Session, specs: SpecCache, process_id: str, now: datetime,
-                number: int | None = None) -> ProcessMap | None:
+                number: int | None = None, counts=element_counts) -> ProcessMap | None:
     """The diagram of a version (the newest without ``number``) with its figures: those of every
     version's episodes on the newest (they are the episodes still running), those of the version's
-    own episodes when one is asked for. None if the process or version does not exist."""
+    own episodes when one is asked for. None if the process or version does not exist.
+    ``counts(s, process_id, definition_id)``: ``element_counts`` or a cached copy of it."""
     definition = version(s, process_id, number, content=True)
     if definition is None:
         return None
     only = definition.id if number is not None else None
-    found = waits(s, process_id, now, only)
-    incidents = incident_counts(s, process_id, only)
+    counted, incidents = counts(s, process_id, only)
+    found = waits(s, process_id, now, only, counted=counted)
+    incidents = dict(incidents)
     spec, _subs = specs.get(definition)
     listed: dict[str, ElementFigures] = {}
     for element in positions.elements(spec):

@@ -13,6 +13,7 @@ from webapp.cases.models import Case
 from webapp.paging import paginate
 from webapp.services import db_session, services
 from webapp.supervision import process_view
+from webapp.supervision.views import summary_cache
 
 bp = Blueprint("supervision_processes", __name__, url_prefix="/tilsyn/prosesser")
 SUPERVISORS = ("system_owner", "coordinating_unit")
@@ -32,8 +33,11 @@ def _log(case_ids) -> None:
 @bp.route("/")
 @role_required(*SUPERVISORS)
 def index():
-    return render_template("supervision/processes.html",
-                           processes=process_view.process_summaries(db_session()), now=services().clock.now())
+    """The processes with their counts (a minute old at most, as the cockpit's counts)."""
+    session, now = db_session(), services().clock.now()
+    processes, counted_at = summary_cache().get("process_summaries",
+                                                lambda: process_view.process_summaries(session), now)
+    return render_template("supervision/processes.html", processes=processes, now=now, counted_at=counted_at)
 
 
 def _version_param() -> int | None:
@@ -50,7 +54,16 @@ def _version_param() -> int | None:
 @role_required(*SUPERVISORS)
 def process(process_id: str):
     session, now = db_session(), services().clock.now()
-    shown = process_view.process_map(session, services().engine.specs, process_id, now, _version_param())
+    counted_at = {}
+
+    def counts(s, process_id_, definition_id):  # the grouped figures, a minute old at most
+        value, counted_at["at"] = summary_cache().get(("element_counts", process_id_, definition_id),
+                                                      lambda: process_view.element_counts(s, process_id_, definition_id),
+                                                      now)
+        return value
+
+    shown = process_view.process_map(session, services().engine.specs, process_id, now, _version_param(),
+                                     counts=counts)
     if shown is None:
         abort(404)
     config = {"xml": shown.xml, "elements": {
@@ -58,8 +71,10 @@ def process(process_id: str):
                     "longest_days": e.longest_days, "incidents": e.incidents, "heat": e.heat,
                     "url": url_for(".element", process_id=process_id, element_id=e.bpmn_id)}
         for e in shown.elements if e.in_diagram and (e.waiting or e.incidents)}}
-    return render_template("supervision/process.html", shown=shown, config=config,
-                           versions=process_view.versions(session, process_id), heat_labels=HEAT_LABELS)
+    return render_template("supervision/process.html", shown=shown, config=config, counted_at=counted_at.get("at"),
+                           versions=summary_cache().get(("versions", process_id),
+                                                        lambda: process_view.versions(session, process_id), now)[0],
+                           heat_labels=HEAT_LABELS)
 
 
 @bp.route("/<process_id>/element/<element_id>")

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, String, exists, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent
+from webapp.cases.models import Case, CaseMember, Consent
 from webapp.clock import OSLO
 from webapp.db import day_after_months
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
@@ -69,7 +69,7 @@ def _day(expression):
 
 
 def _incident(c: Context) -> Select:
-    return (select(*_row(ProcessInstance.case_id, "incident", _day(Incident.created_at),
+    return (select(*_row(Incident.case_id, "incident", _day(Incident.created_at),
                          ProcessDefinition.process_id, Incident.task_spec, Incident.id, Incident.instance_id))
             .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
             .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
@@ -153,15 +153,10 @@ def _no_coordinator(c: Context) -> Select:
 
 
 def _consent_waiting(c: Context) -> Select:
-    """Waiting for consent since the case last entered that status, longer than the setting. The
-    moment is found once per waiting case (a grouped join, not a correlated subquery read twice)."""
+    """Waiting for consent since the case got that status, longer than the setting."""
     days = c.settings["consent_waiting_days"]
-    entered = (select(CaseStatusChange.case_id, func.max(CaseStatusChange.at).label("at"))
-               .join(Case, Case.id == CaseStatusChange.case_id)
-               .where(Case.status == "awaiting_consent", CaseStatusChange.to_status == "awaiting_consent")
-               .group_by(CaseStatusChange.case_id).subquery("entered"))
-    return (select(*_row(entered.c.case_id, "consent_waiting", _day(entered.c.at), literal("establishment")))
-            .where(entered.c.at < c.now - timedelta(days=days)))
+    return (select(*_row(Case.id, "consent_waiting", _day(Case.status_since), literal("establishment")))
+            .where(Case.status == "awaiting_consent", Case.status_since < c.now - timedelta(days=days)))
 
 
 RULES: dict[str, Rule] = {rule.key: rule for rule in [

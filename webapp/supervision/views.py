@@ -26,7 +26,7 @@ STEP_RULES = ("incident", "overdue_step", "orphaned_step")
 MAX_SAVED_VIEWS = 50
 
 
-def _cache() -> TimedCache:
+def summary_cache() -> TimedCache:
     """The counts per rule (by filters) and the filters' choices: at 100,000 groups each costs a
     scan of every rule, and a minute-old count serves a supervisor as well (the list is live)."""
     cache = current_app.extensions.get("supervision_summary")
@@ -37,7 +37,7 @@ def _cache() -> TimedCache:
 
 
 def _choices(session) -> dict:
-    return _cache().get("choices", lambda: cockpit.choices(session), services().clock.now())[0]
+    return summary_cache().get("choices", lambda: cockpit.choices(session), services().clock.now())[0]
 
 
 def _filters(session, args=None) -> cockpit.Filters:
@@ -68,7 +68,7 @@ def overview():
     services().access_log.record_many(user_id=g.user.id, case_ids=sorted({row.case_id for row in page.rows}),
                                       at=now, page="supervision")
     views = session.scalars(select(SavedView).where(SavedView.user_id == g.user.id).order_by(SavedView.name)).all()
-    counts, counted_at = _cache().get(("counts", today, tuple(sorted(filters.query_args().items()))),
+    counts, counted_at = summary_cache().get(("counts", today, tuple(sorted(filters.query_args().items()))),
                                       lambda: cockpit.rule_counts(session, settings, now, today, filters), now)
     return render_template("supervision/overview.html", page=page, rules=RULES, filters=filters,
                            counts=counts, counted_at=counted_at, today=today,

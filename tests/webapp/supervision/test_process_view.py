@@ -217,3 +217,23 @@ def test_process_page_runs_the_same_statements_for_few_and_many_cases(app, servi
     few = statements()
     _waiting_cases(services, users, [6, 5, 4])
     assert statements() == few
+
+
+def test_the_process_figures_may_be_a_minute_old_and_say_when(make_app):
+    """With SUPERVISION_COUNTS_SECONDS (60 s in production) the process list's and a process
+    map's grouped counts are computed once a minute; the page says when they were computed,
+    and the waits are still reckoned from the moment the page is shown."""
+    app = make_app(SUPERVISION_COUNTS_SECONDS=60)
+    services = app.extensions["ansvarsgruppe"]
+    users = municipality(services)
+    _waiting_cases(services, users, [3])
+    ke = login_client(app, "ke")
+    for url in ("/tilsyn/prosesser/", "/tilsyn/prosesser/establishment"):
+        first = ke.get(url)
+        assert first.status_code == 200 and "Tallene er beregnet" in first.text
+        with counting(services.db.engine) as warm:
+            again = ke.get(url)
+        assert again.status_code == 200
+        assert not any("GROUP BY" in statement for statement in warm.statements), url  # from the cache
+    wish(services, users, name="Enda En")  # a new waiting step: counted after the minute, not now
+    assert _config(ke.get("/tilsyn/prosesser/establishment"))["elements"]["appoint"]["waiting"] == 1
