@@ -31,7 +31,9 @@ def test_up_and_down(url_at_0007):
         assert "language" in _columns(engine, "users")
         assert "ix_plans_status_revision_due_on" in {ix["name"] for ix in sa.inspect(engine).get_indexes("plans")}
         # (users: only its language column is 0009's; migration 0010 adds more, checked there)
-        assert differences_from_models(url_at_0007, *PLAN_TABLES, "measures") == []
+        later = ("ix_measures_open_deadline", "ix_plans_adopted_revision_due_on")  # migration 0012's
+        assert [d for d in differences_from_models(url_at_0007, *PLAN_TABLES, "measures")
+                if not any(name in repr(d) for name in later)] == []
         engine.dispose()
         command.downgrade(alembic_config(url_at_0007), "0007")
         assert not PLAN_TABLES & set(sa.inspect(engine).get_table_names())
