@@ -92,15 +92,26 @@ def standing(session: Session, user: User, case_id: int, today: date) -> Standin
     return None
 
 
+def person_side_members(session: Session, case: Case, today: date, *, acting: bool = False) -> list[CaseMember]:
+    """The person's and guardians' active member rows that the age rules let see the group
+    (``acting``: only who acts for the person: gives consent, writes the person's wishes)."""
+    ages = rules(session)
+    members = session.scalars(select(CaseMember).where(
+        CaseMember.case_id == case.id, CaseMember.role.in_(RELATIONS), CaseMember.active.is_(True))
+        .order_by(CaseMember.id))
+    judged = [judge(case, m, today, ages) for m in members]
+    return [s.member for s in judged if s.sees and (s.consents or not acting)]
+
+
 def person_side(session: Session, case_id: int, today: date) -> list[int]:
     """Users who act for the person in the case today (the person's own steps, lane ``bruker``):
     the person from the own-access age, else the guardians who see the case."""
     case = session.get(Case, case_id)
     if case is None:
         return []
-    ages = rules(session)
-    members = session.scalars(select(CaseMember).where(
-        CaseMember.case_id == case_id, CaseMember.role.in_(RELATIONS), CaseMember.user_id.is_not(None),
-        CaseMember.active.is_(True)).order_by(CaseMember.id))
-    judged = [judge(case, m, today, ages) for m in members]
-    return sorted({s.member.user_id for s in judged if s.sees and s.consents})
+    return sorted({m.user_id for m in person_side_members(session, case, today, acting=True) if m.user_id})
+
+
+def may_be_told(session: Session, case: Case, member: CaseMember, today: date) -> bool:
+    """Whether a notice may go to this person-side member: they see the group today."""
+    return judge(case, member, today, rules(session)).sees

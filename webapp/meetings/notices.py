@@ -20,7 +20,7 @@ from webapp.meetings import documents
 from webapp.meetings.models import Meeting, Minutes
 from webapp.outbox.operations import Outbox, attachment
 from webapp.portal import notices as person_notices
-from webapp.cases.own_access import RELATIONS, guardian_kept_out
+from webapp.cases.own_access import RELATIONS, guardian_kept_out, may_be_told
 from webapp.settings.operations import get_setting
 from webapp.clock import OSLO
 
@@ -59,7 +59,7 @@ def told_on_own_pages(session: Session, outbox: Outbox, case: Case, member: Case
         return True
     if not member.email:
         return False
-    if member in person_notices.person_side_members(session, case, today):
+    if may_be_told(session, case, member, today):
         person_notices.notify(session, outbox, case, member, what, link)
     return True
 

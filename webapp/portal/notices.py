@@ -11,19 +11,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
 from webapp.cases.models import Case, CaseMember
-from webapp.cases.own_access import RELATIONS, judge, rules
+from webapp.cases.own_access import person_side_members
 from webapp.outbox.operations import Outbox, base_url
 
 CATALOGUES = Path(__file__).resolve().parents[1] / "translations"
-
-#: what waits: the words of the message's first line
-WHAT = ("consent", "needs", "meeting", "minutes", "plan", "other")
-
 
 @lru_cache(maxsize=8)
 def _translations(language: str):
@@ -33,7 +28,8 @@ def _translations(language: str):
 
 
 def message(language: str, what: str, reference: str, link: str) -> tuple[str, str]:
-    """(subject, body) of a notice in ``language`` (nb, nn, en)."""
+    """(subject, body) of a notice in ``language`` (nb, nn, en); ``what`` waits: consent,
+    needs, meeting, minutes, plan (anything else: "something new")."""
     t = _translations(language)
     first = {
         "consent": t.gettext("Samtykket til ansvarsgruppen venter på deg."),
@@ -49,17 +45,6 @@ def message(language: str, what: str, reference: str, link: str) -> tuple[str, s
         t.gettext("Av hensyn til personvernet står innholdet ikke i e-posten."),
     ])
     return subject, body
-
-
-def person_side_members(session: Session, case: Case, today: date, *, acting: bool = False) -> list[CaseMember]:
-    """The person's and guardians' member rows that the age rules let see the group (``acting``:
-    who acts for the person: gives consent, writes the person's wishes)."""
-    ages = rules(session)
-    members = session.scalars(select(CaseMember).where(
-        CaseMember.case_id == case.id, CaseMember.role.in_(RELATIONS), CaseMember.active.is_(True))
-        .order_by(CaseMember.id))
-    judged = [judge(case, m, today, ages) for m in members]
-    return [s.member for s in judged if s.sees and (s.consents or not acting)]
 
 
 def notify(session: Session, outbox: Outbox, case: Case, member: CaseMember, what: str, link: str | None = None) -> None:

@@ -14,9 +14,9 @@ from webapp.auth.models import CITIZEN, User
 from webapp.auth.passwords import hash_password
 from webapp.cases.models import Case, CaseMember, Person
 from webapp.cases.operations import DomainError, current_coordinator
-from webapp.cases.own_access import RELATIONS
 from webapp.cases.roles import PERSON_LANE
 from webapp.meetings.models import Meeting, MeetingReply, MeetingRequest
+from webapp.outbox.operations import Outbox, base_url
 
 
 def members_for(session: Session, digest: str) -> list[CaseMember]:
@@ -77,13 +77,24 @@ def latest_replies(session: Session, meeting_id: int) -> dict[int, MeetingReply]
     return {reply.member_id: reply for reply in replies}
 
 
-def request_meeting(session: Session, case: Case, member: CaseMember, *, reason: str, at: datetime,
+def request_meeting(session: Session, case: Case, member: CaseMember, *, reason: str, clock,
                     actor_id: int) -> MeetingRequest:
+    """The request, its audit event, and an e-mail that tells the coordinator (with a link; what
+    the person wrote stays in the app)."""
+    at = clock.now()
     request = MeetingRequest(case_id=case.id, member_id=member.id, reason=reason, at=at)
     session.add(request)
     session.flush()
     record(session, "meeting_requested", at=at, actor_id=actor_id, case_id=case.id, request_id=request.id,
            **titled("%(name)s ber om et møte", name=member.name))
+    appointment = current_coordinator(session, case.id)
+    coordinator = session.get(User, appointment.user_id) if appointment else None
+    if coordinator is not None and coordinator.email:
+        # written plain (nothing of what they wrote), so the link is in the text itself
+        Outbox(session, clock, case.id).send(
+            coordinator.email, f"Ønske om møte i ansvarsgruppen ({case.reference})",
+            "Personen eller foresatte ber om et møte i ansvarsgruppen. Logg inn for å se ønsket:\n"
+            f"{base_url()}/saker/{case.id}", plain=True)
     return request
 
 
@@ -102,6 +113,3 @@ def set_guardians_may_see(session: Session, case: Case, allowed: bool, *, at: da
            **(titled("Personen gir foresatte innsyn i saken") if allowed
               else titled("Personen gir ikke foresatte innsyn i saken")))
 
-
-def is_person_side(member: CaseMember) -> bool:
-    return member.role in RELATIONS

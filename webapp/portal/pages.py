@@ -16,9 +16,7 @@ from webapp.cases.roles import PERSON_LANE
 from webapp.engine.models import OpenTask
 from webapp.evaluations.models import Evaluation
 from webapp.meetings.models import Measure, Meeting, MeetingReply, MeetingRequest
-from webapp.outbox.operations import Outbox, base_url
 from webapp.plans import operations as plan_ops
-from webapp.settings.operations import get_setting
 from webapp.transitions.models import Transition
 
 
@@ -45,8 +43,7 @@ def overview(s: Session, mine: Standing, user: User, today: date) -> dict:
                "consent_step": None, "steps": [], "next_meeting": None, "past_meetings": [],
                "deadlines": [], "plan_version": None, "requests": []}
     if consent is None:
-        context["consent_step"] = s.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id,
-                                                                     OpenTask.task_spec == "consent").limit(1))
+        context["consent_step"] = consent_step(s, case.id)
         return context
     meetings = list(s.scalars(select(Meeting).where(Meeting.case_id == case.id, Meeting.status != "cancelled")
                               .order_by(Meeting.number)))
@@ -107,30 +104,11 @@ def roles_in_case(s: Session, case_id: int, user_ids: set[int]) -> dict[int, str
     return roles
 
 
-def tell_coordinator(s: Session, case) -> None:
-    """An e-mail to the coordinator that the person asks for a meeting (what they wrote stays in
-    the app)."""
-    appointment = current_coordinator(s, case.id)
-    coordinator = s.get(User, appointment.user_id) if appointment else None
-    if coordinator is not None and coordinator.email:
-        # written plain (nothing of what they wrote), so the link is in the text itself
-        Outbox(s, _clock(), case.id).send(
-            coordinator.email, f"Ønske om møte i ansvarsgruppen ({case.reference})",
-            "Personen eller foresatte ber om et møte i ansvarsgruppen. Logg inn for å se ønsket:\n"
-            f"{base_url()}/saker/{case.id}", plain=True)
-
-
-def guardian_age(s: Session) -> int:
-    return get_setting(s, "guardian_access_consent_age")
-
-
-def own_age(s: Session) -> int:
-    return get_setting(s, "own_access_age")
-
-
-def _clock():
-    from webapp.services import services
-    return services().clock
+def consent_step(s: Session, case_id: int) -> OpenTask | None:
+    """The establishment's open consent step (the written consent the person or guardians may
+    give here), by its form: a transition review's consent step is another form."""
+    return s.scalar(select(OpenTask).where(OpenTask.case_id == case_id, OpenTask.task_spec == "consent",
+                                           OpenTask.form == "consent.json").order_by(OpenTask.id).limit(1))
 
 
 def person_side_view(s: Session, case_id: int, meetings: list[Meeting]) -> dict:

@@ -15,7 +15,7 @@ from webapp.auth.models import User
 from webapp.cases import consent as consent_service
 from webapp.cases.models import ENDED_STATUSES, Case, CaseMember, Consent
 from webapp.cases.operations import DomainError, active_consent
-from webapp.cases.own_access import Standing, person_side, standing, standings
+from webapp.cases.own_access import Standing, person_side, rules, standing, standings
 from webapp.cases.roles import PERSON_LANE
 from webapp.engine.models import OpenTask, ProcessInstance
 from webapp.engine.runtime import Conflict, NotFound, Refused, StepFailed
@@ -93,18 +93,13 @@ def access_log(case_id: int):
 
 # --- consent -------------------------------------------------------------------------------
 
-def _consent_step(s, case_id: int) -> OpenTask | None:
-    return s.scalar(select(OpenTask).where(OpenTask.case_id == case_id, OpenTask.task_spec == "consent")
-                    .order_by(OpenTask.id).limit(1))
-
-
 @bp.route("/saker/<id:case_id>/samtykke", methods=["GET", "POST"])
 @login_required
 def consent(case_id: int):
     mine = _standing(case_id, content=False)
     s = db_session()
     in_force = active_consent(s, case_id)
-    step = _consent_step(s, case_id) if in_force is None else None
+    step = pages.consent_step(s, case_id) if in_force is None else None
     values, errors, status = {}, {}, 200
     if request.method == "POST":
         if step is None or not mine.consents:
@@ -128,7 +123,7 @@ def consent(case_id: int):
     names = dict(s.execute(select(User.id, User.full_name).where(User.id.in_(givers))).all()) if givers else {}
     return render_template("portal/consent.html", me=mine, in_force=in_force, step=step, history=history,
                            names=names, fields=fields_of(forms.CONSENT_FORM), values=values, errors=errors,
-                           own_age=pages.own_age(s)), status
+                           own_age=rules(s)[0]), status
 
 
 @bp.route("/saker/<id:case_id>/samtykke/trekk", methods=["GET", "POST"])
@@ -250,8 +245,7 @@ def request_meeting(case_id: int):
         with services().db.transaction() as s:
             case = s.get(Case, case_id)
             ops.request_meeting(s, case, s.get(CaseMember, mine.member.id), reason=data["reason"],
-                                at=services().clock.now(), actor_id=g.user.id)
-            pages.tell_coordinator(s, case)
+                                clock=services().clock, actor_id=g.user.id)
         flash(_("Takk. Koordinatoren har fått beskjed om at du ønsker et møte."))
 
     return _form_page(mine, forms.REQUEST_FORM, act, title=_("Be om et møte"),
@@ -275,7 +269,7 @@ def guardians(case_id: int):
     current = mine.case.guardians_may_see
     return _form_page(mine, forms.GUARDIANS_FORM, act, title=_("Foresattes innsyn"),
                       intro=_("Du er over %(age)s år. Da bestemmer du selv om foresatte kan se saken din her.",
-                              age=pages.guardian_age(db_session())),
+                              age=rules(db_session())[1]),
                       submit=_("Lagre"), done=url_for("portal.case", case_id=case_id),
                       initial={} if current is None else {"guardians_may_see": "ja" if current else "nei"})
 

@@ -13,7 +13,7 @@ from webapp.cases.models import Case
 from webapp.paging import paginate
 from webapp.services import db_session, services
 from webapp.supervision import process_view
-from webapp.supervision.views import summary_cache
+from webapp.supervision.summary_cache import summary_cache
 
 bp = Blueprint("supervision_processes", __name__, url_prefix="/tilsyn/prosesser")
 SUPERVISORS = ("system_owner", "coordinating_unit")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -17,23 +17,13 @@ from webapp.services import db_session, services
 from webapp.supervision import cockpit
 from webapp.supervision.models import SavedView
 from webapp.supervision.rules import RULES, read_settings
-from webapp.timed_cache import TimedCache
+from webapp.supervision.summary_cache import summary_cache
 
 bp = Blueprint("supervision", __name__, url_prefix="/tilsyn")
 SUPERVISORS = ("system_owner", "coordinating_unit")
 #: rules about one step of a process: their ``detail`` is the step's BPMN id
 STEP_RULES = ("incident", "overdue_step", "orphaned_step")
 MAX_SAVED_VIEWS = 50
-
-
-def summary_cache() -> TimedCache:
-    """The counts per rule (by filters) and the filters' choices: at 100,000 groups each costs a
-    scan of every rule, and a minute-old count serves a supervisor as well (the list is live)."""
-    cache = current_app.extensions.get("supervision_summary")
-    if cache is None:
-        cache = current_app.extensions["supervision_summary"] = TimedCache(
-            current_app.config["SUPERVISION_COUNTS_SECONDS"])
-    return cache
 
 
 def _choices(session) -> dict:
