@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -70,6 +70,9 @@ class Case(Base):
     """One responsibility group (ansvarsgruppe) around one person."""
 
     __tablename__ = "cases"
+    #: the cockpit's "meeting due", oldest first (migration 0014)
+    __table_args__ = (Index("ix_cases_meeting_due_on", "meeting_due_on", "id",
+                            postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
@@ -96,6 +99,13 @@ class Case(Base):
     #: their guardians may see the group on their own pages; None: not asked yet
     guardians_may_see: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: kept by ``cases/summary.py`` on every flush (migration 0014), for lists that read the
+    #: oldest stuck groups from an index: whether an active coordinator is a member, when the
+    #: last held meeting was held, and the day the group falls due for its next meeting.
+    #: Written by SQL only; read them in SQL, not from objects.
+    has_coordinator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    meeting_due_on: Mapped[date | None] = mapped_column(Date)
 
     person: Mapped[Person | None] = relationship(lazy="joined")
     members: Mapped[list["CaseMember"]] = relationship(back_populates="case", order_by="CaseMember.id")
@@ -194,6 +204,10 @@ class Consent(Base):
     #: set when a renewed consent replaces this one, or when the group is closed
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(Text)
+    #: a newer consent (given or refused) exists for the case; kept by ``cases/summary.py``
+    #: (migration 0014) so "consent due" reads only each case's newest consent from an index
+    #: (an expression index on PostgreSQL, created by the migration: the models cannot state it)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def in_force(self) -> bool:
@@ -234,3 +248,7 @@ class CaseClosure(Base):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# keeps the summary columns above (has_coordinator, last_meeting_at, superseded) on every flush
+import webapp.cases.summary  # noqa: E402,F401

@@ -26,6 +26,10 @@ EXCLUDED_MATTERS = {
 }
 
 
+#: the statuses of a meeting that has been held (its minutes written, approved or sent)
+HELD_MEETING = ("held", "approved", "distributed")
+
+
 class Meeting(Base):
     __tablename__ = "meetings"
     __table_args__ = (Index("ix_meetings_case_id_held_at", "case_id", "held_at"),)

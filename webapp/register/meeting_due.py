@@ -1,39 +1,24 @@
 """Which active groups are due for a meeting (setting ``meeting_interval_months``, guidelines 000
 and 002): the last held meeting — or, before the first one, the activation — lies further back
-than the interval. Register data only (dates), read in one query for any number of cases."""
+than the interval. Register data only (dates), read in one query for any number of cases: the
+day is kept on the case (``cases.meeting_due_on``, by ``cases/summary.py``)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.cases.models import Case
 from webapp.clock import OSLO
-from webapp.meetings.models import Meeting
-from webapp.settings.operations import get_setting
-
-HELD_MEETING = ("held", "approved", "distributed")
 
 
 def meeting_due_since(session: Session, case_ids, *, today: date) -> dict[int, date]:
     """For each case of ``case_ids`` (ids or a select of ids) that is due for a meeting: the day it
     fell due."""
-    months = get_setting(session, "meeting_interval_months")
-    last_held = (select(Meeting.case_id, func.max(Meeting.held_at).label("held_at"))
-                 .where(Meeting.status.in_(HELD_MEETING), Meeting.held_at.is_not(None))
-                 .group_by(Meeting.case_id).subquery())
-    rows = session.execute(
-        select(Case.id, Case.activated_at, last_held.c.held_at)
-        .outerjoin(last_held, last_held.c.case_id == Case.id)
-        .where(Case.id.in_(case_ids), Case.status == "active")).all()
-    due = {}
-    for case_id, activated_at, held_at in rows:
-        falls_due = due_since(held_at, activated_at, months=months, today=today)
-        if falls_due is not None:
-            due[case_id] = falls_due
-    return due
+    return dict(session.execute(select(Case.id, Case.meeting_due_on).where(
+        Case.id.in_(case_ids), Case.status == "active", Case.meeting_due_on < today)).all())
 
 
 def due_since(last_held_at: datetime | None, activated_at: datetime | None, *, months: int,

@@ -16,13 +16,12 @@ from webapp.evaluations.models import Evaluation
 from webapp.clock import OSLO
 from webapp.db import casefold
 from webapp.paging import Page, paginate
-from webapp.meetings.models import Meeting
+from webapp.meetings.models import HELD_MEETING, Meeting
 from webapp.plans.models import Plan
 from webapp.register.meeting_due import due_since
 from webapp.settings.operations import get_setting
 from webapp.transitions.models import Transition
 
-HELD_MEETING = ("held", "approved", "distributed")
 COMING_MEETING = ("planned", "invited")
 OPEN_TRANSITION = ("planned", "under_review")
 

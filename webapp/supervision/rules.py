@@ -9,23 +9,21 @@ instance_id (the episode, for rules about a step)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Select, String, exists, func, literal, null, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Integer, Select, String, func, literal, null, select, union_all
+from sqlalchemy.orm import Session
 
-from webapp.cases.models import Case, CaseMember, Consent
-from webapp.clock import OSLO
+from webapp.cases.models import Case, Consent
 from webapp.db import day_after_months
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
 from webapp.evaluations.models import Evaluation
-from webapp.meetings.models import Measure, Meeting
+from webapp.meetings.models import Measure
 from webapp.plans.models import Plan
 from webapp.plans.operations import PLAN_PROCESS
-from webapp.register.meeting_due import HELD_MEETING
 from webapp.settings.operations import get_setting
 from webapp.transitions.models import Transition
 
@@ -88,16 +86,10 @@ def _steps(rule: str, since, condition) -> Callable[[Context], Select]:
 
 def _meeting_due(c: Context) -> Select:
     """An active group whose last held meeting (or, before the first, its activation) lies more
-    than the meeting interval back (``register/meeting_due.py`` says the same for one case)."""
-    months = c.settings["meeting_interval_months"]
-    cutoff = datetime.combine(c.today - relativedelta(months=months), time(0), OSLO)
-    last_held = (select(Meeting.case_id, func.max(Meeting.held_at).label("held_at"))
-                 .where(Meeting.status.in_(HELD_MEETING), Meeting.held_at.is_not(None))
-                 .group_by(Meeting.case_id).subquery())
-    anchor = func.coalesce(last_held.c.held_at, Case.activated_at)
-    return (select(*_row(Case.id, "meeting_due", day_after_months(anchor, months), literal("meeting")))
-            .outerjoin(last_held, last_held.c.case_id == Case.id)
-            .where(Case.status == "active", anchor.is_not(None), anchor < cutoff))
+    than the meeting interval back (``register/meeting_due.py`` says the same for one case): the
+    day it fell due is kept on the case (``cases/summary.py``), in an index."""
+    return (select(*_row(Case.id, "meeting_due", Case.meeting_due_on, literal("meeting")))
+            .where(Case.status == "active", Case.meeting_due_on < c.today))
 
 
 def _evaluation_overdue(c: Context) -> Select:
@@ -133,23 +125,23 @@ def _measure_overdue(c: Context) -> Select:
 
 def _consent_due(c: Context) -> Select:
     """The case's newest consent ends within a month (setting ``consent_valid_months``), or has
-    ended, and is neither withdrawn nor renewed."""
-    newer = aliased(Consent)
-    return (select(*_row(Consent.case_id, "consent_due", day_after_months(Consent.valid_until, -CONSENT_NOTICE_MONTHS),
-                         literal("establishment"), None, Consent.id))
+    ended, and is neither withdrawn nor renewed (nor ended with the group). Read in the order of
+    the day it fell due from an index on that day; the second bound on that day follows from the
+    first and lets the index stop there."""
+    within = c.today + relativedelta(months=CONSENT_NOTICE_MONTHS)
+    due_on = day_after_months(Consent.valid_until, -CONSENT_NOTICE_MONTHS)
+    return (select(*_row(Consent.case_id, "consent_due", due_on, literal("establishment"), None, Consent.id))
             .join(Case, Case.id == Consent.case_id)
-            .where(Consent.given.is_(True), Consent.withdrawn_at.is_(None), Consent.valid_until.is_not(None),
-                   Consent.valid_until <= c.today + relativedelta(months=CONSENT_NOTICE_MONTHS),
-                   Case.status.in_(OPEN_GROUP),
-                   ~exists().where(newer.case_id == Consent.case_id, newer.id > Consent.id)))
+            .where(Consent.given.is_(True), Consent.superseded.is_(False), Consent.withdrawn_at.is_(None),
+                   Consent.ended_at.is_(None), Consent.valid_until.is_not(None), Consent.valid_until <= within,
+                   due_on <= within - relativedelta(months=CONSENT_NOTICE_MONTHS),
+                   Case.status.in_(OPEN_GROUP)))
 
 
 def _no_coordinator(c: Context) -> Select:
-    # NOT IN over the coordinators' cases: one hashed set, not a probe per open case
-    coordinated = select(CaseMember.case_id).where(CaseMember.role == "koordinator", CaseMember.active.is_(True))
     return (select(*_row(Case.id, "no_coordinator", _day(func.coalesce(Case.activated_at, Case.created_at)),
                          literal("establishment")))
-            .where(Case.status.in_(OPEN_GROUP), Case.id.not_in(coordinated)))
+            .where(Case.status.in_(OPEN_GROUP), Case.has_coordinator.is_(False)))
 
 
 def _consent_waiting(c: Context) -> Select:

@@ -166,6 +166,13 @@ def test_meeting_due_from_activation_until_a_meeting_is_held(services, town):
     complete(services, case_id, "hold_first", hold_data(services, case_id, measures=[]), town["siri"])
     assert stuck(services, case_id, "meeting_due") == []
 
+    # the municipality now wants a meeting every month: due a month after it met (31 March)
+    set_setting(services, "meeting_interval_months", 1)
+    services.clock.set(noon(date(2027, 4, 30)))
+    assert stuck(services, case_id, "meeting_due") == []
+    services.clock.set(noon(date(2027, 5, 1)))
+    assert_stuck(services, case_id, ("meeting_due", date(2027, 4, 30), "meeting", None))
+
 
 def test_evaluation_overdue_until_it_is_done(services, town):
     case_id = establish(services, town)
