@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sqlalchemy as sa  # noqa: E402
 
 from scale_data import COORD_BASE, COPIES_PER_COORDINATOR, add_access_log, clone, read_template  # noqa: E402
-from webapp import create_app  # noqa: E402
+from webapp import create_app, freeze_startup_objects  # noqa: E402
 from webapp.clock import Clock  # noqa: E402
 from webapp.migrate import upgrade  # noqa: E402
 
@@ -76,9 +76,12 @@ def with_app_name(url: str) -> str:
 
 
 def make_app(url: str):
-    """Like tests/conftest.py make_app: the real app on this database (cheap password hashing)."""
-    return create_app({"TESTING": True, "DATABASE_URL": with_app_name(url), "SECRET_KEY": "scale-bench",
-                       "SESSION_COOKIE_SECURE": False, **CHEAP_HASHING}, clock=Clock())
+    """Like tests/conftest.py make_app: the real app on this database (cheap password hashing),
+    its startup objects frozen as ``serve`` does."""
+    app = create_app({"TESTING": True, "DATABASE_URL": with_app_name(url), "SECRET_KEY": "scale-bench",
+                      "SESSION_COOKIE_SECURE": False, **CHEAP_HASHING}, clock=Clock())
+    freeze_startup_objects()
+    return app
 
 
 def analyze(engine: sa.Engine) -> float:

@@ -215,6 +215,8 @@ def worker(once: bool) -> None:
         busy = run_until_idle(app)
         click.echo(f"fired or started {busy.fired}, sent {busy.sent} message(s) in {busy.rounds} round(s)")
         return
+    from webapp import freeze_startup_objects
+    freeze_startup_objects()
     try:
         run_forever(app, threading.Event())
     except KeyboardInterrupt:
@@ -223,7 +225,9 @@ def worker(once: bool) -> None:
 
 def _serve(app, host: str, port: int, threads: int = 8) -> None:
     from waitress import serve as waitress_serve
+    from webapp import freeze_startup_objects
     from webapp.config import waitress_options
+    freeze_startup_objects()
     waitress_serve(app, host=host, port=port, threads=threads, ident="ansvarsgruppe",
                    **waitress_options(app.config))
 

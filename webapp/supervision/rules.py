@@ -14,10 +14,11 @@ from typing import Callable
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Select, String, func, literal, null, select, union_all
+from sqlalchemy import Integer, Select, String, and_, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from webapp.cases.models import Case, Consent
+from webapp.clock import OSLO
 from webapp.db import day_after_months
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
 from webapp.evaluations.models import Evaluation
@@ -84,6 +85,12 @@ def _steps(rule: str, since, condition) -> Callable[[Context], Select]:
     return query
 
 
+def _overdue(c: Context):
+    # the second bound follows from the first; on the index's day it lets a walk from the newest
+    # end start at today instead of passing every step that is not yet due
+    return and_(OpenTask.due_at < c.now, _day(OpenTask.due_at) <= c.today)
+
+
 def _meeting_due(c: Context) -> Select:
     """An active group whose last held meeting (or, before the first, its activation) lies more
     than the meeting interval back (``register/meeting_due.py`` says the same for one case): the
@@ -146,9 +153,11 @@ def _no_coordinator(c: Context) -> Select:
 
 def _consent_waiting(c: Context) -> Select:
     """Waiting for consent since the case got that status, longer than the setting."""
-    days = c.settings["consent_waiting_days"]
+    waiting_from = c.now - timedelta(days=c.settings["consent_waiting_days"])
     return (select(*_row(Case.id, "consent_waiting", _day(Case.status_since), literal("establishment")))
-            .where(Case.status == "awaiting_consent", Case.status_since < c.now - timedelta(days=days)))
+            .where(Case.status == "awaiting_consent", Case.status_since < waiting_from,
+                   # follows from the bound before; the index's day lets the newest end start there
+                   _day(Case.status_since) <= waiting_from.astimezone(OSLO).date()))
 
 
 RULES: dict[str, Rule] = {rule.key: rule for rule in [
@@ -157,7 +166,7 @@ RULES: dict[str, Rule] = {rule.key: rule for rule in [
          _incident),
     Rule("overdue_step", _l("Steg over fristen"),
          _l("Et steg er ikke gjort innen fristen i prosessen. Saken står fast fra fristen."),
-         _steps("overdue_step", _day(OpenTask.due_at), lambda c: OpenTask.due_at < c.now)),
+         _steps("overdue_step", _day(OpenTask.due_at), _overdue)),
     Rule("orphaned_step", _l("Steg uten noen som kan gjøre det"),
          _l("Ingen aktiv person har rollen steget hører til, for eksempel etter at en bruker ble deaktivert."),
          _steps("orphaned_step", _day(OpenTask.created_at), lambda c: OpenTask.orphaned.is_(True))),
