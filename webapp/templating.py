@@ -138,7 +138,6 @@ def event_title(event) -> str:
         # webapp.plans.operations.KIND_LABELS and SOURCE_LABELS, webapp.closing.operations.
         # INITIATOR_LABELS and the decisions in webapp.evaluations.operations.record_evaluation.
         labels = {
-            "transition": {label.lower(): transition_label(code) for code, label in TRANSITION_KINDS.items()},
             # TRANSLATORS: the kind of plan inside a sentence ("Samtykke til individuell plan gitt")
             "plan": {"individuell plan": _l("individuell plan"), "stafettlogg": _l("stafettlogg")},
             # TRANSLATORS: how a version of a plan came about ("Individuell plan: versjon 2 (vedtatt)")
@@ -159,7 +158,11 @@ def event_title(event) -> str:
                 return value
             if key == "process":  # a process's name in the library: the diagrams' own catalogue
                 return library_title(value)
-            found = labels.get(key, {}).get(value.lower())
+            if key == "transition":  # translated only when found: an event names one kind
+                code = next((c for c, label in TRANSITION_KINDS.items() if label.lower() == value.lower()), None)
+                found = transition_label(code) if code else None
+            else:
+                found = labels.get(key, {}).get(value.lower())
             if found is None:  # a name, a reference, a date: kept as recorded
                 return value
             text = str(found)
