@@ -135,3 +135,14 @@ def test_a_stolen_cookie_is_refused_after_a_password_reset_or_deactivation(app, 
         assert admin.post(f"/admin/brukere/{users['kari']}/aktiver", data={"csrf_token": admin.token}).status_code == 302
         assert thief.get("/oppgaver").status_code == 302
         assert login_client(app, "kari").get("/oppgaver").status_code == 200
+
+
+def test_the_cookie_is_written_when_the_session_changes_not_on_every_page(app, users):
+    """The login's session ends a fixed time after login, so re-signing the cookie on every
+    response would only cost time (``SESSION_REFRESH_EACH_REQUEST`` is off)."""
+    kari = login_client(app, "kari")
+    kari.get("/oppgaver")  # the CSRF token, if this page is the first to need one, is stored now
+    assert "Set-Cookie" not in kari.get("/oppgaver").headers
+    changed = kari.post("/sprak", data={"lang": "nn", "csrf_token": kari.token, "next": "/oppgaver"})
+    assert "Set-Cookie" in changed.headers  # the language is kept in the session
+    assert kari.get("/oppgaver").status_code == 200
