@@ -22,7 +22,7 @@ from webapp.portal.pages import person_side_view
 from webapp.cases.panels import wish_view
 from webapp.cases.access import Access, access_levels, case_access, is_coordinator, may_see
 from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent
-from webapp.cases.operations import DomainError, active_consent, current_coordinator
+from webapp.cases.operations import DomainError, current_coordinator
 from webapp.closing.queries import last_closure, open_closure, reestablished_as
 from webapp.deviations.operations import open_count
 from webapp.evaluations.models import Evaluation
@@ -203,6 +203,7 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
     services().access_log.record(user_id=g.user.id, case_id=case_id,
                page="case" if access == Access.FULL else "case_register", at=services().clock.now())
     members = [m for m in case.members if m.active]
+    coordinator_here = _is_coordinator(case_id)
     appointment = current_coordinator(session, case_id)
     coordinator = session.get(User, appointment.user_id) if appointment else None
     consents = session.scalars(select(Consent).where(Consent.case_id == case_id).order_by(Consent.id.desc())).all()
@@ -218,7 +219,7 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
     if access == Access.FULL:
         measures = session.execute(select(Measure, CaseMember).join(CaseMember, CaseMember.id == Measure.responsible_member_id)
                                    .where(Measure.case_id == case_id).order_by(Measure.status != "open", Measure.deadline)).all()
-        if _is_coordinator(case_id):
+        if coordinator_here:
             letters = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id,
                                                                   OutboxMessage.channel == "letter")
                                       .order_by(OutboxMessage.id.desc())).all()
@@ -228,7 +229,6 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
     previous = session.get(Case, case.previous_case_id) if case.previous_case_id else None
     evaluations = session.scalars(select(Evaluation).where(Evaluation.case_id == case_id)
                                   .order_by(Evaluation.due_on.desc())).all() if access == Access.FULL else []
-    coordinator_here = _is_coordinator(case_id)
     plan = plan_ops.latest_plan(session, case_id)
     can_start_plan = (coordinator_here and access == Access.FULL and case.status in ("establishing", "active")
                       and (plan is None or plan.status not in CURRENT_STATUSES))
@@ -240,12 +240,15 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
         "cases/show.html", case=case, access=access, full=access == Access.FULL, members=members,
         closure=closure, previous=previous, reestablished=reestablished_as(session, case_id),
         previous_visible=previous is not None and case_access(session, g.user, previous.id) > Access.NONE,
-        evaluations=evaluations, next_evaluation=next_evaluation(session, case_id),
+        evaluations=evaluations,
+        next_evaluation=min((e for e in evaluations if e.status == "scheduled"), key=lambda e: e.due_on, default=None)
+        if access == Access.FULL else next_evaluation(session, case_id),
         next_transition=next_transition(session, case_id, services().clock.today()),
         open_deviations=open_count(session, case_id) if access == Access.FULL else 0,
-        appointment=appointment, coordinator=coordinator, consent=active_consent(session, case_id),
+        appointment=appointment, coordinator=coordinator,
+        consent=next((c for c in consents if c.in_force), None),  # newest first, as active_consent
         consents=consents, tasks=tasks, actionable=actionable, instances=instances, statuses=statuses,
-        events=events, is_coordinator=_is_coordinator(case_id), meetings=meetings, with_minutes=with_minutes,
+        events=events, is_coordinator=coordinator_here, meetings=meetings, with_minutes=with_minutes,
         measures=measures, letters=letters, today=services().clock.today(),
         meeting_due_on=meeting_due_on(session, case_id, today=services().clock.today()),  # admin/settings work
         failed=failed, errors=errors or {}, values=values or {},
