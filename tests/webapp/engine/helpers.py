@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from webapp.auth.operations import create_user
 from webapp.cases.operations import add_member, open_case
-from webapp.engine.models import OpenTask
+from webapp.engine.models import OpenTask, ProcessInstance
 from webapp.engine.runtime import WorkflowEngine
 
 
@@ -43,3 +43,14 @@ def fire_with_two_workers(services) -> list[int]:
     for t in threads:
         t.join(60)
     return counts
+
+
+def poison(services, instance_id: int) -> None:
+    """Put an unknown type name where data belongs in a stored state: restoring it fails."""
+    with services.db.transaction() as s:
+        instance = s.get(ProcessInstance, instance_id)
+        state = dict(instance.state)
+        root = dict(state["tasks"][state["root"]])
+        root["data"] = {"x": {"typename": "NoSuchThing", "value": 1}}
+        state["tasks"] = {**state["tasks"], state["root"]: root}
+        instance.state = state

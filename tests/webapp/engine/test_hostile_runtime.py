@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.conftest import TEST_CALLS
-from tests.webapp.engine.helpers import make_case, open_tasks
+from tests.webapp.engine.helpers import make_case, open_tasks, poison
 from webapp.engine.models import Incident, ProcessDefinition, ProcessInstance
 from webapp.engine.runtime import StepFailed
 from webapp.engine.serialization import LEGACY_FORMAT
@@ -72,13 +72,7 @@ def test_a_poisoned_instance_becomes_an_incident_and_the_healthy_one_fires(deplo
     case_id, user_id = make_case(services)
     poisoned = services.engine.start(case_id, "timers", actor_id=user_id).instance_id
     healthy = services.engine.start(case_id, "timers", actor_id=user_id).instance_id
-    with services.db.transaction() as s:  # an unknown type name where data belongs
-        instance = s.get(ProcessInstance, poisoned)
-        state = dict(instance.state)
-        root = dict(state["tasks"][state["root"]])
-        root["data"] = {"x": {"typename": "NoSuchThing", "value": 1}}
-        state["tasks"] = {**state["tasks"], state["root"]: root}
-        instance.state = state
+    poison(services, poisoned)
     services.clock.advance(timedelta(days=2))
     fired, _sent = run_once(app)
     assert fired == 1

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import TEST_CALLS
 from tests.statements import counting
-from tests.webapp.engine.helpers import make_case
+from tests.webapp.engine.helpers import make_case, poison
 from webapp.audit.models import AuditEvent
 from webapp.engine.models import Incident, ProcessInstance
 from webapp.engine.runtime import TIMER_BATCH
@@ -45,13 +45,7 @@ def test_a_failing_instance_in_a_batch_is_an_incident_and_the_others_fire_once(d
     services = deployed
     ids = _started(services, 4)
     broken = ids[2]  # after two healthy ones in the same batch
-    with services.db.transaction() as s:  # an unknown type name where data belongs
-        instance = s.get(ProcessInstance, broken)
-        state = dict(instance.state)
-        root = dict(state["tasks"][state["root"]])
-        root["data"] = {"x": {"typename": "NoSuchThing", "value": 1}}
-        state["tasks"] = {**state["tasks"], state["root"]: root}
-        instance.state = state
+    poison(services, broken)
     services.clock.advance(timedelta(days=2))
     assert services.engine.fire_due_timers() == 3
     healthy = [i for i in ids if i != broken]
