@@ -15,7 +15,7 @@ from webapp.auth.models import User
 from webapp.cases import consent as consent_service
 from webapp.cases import operations as ops
 from webapp.audit import log_reading
-from webapp.cases import registration, wishes
+from webapp.cases import register_data, registration, wishes
 from webapp.meetings.models import MeetingRequest
 from webapp.portal import operations as portal_ops
 from webapp.portal.pages import person_side_view
@@ -23,7 +23,7 @@ from webapp.cases.panels import wish_view
 from webapp.cases.access import Access, access_levels, case_access, is_coordinator, may_see
 from webapp.cases.models import Case, CaseMember, CaseStatusChange, Consent
 from webapp.cases.operations import DomainError, current_coordinator
-from webapp.closing.queries import last_closure, open_closure, reestablished_as
+from webapp.closing.queries import reestablished_as, shown_closure
 from webapp.deviations.operations import open_count
 from webapp.evaluations.models import Evaluation
 from webapp.evaluations.operations import next_evaluation
@@ -61,6 +61,7 @@ def case_or_404(case_id: int, needed: Access = Access.REGISTER) -> tuple[Case, A
     access = case_access(session, g.user, case_id) if case is not None else Access.NONE
     if case is None or access < needed:
         abort(404)
+    register_data.prime(session, {case_id: access})  # the page's templates ask for it again
     return case, access
 
 
@@ -225,7 +226,7 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
                                       .order_by(OutboxMessage.id.desc())).all()
         events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
                                  .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(100)).all()
-    closure = open_closure(session, case_id) or last_closure(session, case_id)
+    closure = shown_closure(session, case_id)
     previous = session.get(Case, case.previous_case_id) if case.previous_case_id else None
     evaluations = session.scalars(select(Evaluation).where(Evaluation.case_id == case_id)
                                   .order_by(Evaluation.due_on.desc())).all() if access == Access.FULL else []
