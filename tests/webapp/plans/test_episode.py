@@ -1,12 +1,13 @@
 """The plan episode end to end through the engine: consent, drafting, adoption, revision."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
 from tests.webapp.cases.helpers import complete, open_task
 from tests.webapp.plans.helpers import adopted_plan, consent, goal_ids, plan_of, write
+from webapp.clock import OSLO
 from webapp.engine.models import ScheduledStart
 from webapp.meetings.models import Measure
 from webapp.plans.models import PlanVersion
@@ -61,10 +62,12 @@ def test_a_plan_sent_back_for_changes_returns_to_the_writer(services, users, cas
 def test_the_revision_starts_on_the_plans_own_date(services, users, case_id):
     plan_id = adopted_plan(services, users, case_id)
     plan = plan_of(services, case_id)
-    services.clock.set(services.clock.now() + timedelta(days=(plan.revision_due_on - services.clock.today()).days - 1))
+    # noon in Oslo the day before: whole days added to the real time of day could cross midnight
+    # in Oslo when summer time lies between (22:00-23:00 UTC in winter is already the next day)
+    services.clock.set(datetime.combine(plan.revision_due_on - timedelta(days=1), time(12), OSLO))
     services.engine.fire_due_timers()
     assert open_task(services, case_id, "goals") is None  # not yet due
-    services.clock.set(services.clock.now() + timedelta(days=2))
+    services.clock.set(datetime.combine(plan.revision_due_on, time(0, 1), OSLO))  # just after midnight
     services.engine.fire_due_timers()
     task = open_task(services, case_id, "goals")
     assert task is not None and task.assignee_id == users["siri"]
