@@ -51,7 +51,7 @@ def refresh(connection: Connection, *, coordinators=(), meetings=(), due=(), con
             last_meeting_at=select(func.max(Meeting.held_at))
             .where(Meeting.case_id == Case.id, Meeting.status.in_(HELD_MEETING), Meeting.held_at.is_not(None))
             .scalar_subquery()))
-    if due == EVERY_CASE or due or meetings:
+    if due or meetings:  # EVERY_CASE is a non-empty text
         statement = update(Case)
         if due != EVERY_CASE:
             statement = statement.where(Case.id.in_(sorted(set(due) | set(meetings))))

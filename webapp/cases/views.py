@@ -26,7 +26,7 @@ from webapp.cases.operations import DomainError, current_coordinator
 from webapp.closing.queries import reestablished_as, shown_closure
 from webapp.deviations.operations import open_count
 from webapp.evaluations.models import Evaluation
-from webapp.evaluations.operations import next_evaluation
+from webapp.evaluations.operations import earliest_scheduled, next_evaluation
 from webapp.engine.models import ProcessInstance
 from webapp.meetings.models import Measure, Meeting, Minutes
 from webapp.plans import operations as plan_ops
@@ -242,8 +242,7 @@ def show(case_id: int, failed: str | None = None, errors: dict | None = None, va
         closure=closure, previous=previous, reestablished=reestablished_as(session, case_id),
         previous_visible=previous is not None and case_access(session, g.user, previous.id) > Access.NONE,
         evaluations=evaluations,
-        next_evaluation=min((e for e in evaluations if e.status == "scheduled"), key=lambda e: e.due_on, default=None)
-        if access == Access.FULL else next_evaluation(session, case_id),
+        next_evaluation=earliest_scheduled(evaluations) if access == Access.FULL else next_evaluation(session, case_id),
         next_transition=next_transition(session, case_id, services().clock.today()),
         open_deviations=open_count(session, case_id) if access == Access.FULL else 0,
         appointment=appointment, coordinator=coordinator,

@@ -397,15 +397,10 @@ class WorkflowEngine:
         if len(ids) > 1:
             try:
                 with self.db.transaction(serialised=True) as s:
-                    claim = _CLAIM_MANY.with_for_update(skip_locked=True, of=ProcessInstance) \
-                        if self.db.dialect == "postgresql" else _CLAIM_MANY
+                    claim = _CLAIM_MANY_SKIP_LOCKED if self.db.dialect == "postgresql" else _CLAIM_MANY
                     instances = list(s.scalars(claim, {"ids": ids, "due_before": due_before}))
                     for instance in instances:
-                        workflow = self.load_workflow(s, instance, None)
-                        before = _ready_ids(workflow) if instance.state else set()
-                        self._fire_timers(s, instance, workflow)
-                        workflow.do_engine_steps()
-                        self._persist(s, instance, workflow, before)
+                        self._advance(s, instance, self._fire_timers, None, {"action": "fire"})
                     return len(instances)
             except Exception:  # noqa: BLE001 - each again on its own, below
                 pass
@@ -630,11 +625,7 @@ class WorkflowEngine:
                 if instance.status not in ("running", "incident"):
                     raise Conflict(f"the process is {instance.status}")
                 had_incident = instance.status == "incident"
-                workflow = self._restore_for_step(s, instance, actor_id, pending)
-                before = _ready_ids(workflow) if instance.state else set()
-                act(s, instance, workflow)
-                workflow.do_engine_steps()
-                self._persist(s, instance, workflow, before)
+                self._advance(s, instance, act, actor_id, pending)
                 if had_incident:
                     self._resolve_incidents(s, instance)
                 return StepResult(instance.id, instance.case_id, instance.status, s.info.get("opened", []))
@@ -652,6 +643,15 @@ class WorkflowEngine:
             message, spec_id = _describe(exc)
             incident_id = self._open_incident(instance_id, message, spec_id, pending, actor_id)
             raise StepFailed(incident_id, message) from exc
+
+    def _advance(self, s: Session, instance: ProcessInstance, act, actor_id, pending: dict) -> None:
+        """The step itself, in the caller's transaction on the instance it holds: restore, act,
+        run the engine steps, store the state and the projection."""
+        workflow = self._restore_for_step(s, instance, actor_id, pending)
+        before = _ready_ids(workflow) if instance.state else set()
+        act(s, instance, workflow)
+        workflow.do_engine_steps()
+        self._persist(s, instance, workflow, before)
 
     def _restore_for_step(self, s: Session, instance: ProcessInstance, actor_id, pending) -> BpmnWorkflow:
         if pending.get("action") == "start" and not instance.state:
@@ -805,6 +805,7 @@ _CLAIM_MANY = (select(ProcessInstance)
                .where(ProcessInstance.id.in_(bindparam("ids", expanding=True)), ProcessInstance.status == "running",
                       ProcessInstance.next_due_at <= bindparam("due_before", type_=ProcessInstance.next_due_at.type))
                .order_by(ProcessInstance.id).execution_options(populate_existing=True))
+_CLAIM_MANY_SKIP_LOCKED = _CLAIM_MANY.with_for_update(skip_locked=True, of=ProcessInstance)
 #: instances whose due timers one worker transaction fires together
 TIMER_BATCH = 10
 

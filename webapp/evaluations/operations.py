@@ -140,6 +140,11 @@ def cancel_scheduled(session: Session, case_id: int, *, at: datetime, actor_id: 
     return len(rows)
 
 
+def earliest_scheduled(evaluations) -> Evaluation | None:
+    """``next_evaluation`` taken from a case's evaluations already read."""
+    return min((e for e in evaluations if e.status == "scheduled"), key=lambda e: e.due_on, default=None)
+
+
 def next_evaluation(session: Session, case_id: int) -> Evaluation | None:
     return session.scalar(select(Evaluation).where(Evaluation.case_id == case_id, Evaluation.status == "scheduled")
                           .order_by(Evaluation.due_on).limit(1))
