@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from webapp.audit.models import AccessLogEntry
 
 log = logging.getLogger(__name__)
+_INSERT_ROW = insert(AccessLogEntry.__table__)
 
 
 class AccessLog:
@@ -58,8 +59,9 @@ class AccessLog:
 
     @staticmethod
     def add_to(session: Session, *, user_id: int, case_id: int, page: str, at: datetime) -> None:
-        """Log a read inside the caller's transaction (it commits or rolls back with it)."""
-        session.add(AccessLogEntry(user_id=user_id, case_id=case_id, page=page, at=at))
+        """Log a read inside the caller's transaction (it commits or rolls back with it): a Core
+        insert at once, as ``audit.operations.record``."""
+        session.connection().execute(_INSERT_ROW, {"user_id": user_id, "case_id": case_id, "page": page, "at": at})
 
     # ---------------------------------------------------------------------- writing
     def flush(self) -> int:

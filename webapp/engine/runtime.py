@@ -13,9 +13,10 @@ import json
 from typing import Callable
 from uuid import UUID
 
-from sqlalchemy import Integer, bindparam, delete, insert, select
+from sqlalchemy import Integer, bindparam, delete, insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -670,15 +671,29 @@ class WorkflowEngine:
         text = json.dumps(state, separators=(",", ":"))
         if len(text) > self.limits.max_state_bytes:
             raise DataError(f"the process data is larger than {self.limits.max_state_bytes // 1000} kB")
-        instance.state = EncodedJSON(state, text)
-        instance.next_due_at = next_due(workflow)
-        instance.updated_at = now
+        values = {"state": EncodedJSON(state, text), "next_due_at": next_due(workflow), "updated_at": now,
+                  "status": "running", "completed_at": instance.completed_at}
         if workflow.is_completed():
-            instance.status, instance.completed_at, instance.next_due_at = "completed", now, None
+            values.update(status="completed", completed_at=now, next_due_at=None)
+        s.flush()  # rows the step's handlers changed (this instance's too) are written first
+        self._store(s, instance, values)
+        if instance.status == "completed":
             record(s, "instance_completed", at=now, case_id=instance.case_id, instance_id=instance.id)
-        else:
-            instance.status = "running"
         self._project(s, instance, workflow, before, now)
+
+    @staticmethod
+    def _store(s: Session, instance: ProcessInstance, values: dict) -> None:
+        """The step's write of the instance row: one Core UPDATE guarded by the row's
+        ``lock_version``, as the ORM's version check (on every step, the unit of work cost more
+        than the statement); the loaded object is brought up to date without being marked
+        changed."""
+        version = instance.lock_version
+        written = s.connection().execute(_STORE, {**values, "lock_version": version + 1, "id_": instance.id,
+                                                  "version_": version})
+        if written.rowcount != 1:
+            raise StaleDataError("the process instance was changed by someone else")
+        for key, value in {**values, "lock_version": version + 1}.items():
+            set_committed_value(instance, key, value)
 
     def _project(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, before: set[str],
                  now) -> None:
@@ -686,11 +701,9 @@ class WorkflowEngine:
         (the rows mirror the ready tasks of the stored state, so ``before`` says what is there).
         Each opened task is noted in ``s.info["opened"]`` for the caller's redirect."""
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        s.flush()  # rows the step's handlers changed are written before any is deleted
-        if before - ready.keys():
-            s.execute(delete(OpenTask).where(OpenTask.instance_id == instance.id,
-                                             OpenTask.task_id.notin_(list(ready)))
-                      .execution_options(synchronize_session=False))
+        if before - ready.keys():  # Core statements on the connection: the session has no rows of these
+            s.connection().execute(delete(OpenTask.__table__).where(
+                OpenTask.instance_id == instance.id, OpenTask.task_id.notin_(list(ready))))
         rows, opened, lanes = [], s.info.setdefault("opened", []), {}
         for task_id, task in ready.items():
             if task_id in before:
@@ -715,7 +728,7 @@ class WorkflowEngine:
             ))
             opened.append(OpenedTask(instance.id, task_id, assignee, tuple(holders)))
         if rows:
-            s.execute(insert(OpenTask), rows)
+            s.connection().execute(_PROJECT, rows)
 
     def _due_date(self, expression: str | None, data: dict):
         """``dueDate``: an expression giving an ISO date (end of that day, Oslo) or datetime."""
@@ -792,6 +805,10 @@ class WorkflowEngine:
 
 #: the instance a step works on, re-read (``populate_existing``) and, on PostgreSQL, locked; built
 #: once (a statement built on every step costs more than it takes to run)
+#: the step's write of its instance (``_store``)
+_STORE = (update(ProcessInstance.__table__)
+          .where(ProcessInstance.id == bindparam("id_"), ProcessInstance.lock_version == bindparam("version_")))
+_PROJECT = insert(OpenTask.__table__)
 _LOCK = (select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id", type_=Integer))
          .execution_options(populate_existing=True))
 _LOCK_FOR_UPDATE = _LOCK.with_for_update(of=ProcessInstance)

@@ -56,9 +56,7 @@ def test_titled_keeps_the_bokmal_text_and_the_catalogue_entry():
 def _stored(services, kind: str, **detail) -> AuditEvent:
     """An event written and read back (the detail goes through the JSON column)."""
     with services.db.transaction() as s:
-        event = record(s, kind, at=services.clock.now(), **detail)
-        s.flush()
-        event_id = event.id
+        event_id = record(s, kind, at=services.clock.now(), **detail)
     with services.db.session() as s:
         event = s.get(AuditEvent, event_id)
         s.expunge(event)
