@@ -12,9 +12,10 @@ from datetime import datetime, timezone
 import json
 from typing import Iterator
 
-from sqlalchemy import Date, DateTime, MetaData, String, create_engine, event, literal_column
+from sqlalchemy import Date, DateTime, MetaData, String, Table, create_engine, event, literal_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -144,6 +145,41 @@ def _day_after_months_sqlite(element, compiler, **kw):
     return (f"CASE WHEN strftime('%d', date({value()}, '{months:+d} months')) = strftime('%d', {value()}) "
             f"THEN date({value()}, '{months:+d} months') "
             f"ELSE date({value()}, '{months:+d} months', 'start of month', '-1 day') END")
+
+
+#: (table, column) named in the WHERE of a partial index (declared in the models or in migrations
+#: 0011-0014). On SQLite a constant compared with one of them is written into the statement
+#: (``_constant_in_partial_index_term``). tests/webapp/test_database.py checks this list against
+#: the migrated schema, so a new partial index cannot be left out.
+PARTIAL_INDEX_COLUMNS = frozenset({
+    ("cases", "status"), ("cases", "has_coordinator"), ("case_members", "role"), ("case_members", "active"),
+    ("consents", "given"), ("consents", "superseded"), ("consents", "withdrawn_at"), ("consents", "ended_at"),
+    ("consents", "valid_until"), ("measures", "status"), ("evaluations", "status"), ("plans", "status"),
+    ("incidents", "status"),
+})
+
+
+def _in_partial_index(element) -> bool:
+    """Whether ``element`` is a column (of its table or an alias of it) of ``PARTIAL_INDEX_COLUMNS``."""
+    for column in getattr(element, "proxy_set", ()):
+        table = getattr(column, "table", None)
+        if isinstance(table, Table) and (table.name, column.name) in PARTIAL_INDEX_COLUMNS:
+            return True
+    return False
+
+
+@compiles(BinaryExpression, "sqlite")
+def _constant_in_partial_index_term(binary, compiler, **kw):
+    """SQLite prepares a statement anew on *every* execution when a bound parameter equals the
+    constant of a partial index's WHERE (it might make the index usable: ``role = ?`` bound to
+    'koordinator'). For a query as the access rule that cost about 200 µs each time, ten times
+    the query. So such a value is written into the SQL text at execution (``literal_execute``:
+    the compiled statement stays cached, and SQLite's statement cache keeps one text per value)."""
+    sides = (binary.left, binary.right)
+    if any(isinstance(side, BindParameter) and not side.literal_execute for side in sides) and any(
+            _in_partial_index(side) for side in sides):
+        kw["literal_execute"] = True
+    return compiler.visit_binary(binary, **kw)
 
 
 def _py_casefold(value):
