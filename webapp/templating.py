@@ -6,8 +6,7 @@ from datetime import date, datetime
 from webapp.clock import OSLO
 
 from flask import g, request
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
-
+from flask_babel import get_locale, get_translations, gettext as _, lazy_gettext as _l
 
 
 def local_datetime(value: datetime | None) -> str:
@@ -175,7 +174,24 @@ def event_title(event) -> str:
     return d.get("title") or kind
 
 
+def _catalogue():
+    """The reader's catalogue, kept on ``g`` for the locale it was found for (a forced locale, as
+    for a recipient's mail, is another): Flask-Babel finds it anew for every string, and a page
+    has dozens of them."""
+    locale = get_locale()
+    found = g.get("_catalogue")
+    if found is None or found[0] is not locale:
+        found = g._catalogue = (locale, get_translations())
+    return found[1]
+
+
 def register(app) -> None:
+    app.jinja_env.install_gettext_callables(  # Flask-Babel's, with the catalogue found once
+        gettext=lambda s: _catalogue().ugettext(s),
+        ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.filters["event_title"] = event_title
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date

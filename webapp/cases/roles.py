@@ -54,10 +54,12 @@ def resolve_role(session: Session, case_id: int, role: str, today: date | None =
         return [registered_by] if registered_by else []
     if role in UNIT_ROLES:
         return [u.id for u in users_with_role(session, UNIT_ROLES[role])]
-    return sorted(set(session.scalars(_HOLDERS, {"case_id": case_id, "role": role})))
+    session.flush()  # the connection does not autoflush: members changed in this transaction first
+    return sorted(set(session.connection().scalars(_HOLDERS, {"case_id": case_id, "role": role})))
 
 
-#: the active members of a case holding a role (run on every step that opens a task: built once)
+#: the active members of a case holding a role (run on every step that opens a task: built once,
+#: and run on the connection, as the ORM's handling of a plain column query cost more than the query)
 _HOLDERS = select(CaseMember.user_id).where(
     CaseMember.case_id == bindparam("case_id", type_=Integer), CaseMember.role == bindparam("role", type_=String),
     CaseMember.active.is_(True), CaseMember.user_id.is_not(None))

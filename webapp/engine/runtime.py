@@ -702,8 +702,7 @@ class WorkflowEngine:
         Each opened task is noted in ``s.info["opened"]`` for the caller's redirect."""
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         if before - ready.keys():  # Core statements on the connection: the session has no rows of these
-            s.connection().execute(delete(OpenTask.__table__).where(
-                OpenTask.instance_id == instance.id, OpenTask.task_id.notin_(list(ready))))
+            s.connection().execute(_UNPROJECT, {"instance_id": instance.id, "ready": list(ready)})
         rows, opened, lanes = [], s.info.setdefault("opened", []), {}
         for task_id, task in ready.items():
             if task_id in before:
@@ -809,6 +808,10 @@ class WorkflowEngine:
 _STORE = (update(ProcessInstance.__table__)
           .where(ProcessInstance.id == bindparam("id_"), ProcessInstance.lock_version == bindparam("version_")))
 _PROJECT = insert(OpenTask.__table__)
+#: the open tasks of an instance that are no longer ready (built once: building it cost more than running it)
+_UNPROJECT = delete(OpenTask.__table__).where(
+    OpenTask.instance_id == bindparam("instance_id", type_=Integer),
+    OpenTask.task_id.notin_(bindparam("ready", expanding=True)))
 _LOCK = (select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id", type_=Integer))
          .execution_options(populate_existing=True))
 _LOCK_FOR_UPDATE = _LOCK.with_for_update(of=ProcessInstance)
