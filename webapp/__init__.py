@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from webapp import config as config_module
 from webapp.audit.access_log import AccessLog
 from webapp.auth import passwords
+from webapp.auth.cookies import CookieSessions
 from webapp.cases import identity
 from webapp.clock import Clock
 from webapp.db import Database
@@ -75,6 +76,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
+    app.session_interface = CookieSessions()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.teardown_appcontext(close_session)

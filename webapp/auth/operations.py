@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from webapp.audit.operations import record, titled
 from webapp.auth.models import CITIZEN, ROLES, LoginAttempt, User, UserSession
@@ -69,14 +69,23 @@ def start_session(session: Session, user_id: int, *, now: datetime, lifetime: ti
 
 
 def session_user(session: Session, token: str | None, now: datetime) -> User | None:
-    """The active user of a live session, or None (no such row, expired, or user deactivated)."""
+    """The active user of a live session, or None (no such row, expired, or user deactivated).
+
+    Run on every request, so read as a plain row on the session's connection and returned as a
+    detached ``User`` (the ORM's loading cost more than the query; nothing relates to a user, so
+    a detached one serves as a loaded one, as after a view closes its session)."""
     if not isinstance(token, str) or not token:
         return None
-    return session.scalar(_SESSION_USER, {"session_id": _session_id(token), "now": now})
+    row = session.connection().execute(_SESSION_USER, {"session_id": _session_id(token), "now": now}).first()
+    if row is None:
+        return None
+    user = User(**row._mapping)
+    make_transient_to_detached(user)
+    return user
 
 
 #: the user of a live session: built once, run on every request with its parameters
-_SESSION_USER = select(User).join(UserSession, UserSession.user_id == User.id).where(
+_SESSION_USER = select(*User.__table__.columns).join(UserSession, UserSession.user_id == User.id).where(
     UserSession.id == bindparam("session_id", type_=UserSession.id.type),
     UserSession.expires_at > bindparam("now", type_=UserSession.expires_at.type), User.active.is_(True))
 

@@ -146,3 +146,17 @@ def test_the_cookie_is_written_when_the_session_changes_not_on_every_page(app, u
     changed = kari.post("/sprak", data={"lang": "nn", "csrf_token": kari.token, "next": "/oppgaver"})
     assert "Set-Cookie" in changed.headers  # the language is kept in the session
     assert kari.get("/oppgaver").status_code == 200
+
+
+def test_the_cookie_signer_is_built_once_per_key_and_a_new_key_ends_old_cookies(app, users):
+    """The signing serializer is kept between requests (building it cost an eighth of a short
+    request); a changed secret key gets its own, so cookies signed with the old key open nothing."""
+    kari = login_client(app, "kari")
+    assert kari.get("/oppgaver").status_code == 200
+    kept = app.session_interface.get_signing_serializer(app)
+    assert kari.get("/oppgaver").status_code == 200
+    assert app.session_interface.get_signing_serializer(app) is kept
+    app.secret_key = "another-secret"
+    assert app.session_interface.get_signing_serializer(app) is not kept
+    response = kari.get("/oppgaver")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/logg-inn")
