@@ -6,6 +6,8 @@ from datetime import date, datetime
 from webapp.clock import OSLO
 
 from flask import g, request
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 from flask_babel import get_locale, get_translations, gettext as _, lazy_gettext as _l
 
 
@@ -185,6 +187,17 @@ def _catalogue():
     return found[1]
 
 
+@pass_eval_context
+def _template_gettext(eval_ctx, string: str, **variables):
+    """``_()`` and ``gettext()`` in templates: what Jinja's new-style gettext does (the text marked
+    safe where the template escapes, then ``%`` with the variables, escaped), in one call instead
+    of three wrapped ones; a page calls it dozens of times."""
+    text = _catalogue().ugettext(string)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def register(app) -> None:
     app.jinja_env.install_gettext_callables(  # Flask-Babel's, with the catalogue found once
         gettext=lambda s: _catalogue().ugettext(s),
@@ -192,6 +205,7 @@ def register(app) -> None:
         pgettext=lambda c, s: _catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
         newstyle=True)
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
     app.jinja_env.filters["event_title"] = event_title
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date
