@@ -187,20 +187,26 @@ def _catalogue():
     return found[1]
 
 
+def _catalogue_gettext(string: str) -> str:
+    return _catalogue().ugettext(string)
+
+
 @pass_eval_context
 def _template_gettext(eval_ctx, string: str, **variables):
     """``_()`` and ``gettext()`` in templates: what Jinja's new-style gettext does (the text marked
     safe where the template escapes, then ``%`` with the variables, escaped), in one call instead
     of three wrapped ones; a page calls it dozens of times."""
-    text = _catalogue().ugettext(string)
+    text = _catalogue_gettext(string)
     if eval_ctx.autoescape:
         text = Markup(text)
     return text % variables
 
 
 def register(app) -> None:
-    app.jinja_env.install_gettext_callables(  # Flask-Babel's, with the catalogue found once
-        gettext=lambda s: _catalogue().ugettext(s),
+    # Flask-Babel's callables with the catalogue found once; ``_`` and ``gettext``, the ones every
+    # page calls, then replaced by the single-call version
+    app.jinja_env.install_gettext_callables(
+        gettext=_catalogue_gettext,
         ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
         pgettext=lambda c, s: _catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),

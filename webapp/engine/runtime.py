@@ -802,16 +802,16 @@ class WorkflowEngine:
                                                       Incident.status == "open"))
 
 
-#: the instance a step works on, re-read (``populate_existing``) and, on PostgreSQL, locked; built
-#: once (a statement built on every step costs more than it takes to run)
-#: the step's write of its instance (``_store``)
+#: the step's write of its instance (``_store``), and of its projection (``_project``): the rows
+#: inserted, and the rows of tasks no longer ready deleted; built once, as the claims below
 _STORE = (update(ProcessInstance.__table__)
           .where(ProcessInstance.id == bindparam("id_"), ProcessInstance.lock_version == bindparam("version_")))
 _PROJECT = insert(OpenTask.__table__)
-#: the open tasks of an instance that are no longer ready (built once: building it cost more than running it)
 _UNPROJECT = delete(OpenTask.__table__).where(
     OpenTask.instance_id == bindparam("instance_id", type_=Integer),
     OpenTask.task_id.notin_(bindparam("ready", expanding=True)))
+#: the instance a step works on, re-read (``populate_existing``) and, on PostgreSQL, locked; built
+#: once (a statement built on every step costs more than it takes to run)
 _LOCK = (select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id", type_=Integer))
          .execution_options(populate_existing=True))
 _LOCK_FOR_UPDATE = _LOCK.with_for_update(of=ProcessInstance)
