@@ -63,9 +63,18 @@ def browser():
         browser.close()
 
 
+def new_context(browser, **options):
+    """A browser context as the walks use: Norwegian, and with reduced motion. Designsystemet
+    opens a ``ds-details`` with a 0.4 s height transition unless reduced motion is asked for;
+    Playwright finds the button inside already "stable" while the content around it still
+    moves, so a click could press on the button and release on the field above it (seen in CI:
+    the form was then never posted). Reduced motion opens it at once."""
+    return browser.new_context(**{"locale": "nb-NO", "reduced_motion": "reduce", **options})
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="nb-NO", bypass_csp=True)  # lets axe-core be injected
+    context = new_context(browser, bypass_csp=True)  # bypass_csp lets axe-core be injected
     page = context.new_page()
     page.set_default_timeout(15000)
     read = page.content

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser.conftest import approve_and_send_minutes, assert_accessible, login
+from tests.browser.conftest import approve_and_send_minutes, assert_accessible, login, new_context
 from tests.oidc.provider import ACR_SUBSTANTIAL, oidc_provider_fixture
 from tests.webapp.cases.helpers import APPOINT, FIRST_MEETING_IN, PASSWORD, complete, municipality, open_task
 from tests.webapp.meetings.helpers import hold_data, meeting, plan as plan_meeting
@@ -64,7 +64,7 @@ def users(services):
 @pytest.fixture
 def staff_page(browser):
     """A second browser (its own cookies) for the coordinator."""
-    context = browser.new_context(locale="nb-NO")
+    context = new_context(browser)
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page

@@ -2,7 +2,7 @@
 URL gets a clear, accessible page."""
 import pytest
 
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, login, new_context
 from tests.webapp.cases.helpers import PASSWORD, municipality
 
 pytestmark = pytest.mark.browser
@@ -13,7 +13,7 @@ def test_a_copied_cookie_dies_with_logout(browser, page, live_server, services):
     login(page, live_server, "kari", PASSWORD)
     assert page.url.endswith("/oppgaver")
     assert_accessible(page)
-    thief = browser.new_context(locale="nb-NO")
+    thief = new_context(browser)
     try:
         thief.add_cookies(page.context.cookies())
         stolen = thief.new_page()

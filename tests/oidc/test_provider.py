@@ -26,7 +26,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import browser  # noqa: F401  (Chromium through Playwright)
+from tests.browser.conftest import browser, new_context  # noqa: F401  (Chromium through Playwright)
 from tests.oidc.provider import ACR_HIGH
 from tests.oidc.provider import ACR_SUBSTANTIAL
 from tests.oidc.provider import OIDCLoginError
@@ -426,7 +426,7 @@ def test_a_real_browser_logs_in_on_the_page(idporten, meta, browser, callback_se
     idporten.add_client("browser-rp", SECRET, [callback_server])
     client = _session(client_id="browser-rp", redirect_uri=callback_server)
     url, state, verifier, nonce = _authorize(meta, client, acr_values=ACR_SUBSTANTIAL)
-    context = browser.new_context(locale="nb-NO")
+    context = new_context(browser)
     try:
         page = context.new_page()
         page.set_default_timeout(15000)
