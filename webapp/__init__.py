@@ -81,7 +81,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     babel.init_app(app, locale_selector=select_locale)
     app.teardown_appcontext(close_session)
 
-    from webapp import errors, templating
+    from webapp import errors, static_files, templating
     from webapp.auth.views import bp as auth_bp, load_user
     from webapp.tasks.views import bp as tasks_bp
     from webapp.cases.views import bp as cases_bp
@@ -118,6 +118,7 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
         app.register_blueprint(blueprint)
     errors.register(app)
     templating.register(app)
+    static_files.register(app)
 
     # logging out (a form) may end at an OpenID provider's logout endpoint: its origin is allowed
     form_targets = " ".join(["'self'", *oidc.provider_origins(app)])

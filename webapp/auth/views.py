@@ -18,7 +18,11 @@ bp = Blueprint("auth", __name__)
 
 def load_user() -> None:
     """``g.user`` from the session cookie's token, checked against its server-side row: a cookie
-    whose session was ended (logout, deactivation, new password) or has expired opens nothing."""
+    whose session was ended (logout, deactivation, new password) or has expired opens nothing.
+    Static files are public and need no user: no lookup for them."""
+    if request.endpoint == "static":
+        g.user = None
+        return
     token = session.get("sid")
     g.user = session_user(db_session(), token, services().clock.now()) if token else None
     if token and g.user is None:
