@@ -10,7 +10,9 @@
 3. Timer sweep: running instances waiting on a timer are made due now (``next_due_at`` in the past)
    and swept by one ``ansvarsgruppe worker --once`` subprocess, then, re-armed, by two side by side;
    each must be checked exactly once (one ``timers_checked`` audit event per instance). The same for
-   scheduled starts (two disjoint sets of pending starts made due).
+   scheduled starts (two disjoint sets of pending starts made due) and for the outbox (two sets of
+   e-mails due now, sent to a real local SMTP server, aiosmtpd in this process, which counts what
+   arrives for each recipient).
 
 Prints figures only, never asserts on time; the last stdout line is one JSON object.
 Usage: python bench/scale_bench.py [--quick] [--database-url URL] [--keep]
@@ -191,25 +193,29 @@ def _note(got: dict, out: dict, errors: list, label: str, path: str) -> None:
 
 
 # --------------------------------------------------------------------------- worker sweeps
-def worker_env(url: str) -> dict:
+def worker_env(url: str, smtp_port: int | None = None) -> dict:
+    """The workers' environment: no mail server unless ``smtp_port`` (the outbox sweep's)."""
     env = dict(os.environ, DATABASE_URL=url, ANSVARSGRUPPE_SECRET_KEY="scale-bench")
     env.pop("SMTP_HOST", None)
+    if smtp_port is not None:
+        env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port), SMTP_SECURITY="none")
     return env
 
 
-def run_workers(url: str, count: int) -> tuple[float, list[dict]]:
+def run_workers(url: str, count: int, smtp_port: int | None = None) -> tuple[float, list[dict]]:
     """``count`` ``ansvarsgruppe worker --once`` side by side; wall seconds and what each said."""
     command = [str(ROOT / ".venv" / "bin" / "ansvarsgruppe"), "worker", "--once"]
     if not Path(command[0]).exists():
         command = [sys.executable, "-c", "from webapp.cli import main; main()", "worker", "--once"]
     t0 = time.perf_counter()
-    procs = [subprocess.Popen(command, cwd=ROOT, env=worker_env(url), stdout=subprocess.PIPE,
+    procs = [subprocess.Popen(command, cwd=ROOT, env=worker_env(url, smtp_port), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(count)]
     outs = []
     for proc in procs:
         stdout, stderr = proc.communicate()
-        fired = re.search(r"fired or started (\d+)", stdout)
+        fired = re.search(r"fired or started (\d+), sent (\d+)", stdout)
         outs.append({"rc": proc.returncode, "fired": int(fired.group(1)) if fired else None,
+                     "sent": int(fired.group(2)) if fired else None,
                      "stderr_tracebacks": stderr.count("Traceback"),
                      **({"stderr_tail": stderr[-2000:]} if proc.returncode or "Traceback" in stderr else {})})
     return time.perf_counter() - t0, outs
@@ -316,6 +322,62 @@ def start_sweep(url: str, engine: sa.Engine, starts: int) -> dict:
     return out
 
 
+def outbox_sweep(url: str, engine: sa.Engine, messages: int) -> dict:
+    """``messages`` e-mails due now, sent by 1 worker, then as many others by 2, to a real local
+    SMTP server; each recipient must receive exactly one."""
+    import collections
+    import socket
+
+    from aiosmtpd.controller import Controller  # the test extra: pip install -e '.[test]'
+
+    received: collections.Counter = collections.Counter()
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            received.update(envelope.rcpt_tos)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    out: dict = {"messages": messages}
+    try:
+        startup, _outs = run_workers(url, 1, port)  # nothing is due: start-up and an empty round
+        out["idle_worker_s"] = round(startup, 2)
+        for workers, key in ((1, "one_worker"), (2, "two_workers")):
+            prefix = f"bench-{key}-"
+            with engine.begin() as conn:
+                conn.execute(sa.text(
+                    "INSERT INTO outbox_messages (channel, recipient, subject, body, attachments, status, "
+                    "attempts, next_attempt_at, created_at) SELECT 'email', :prefix || g || '@example.no', "
+                    "'Innkalling til møte i ansvarsgruppen', :body, '[]', 'pending', 0, "
+                    "now() - interval '1 minute', now() FROM generate_series(1, :n) AS g"),
+                    {"prefix": prefix, "n": messages,
+                     "body": "Du er invitert til møte i ansvarsgruppen. Logg inn for å se innkallingen.\n" * 4})
+            seconds, outs = run_workers(url, workers, port)
+            with engine.connect() as conn:
+                statuses = dict(conn.execute(sa.text(
+                    "SELECT status, count(*) FROM outbox_messages WHERE recipient LIKE :p GROUP BY 1"),
+                    {"p": prefix + "%"}).all())
+            ours = [r for r in received if r.startswith(prefix)]
+            once = sum(1 for r in ours if received[r] == 1)
+            out[f"{key}_s"] = round(seconds, 2)
+            out[f"{key}_net_s"] = round(seconds - startup, 2)
+            out[f"{key}_per_message_ms"] = round(max(0.0, seconds - startup) * 1000 / max(1, messages), 2)
+            out[key] = {"statuses": statuses, "received_once": once,
+                        "received_more_than_once": sum(1 for r in ours if received[r] > 1),
+                        "not_received": messages - len(ours), "workers": outs}
+            log(f"  outbox, {workers} worker(s): {messages} e-mails in {seconds:.1f} s; received exactly once: "
+                f"{once}/{messages}; statuses {statuses}")
+        out["sent_exactly_once"] = all(out[k]["received_once"] == messages and out[k]["statuses"] == {"sent": messages}
+                                       for k in ("one_worker", "two_workers"))
+    finally:
+        controller.stop()
+    return out
+
+
 # --------------------------------------------------------------------------- main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -325,12 +387,14 @@ def main() -> None:
     parser.add_argument("--levels", help="comma-separated group counts (default 1000,10000,100000)")
     parser.add_argument("--timers", type=int, help="timers in the sweep (default 10000; quick 2000)")
     parser.add_argument("--starts", type=int, help="scheduled starts per sweep (default 1000; quick 200)")
+    parser.add_argument("--outbox", type=int, help="e-mails per outbox sweep (default 10000; quick 2000)")
     parser.add_argument("--page-timeout", type=float, default=60.0)
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")] if args.levels else (
         [1000, 10000] if args.quick else [1000, 10000, 100000])
     timers = args.timers or (2000 if args.quick else 10000)
     starts = args.starts if args.starts is not None else (200 if args.quick else 1000)
+    outbox = args.outbox if args.outbox is not None else (2000 if args.quick else 10000)
     # p95 of 40 is the third slowest; of 15 it was nearly the slowest, one hiccup of a shared machine
     reps, budget = (5, 6.0) if args.quick else (40, 60.0)
 
@@ -421,6 +485,8 @@ def main() -> None:
         result["sweep"] = timer_sweep(url, engine, timers)
         if starts:
             result["scheduled_starts"] = start_sweep(url, engine, starts)
+        if outbox:
+            result["outbox"] = outbox_sweep(url, engine, outbox)
         result["sweep_s"] = round(time.perf_counter() - t0, 1)
     finally:
         engine.dispose()

@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_token, deploy_test_diagrams, login_client
 from tests.smtp import HungServer, self_signed_certificate, start_smtp, start_smtp_with
+from tests.statements import counting
 from tests.webapp.engine.helpers import make_case
 from webapp.auth.operations import create_user
 from webapp.engine.models import OpenTask
 from webapp.outbox.models import OutboxMessage
 from webapp.outbox.operations import INVALID_RECIPIENT, Outbox
-from webapp.outbox.sending import CLAIM_TIMEOUT, MAX_ATTEMPTS, SmtpSettings, _claim, send_due
+from webapp.outbox.sending import CLAIM_BATCH, CLAIM_TIMEOUT, MAX_ATTEMPTS, SmtpSettings, _claim, send_due
 from webapp.worker import run_once
 
 POISON = "per@x.no\r\nBcc: alle@example.org"
@@ -257,4 +258,20 @@ def test_two_workers_side_by_side_send_each_message_once(services, smtp):
     for worker in workers:
         worker.join(120)
     assert sum(counts) == 20 and _recipients(inbox) == sorted(recipients)
+    assert set(_statuses(services).values()) == {"sent"}
+
+
+def test_messages_are_claimed_and_marked_in_batches(services, smtp):
+    """Two short transactions per batch of CLAIM_BATCH messages, not two per message (10,000
+    messages in a sweep). A failing message in a batch is marked alone while the rest go out:
+    test_poisoned_address_never_holds_back_the_healthy_messages sends such a batch."""
+    controller, inbox = smtp
+    recipients = [f"m{i:02}@example.org" for i in range(CLAIM_BATCH + 5)]
+    _queue(services, *recipients)
+    settings = SmtpSettings("127.0.0.1", controller.port, "ag@kommune.no")
+    with counting(services.db.engine) as counted:
+        assert send_due(services.db, services.clock, settings) == len(recipients)
+    # two batches (claim, mark), and the claim that finds nothing more
+    assert counted.commits == 5, counted.report()
+    assert _recipients(inbox) == recipients
     assert set(_statuses(services).values()) == {"sent"}
