@@ -72,13 +72,13 @@ def translate(text: str | None, lang: str | None = None) -> str | None:
     return text
 
 
-def title(value: str | None) -> str | None:
+def title(value: str | None, lang: str | None = None) -> str | None:
     """A task title as the projection stores it, "<task name> – <detail>": the name translated, the
     detail (a person's name, a date) kept."""
     if not value:
         return value
     name, sep, detail = value.partition(" – ")
-    return f"{translate(name)}{sep}{detail}"
+    return f"{translate(name, lang)}{sep}{detail}"
 
 
 def schema(form: dict) -> dict:

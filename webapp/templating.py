@@ -6,7 +6,7 @@ from datetime import date, datetime
 from webapp.clock import OSLO
 
 from flask import g, request
-from jinja2 import pass_eval_context
+from jinja2 import pass_context
 from markupsafe import Markup
 from flask_babel import get_locale, get_translations, gettext as _, lazy_gettext as _l
 
@@ -191,13 +191,16 @@ def _catalogue_gettext(string: str) -> str:
     return _catalogue().ugettext(string)
 
 
-@pass_eval_context
-def _template_gettext(eval_ctx, string: str, **variables):
+@pass_context
+def _template_gettext(context, string: str, **variables):
     """``_()`` and ``gettext()`` in templates: what Jinja's new-style gettext does (the text marked
     safe where the template escapes, then ``%`` with the variables, escaped), in one call instead
-    of three wrapped ones; a page calls it dozens of times."""
-    text = _catalogue_gettext(string)
-    if eval_ctx.autoescape:
+    of three wrapped ones; a page calls it dozens of times. The catalogue comes with the render's
+    context (found once per render, under any forced locale); a macro imported without context
+    finds it itself."""
+    catalogue = context.get("_catalogue_") or _catalogue()
+    text = catalogue.ugettext(string)
+    if context.eval_ctx.autoescape:
         text = Markup(text)
     return text % variables
 
@@ -220,12 +223,15 @@ def register(app) -> None:
     app.jinja_env.filters["access_page"] = access_page_label
     app.jinja_env.filters["transition_label"] = transition_label
     from webapp import library_texts  # the process library's own texts in the reader's language
-    app.jinja_env.filters["library"] = library_texts.translate
-    app.jinja_env.filters["library_title"] = library_texts.title
+    # in the render's language (``lang`` of the context; a macro imported without context finds it)
+    app.jinja_env.filters["library"] = pass_context(
+        lambda context, text: library_texts.translate(text, context.get("lang")))
+    app.jinja_env.filters["library_title"] = pass_context(
+        lambda context, value: library_texts.title(value, context.get("lang")))
     from webapp.cases import register_data  # the privacy boundary's helpers (task_title, ...)
     register_data.register(app)
 
     @app.context_processor
     def globals_():
-        return {"current_user": g.get("user"), "lang": str(get_locale() or "nb"),
+        return {"current_user": g.get("user"), "lang": str(get_locale() or "nb"), "_catalogue_": _catalogue(),
                 "current_path": request.full_path.rstrip("?")}
