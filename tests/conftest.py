@@ -138,7 +138,13 @@ def _reset_pg() -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path, sqlite_template) -> str:
-    if request.param == "sqlite":
+    return database_url(request.param, tmp_path, sqlite_template)
+
+
+def database_url(kind: str, tmp_path, sqlite_template) -> str:
+    """A fresh migrated database of ``kind``: a copy of the SQLite template, or the worker's
+    PostgreSQL database emptied."""
+    if kind == "sqlite":
         path = tmp_path / "test.db"
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"

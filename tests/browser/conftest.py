@@ -8,11 +8,12 @@ import os
 import shutil
 import socket
 import threading
+import zlib
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, database_url
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe.min.js"
@@ -22,6 +23,18 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def walk_database(name: str) -> str:
+    """The database a walk runs on: each walk runs once, on SQLite or PostgreSQL by a stable hash
+    of its name (about half on each), so the served app is walked on both while the suite stays
+    within its time. Every view runs on both databases in the suite without a browser."""
+    return "postgresql" if zlib.crc32(name.encode()) % 2 else "sqlite"
+
+
+@pytest.fixture
+def db_url(request, tmp_path, sqlite_template) -> str:
+    return database_url(walk_database(request.node.originalname), tmp_path, sqlite_template)
 
 
 @pytest.fixture
