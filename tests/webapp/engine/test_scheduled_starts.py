@@ -8,8 +8,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from tests.conftest import DIAGRAMS, deploy_test_diagrams
+from tests.statements import counting
 from tests.webapp.engine.helpers import fire_with_two_workers, make_case
 from webapp.engine.models import OpenTask, ProcessInstance, ScheduledStart
+from webapp.engine.runtime import START_BATCH
 
 
 def schedule(services, case_id, process_id, due_in: timedelta, data=None, key=None) -> int:
@@ -86,3 +88,29 @@ def test_a_start_that_fails_keeps_its_instance_with_an_incident(services):
         assert s.scalar(select(func.count(ScheduledStart.id)).where(ScheduledStart.status == "pending")) == 0
         incident_instance = s.scalar(select(ProcessInstance).where(ProcessInstance.status == "incident"))
         assert incident_instance.definition.process_id == "data_driven"
+
+
+def test_due_starts_are_started_a_batch_per_commit_each_once(services):
+    """The worker starts due episodes a few per transaction (``_start_batch``): one commit per
+    batch; a start that fails in a batch keeps its instance with an incident, and the others of
+    its batch start once (the batch is redone one by one)."""
+    deploy_test_diagrams(services)
+    case_id, _user_id = make_case(services)
+    healthy = [schedule(services, case_id, "two_steps", timedelta(minutes=5), {"x": i})
+               for i in range(START_BATCH + 2)]
+    services.clock.advance(timedelta(minutes=10))
+    with counting(services.db.engine) as counts:
+        assert services.engine.start_due_scheduled() == len(healthy)
+    assert counts.commits == 2  # a full batch and the two left over
+    failing = schedule(services, case_id, "data_driven", timedelta(minutes=5), {"wait_for": "P99999999Y", "how_many": None})
+    more = [schedule(services, case_id, "two_steps", timedelta(minutes=5), {"x": i}) for i in range(3)]
+    services.clock.advance(timedelta(minutes=10))
+    assert services.engine.start_due_scheduled() == 4
+    with services.db.session() as s:
+        rows = {r.id: r for r in s.scalars(select(ScheduledStart))}
+        assert {rows[i].status for i in healthy + more + [failing]} == {"started"}
+        instances = {rows[i].instance_id for i in healthy + more + [failing]}
+        assert len(instances) == len(healthy) + len(more) + 1  # one instance each: none started twice
+        assert s.scalar(select(func.count(ProcessInstance.id))) == len(instances)
+        assert s.get(ProcessInstance, rows[failing].instance_id).status == "incident"
+        assert {s.get(ProcessInstance, rows[i].instance_id).status for i in healthy + more} == {"running"}
