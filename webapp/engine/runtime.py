@@ -29,7 +29,7 @@ from webapp.db import Database, EncodedJSON
 from webapp.engine import durations, expressions
 from webapp.engine.hooks import EngineHooks, StepContext
 from webapp.engine.library import SpecCache, latest_definition
-from webapp.engine.models import Incident, OpenTask, ProcessInstance, ScheduledStart
+from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance, ScheduledStart
 from webapp.engine.parsing import form_name
 from webapp.engine.progress import episode_steps
 from webapp.engine.scripting import EngineScriptEngine, RunLimits
@@ -165,10 +165,11 @@ class WorkflowEngine:
             raise StepFailed(incident_id, message) from exc
 
     def start_in(self, s: Session, case_id: int, process_id: str, *, actor_id: int | None = None,
-                 data: dict | None = None) -> StepResult:
+                 data: dict | None = None, definition: ProcessDefinition | None = None) -> StepResult:
         """Start an instance inside the caller's transaction (so a domain change and the start of
-        its episode commit together); exceptions propagate and roll back the whole transaction."""
-        definition = latest_definition(s, process_id)
+        its episode commit together); exceptions propagate and roll back the whole transaction.
+        ``definition``: the process's current version, if the caller has read it already."""
+        definition = definition or latest_definition(s, process_id)
         if definition is None:
             raise NotFound(f"no process '{process_id}'")
         now = self.clock.now()
@@ -281,8 +282,12 @@ class WorkflowEngine:
                 with self.db.transaction(serialised=True) as s:
                     claim = _CLAIM_STARTS_SKIP_LOCKED if self.db.dialect == "postgresql" else _CLAIM_STARTS
                     rows = list(s.scalars(claim, {"ids": ids, "now": now}))
+                    current = {}  # the version current now, read once per process in the batch
                     for row in rows:
-                        result = self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}))
+                        if row.process_id not in current:
+                            current[row.process_id] = latest_definition(s, row.process_id)
+                        result = self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}),
+                                               definition=current[row.process_id])
                         row.status, row.instance_id, row.started_at = "started", result.instance_id, self.clock.now()
                     return len(rows)
             except Exception:  # noqa: BLE001 - each again on its own, below
