@@ -30,7 +30,7 @@ class SettingChange:
 
     @property
     def label(self) -> str:
-        return self.definition.label
+        return str(self.definition.label)  # in the reader's language
 
 
 @dataclass

@@ -121,3 +121,22 @@ def test_change_setting_refuses_out_of_range(services):
         change_setting(s, "meeting_interval_months", 3, at=services.clock.now(), actor_id=None)
     with services.db.session() as s:
         assert get_setting(s, "meeting_interval_months") == 3
+
+
+@pytest.mark.parametrize("lang", ["nn", "en"])
+def test_the_settings_page_is_in_the_readers_language(app, admin, lang):
+    """Every setting's label and every choice are translated; the guideline each default comes
+    from is quoted as written (Norwegian sources)."""
+    from tests.webapp.test_languages import _sources, _text
+    with admin.session_transaction() as s:
+        s["lang"] = lang
+    page = admin.get("/admin/innstillinger")
+    assert page.status_code == 200 and f'<html lang="{lang}"' in page.text
+    text = _text(page)
+    left = [source for source in _sources(lang) if source in text]
+    assert left == [], left
+    labels = {"nn": ("Kor ofte gruppa blir evaluert", "Annakvart år", "Måndag"),
+              "en": ("How often the group is evaluated", "Every other year", "Monday")}[lang]
+    for label in labels:
+        assert label in text
+    assert str(DEFINITIONS["notice_days"].label) not in text  # the bokmål label is gone

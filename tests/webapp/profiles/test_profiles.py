@@ -211,7 +211,7 @@ def test_the_list_and_the_preview_page(admin):
         assert title in page.text
     preview_page = admin.get("/admin/profiler/lund")
     assert preview_page.status_code == 200
-    assert DEFINITIONS["invitations_by_post"].label in preview_page.text  # current → new, with the source
+    assert str(DEFINITIONS["invitations_by_post"].label) in preview_page.text  # current → new, with the source
     assert "«Sakslisten sendes med post»." in preview_page.text
     assert "Ta i bruk profilen «Lund»" in preview_page.text
     assert admin.get("/admin/profiler/finnes-ikke").status_code == 404
