@@ -19,7 +19,8 @@ message, which at 10,000 messages was most of the time.
 A worker that crashes between 1 and 3 leaves its messages in ``sending``; once the claim has
 expired any worker takes them again (so the rest of a batch waits that long after a crash).
 Delivery is therefore *at least once*: what the server had already accepted of the batch when
-the worker died is sent a second time after :data:`CLAIM_TIMEOUT`. Messages are independent: one that fails never holds back the others.
+the worker died is sent a second time after :data:`CLAIM_TIMEOUT`. Messages are independent:
+one that fails never holds back the others.
 
 ``last_error`` is shown to administrators, so it never carries content: the exception type and,
 for SMTP answers, the server's code and text (which may name the recipient, nothing else).
