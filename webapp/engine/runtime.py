@@ -257,50 +257,64 @@ class WorkflowEngine:
         """Start the scheduled episodes that are due, each exactly once even with several workers
         (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers). A start that fails
         keeps its instance with an incident, like any other start."""
-        started, now = 0, self.clock.now()
-        batch: list[int] = []
-        for candidate in self._due(ScheduledStart, ScheduledStart.due_at, now,
-                                   ScheduledStart.status == "pending", batch=max(1, min(limit, 200))):
-            if started + len(batch) >= limit:
-                break
-            batch.append(candidate)
-            if len(batch) == START_BATCH:
-                started += self._start_batch(batch, now)
-                batch = []
-        if batch:
-            started += self._start_batch(batch, now)
-        return started
+        now = self.clock.now()
+        due = self._due(ScheduledStart, ScheduledStart.due_at, now, ScheduledStart.status == "pending",
+                        batch=max(1, min(limit, 200)))
+        return self._in_batches(due, START_BATCH, limit, lambda ids: self._start_batch(ids, now))
 
     def _start_batch(self, ids: list[int], now) -> int:
-        """Start a few due scheduled episodes in one transaction, as ``_fire_batch`` fires timers:
-        claimed together, each started, committed once. If any start fails, nothing of the batch
-        is kept and each runs on its own in its own transaction, where a failing one keeps its
-        instance with an incident and the others start. What a start's handlers write stays in the
-        database (mail goes to the outbox), so a repeat does nothing twice."""
+        """Start a few due scheduled episodes in one transaction (``_together_or_each``), each
+        process's current version read once. What a start's handlers write stays in the database
+        (mail goes to the outbox), so a batch redone one by one does nothing twice."""
+        def together(s: Session) -> int:
+            rows = list(s.scalars(self._claim_starts(), {"ids": ids, "now": now}))
+            current = {}  # the version current now, read once per process in the batch
+            for row in rows:
+                if row.process_id not in current:
+                    current[row.process_id] = latest_definition(s, row.process_id)
+                result = self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}),
+                                       definition=current[row.process_id])
+                row.status, row.instance_id, row.started_at = "started", result.instance_id, self.clock.now()
+            return len(rows)
+
+        def each(row_id: int) -> bool:
+            try:
+                return self._start_scheduled(row_id, now)
+            except Exception:  # never stops the loop: the failure is an incident on that instance
+                self._start_scheduled_failed(row_id, now)
+                return True
+
+        return self._together_or_each(ids, together, each)
+
+    @staticmethod
+    def _in_batches(candidates, size: int, limit: int, run: Callable[[list[int]], int]) -> int:
+        """Hand due ids to ``run`` ``size`` at a time until ``limit`` are done; returns how many."""
+        done, batch = 0, []
+        for candidate in candidates:
+            batch.append(candidate)
+            if len(batch) >= min(size, limit - done):
+                done += run(batch)
+                batch = []
+            if done >= limit:
+                return done
+        if batch:
+            done += run(batch)
+        return done
+
+    def _together_or_each(self, ids: list[int], together: Callable[[Session], int],
+                          each: Callable[[int], bool]) -> int:
+        """The worker's batches (due timers, scheduled starts): ``together(s)`` claims and does
+        them all in one transaction, committed once (a step's transaction costs more than its
+        work when a timer only moves on). If anything in it fails, nothing of the batch is kept
+        and ``each(id)`` does every one in a transaction of its own, as a step always does, so a
+        failing one becomes an incident and the others run once. Returns how many were done."""
         if len(ids) > 1:
             try:
                 with self.db.transaction(serialised=True) as s:
-                    claim = _CLAIM_STARTS_SKIP_LOCKED if self.db.dialect == "postgresql" else _CLAIM_STARTS
-                    rows = list(s.scalars(claim, {"ids": ids, "now": now}))
-                    current = {}  # the version current now, read once per process in the batch
-                    for row in rows:
-                        if row.process_id not in current:
-                            current[row.process_id] = latest_definition(s, row.process_id)
-                        result = self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}),
-                                               definition=current[row.process_id])
-                        row.status, row.instance_id, row.started_at = "started", result.instance_id, self.clock.now()
-                    return len(rows)
+                    return together(s)
             except Exception:  # noqa: BLE001 - each again on its own, below
                 pass
-        started = 0
-        for row_id in ids:
-            try:
-                if self._start_scheduled(row_id, now):
-                    started += 1
-            except Exception:  # never stops the loop: the failure is an incident on that instance
-                self._start_scheduled_failed(row_id, now)
-                started += 1
-        return started
+        return sum(1 for one in ids if each(one))
 
     def _due(self, model, due_column, now, *conditions, batch: int = 100):
         """Ids of rows due at ``now``, earliest first, ``batch`` per query, never the same id twice
@@ -319,12 +333,11 @@ class WorkflowEngine:
                 seen.add(candidate)
                 yield candidate
 
+    def _claim_starts(self):
+        return _CLAIM_STARTS_SKIP_LOCKED if self.db.dialect == "postgresql" else _CLAIM_STARTS
+
     def _claim_scheduled(self, s: Session, row_id: int, now) -> ScheduledStart | None:
-        query = select(ScheduledStart).where(ScheduledStart.id == row_id, ScheduledStart.status == "pending",
-                                             ScheduledStart.due_at <= now)
-        if self.db.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return s.scalar(query.execution_options(populate_existing=True))
+        return s.scalar(self._claim_starts(), {"ids": [row_id], "now": now})
 
     def _start_scheduled(self, row_id: int, now) -> bool:
         with self.db.transaction(serialised=True) as s:
@@ -409,44 +422,28 @@ class WorkflowEngine:
         SQLite writers are serialised. A failing instance becomes an incident; the loop goes on."""
         fired = self.start_due_scheduled(limit)
         now = self.clock.now()
-        batch: list[int] = []
-        for candidate in self._due(ProcessInstance, ProcessInstance.next_due_at, now,
-                                   ProcessInstance.status == "running", batch=max(1, min(limit, 200))):
-            batch.append(candidate)
-            if len(batch) >= min(TIMER_BATCH, limit - fired):
-                fired += self._fire_batch(batch, now)
-                batch = []
-            if fired >= limit:
-                return fired
-        if batch:
-            fired += self._fire_batch(batch, now)
-        return fired
+        due = self._due(ProcessInstance, ProcessInstance.next_due_at, now, ProcessInstance.status == "running",
+                        batch=max(1, min(limit, 200)))
+        return fired + self._in_batches(due, TIMER_BATCH, limit - fired, lambda ids: self._fire_batch(ids, now))
 
     def _fire_batch(self, ids: list[int], due_before) -> int:
-        """Fire the due timers of a few instances in one transaction: claimed together, each
-        stepped, committed once (a step's transaction costs more than its work when a timer only
-        moves on). If any of them fails, nothing of the batch is kept and each runs on its own in
-        its own transaction, as a step always does, so a failing one becomes an incident and the
-        others fire. The steps' writes stay in the database only, so a repeat does nothing twice."""
-        if len(ids) > 1:
+        """Fire the due timers of a few instances in one transaction (``_together_or_each``). The
+        steps' writes stay in the database only, so a batch redone one by one does nothing twice."""
+        def together(s: Session) -> int:
+            claim = _CLAIM_MANY_SKIP_LOCKED if self.db.dialect == "postgresql" else _CLAIM_MANY
+            instances = list(s.scalars(claim, {"ids": ids, "due_before": due_before}))
+            for instance in instances:
+                self._advance(s, instance, self._fire_timers, None, {"action": "fire"})
+            return len(instances)
+
+        def each(instance_id: int) -> bool:
             try:
-                with self.db.transaction(serialised=True) as s:
-                    claim = _CLAIM_MANY_SKIP_LOCKED if self.db.dialect == "postgresql" else _CLAIM_MANY
-                    instances = list(s.scalars(claim, {"ids": ids, "due_before": due_before}))
-                    for instance in instances:
-                        self._advance(s, instance, self._fire_timers, None, {"action": "fire"})
-                    return len(instances)
-            except Exception:  # noqa: BLE001 - each again on its own, below
-                pass
-        fired = 0
-        for instance_id in ids:
-            try:
-                if self._step(instance_id, self._fire_timers, None, {"action": "fire"},
-                              claim=True, due_before=due_before) is not None:
-                    fired += 1
+                return self._step(instance_id, self._fire_timers, None, {"action": "fire"},
+                                  claim=True, due_before=due_before) is not None
             except Exception:  # an incident was recorded (or another worker holds it): go on
-                continue
-        return fired
+                return False
+
+        return self._together_or_each(ids, together, each)
 
     def cancel(self, instance_id: int, reason: str, *, actor_id: int | None) -> None:
         with self.db.transaction(serialised=True) as s:
