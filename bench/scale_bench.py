@@ -20,10 +20,12 @@ Usage: python bench/scale_bench.py [--quick] [--database-url URL] [--keep]
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import math
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -325,9 +327,6 @@ def start_sweep(url: str, engine: sa.Engine, starts: int) -> dict:
 def outbox_sweep(url: str, engine: sa.Engine, messages: int) -> dict:
     """``messages`` e-mails due now, sent by 1 worker, then as many others by 2, to a real local
     SMTP server; each recipient must receive exactly one."""
-    import collections
-    import socket
-
     from aiosmtpd.controller import Controller  # the test extra: pip install -e '.[test]'
 
     received: collections.Counter = collections.Counter()

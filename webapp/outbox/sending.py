@@ -149,12 +149,6 @@ def send_due(db: Database, clock: Clock, settings: SmtpSettings | str | None, po
     return sent
 
 
-def _claim(db: Database, clock: Clock) -> Claimed | None:
-    """Claim the oldest due message alone (what a worker does when it takes one)."""
-    batch = _claim_batch(db, clock, 1)
-    return batch[0] if batch else None
-
-
 def _claim_batch(db: Database, clock: Clock, size: int) -> list[Claimed]:
     with db.transaction(serialised=True) as s:
         now = clock.now()

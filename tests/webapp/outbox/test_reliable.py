@@ -15,7 +15,7 @@ from webapp.auth.operations import create_user
 from webapp.engine.models import OpenTask
 from webapp.outbox.models import OutboxMessage
 from webapp.outbox.operations import INVALID_RECIPIENT, Outbox
-from webapp.outbox.sending import CLAIM_BATCH, CLAIM_TIMEOUT, MAX_ATTEMPTS, SmtpSettings, _claim, send_due
+from webapp.outbox.sending import CLAIM_BATCH, CLAIM_TIMEOUT, MAX_ATTEMPTS, SmtpSettings, _claim_batch, send_due
 from webapp.worker import run_once
 
 POISON = "per@x.no\r\nBcc: alle@example.org"
@@ -128,8 +128,8 @@ def test_permanent_refusal_is_parked_at_once_and_the_error_carries_no_content(se
 def test_a_message_left_in_sending_by_a_crashed_worker_goes_out_after_the_claim_timeout(services, smtp):
     controller, inbox = smtp
     _queue(services, "a@example.org")
-    claimed = _claim(services.db, services.clock)  # the worker claims, commits ... and dies
-    assert claimed is not None and _statuses(services) == {"a@example.org": "sending"}
+    claimed = _claim_batch(services.db, services.clock, CLAIM_BATCH)  # the worker claims, commits ... and dies
+    assert len(claimed) == 1 and _statuses(services) == {"a@example.org": "sending"}
     settings = SmtpSettings("127.0.0.1", controller.port, "ag@kommune.no")
     assert send_due(services.db, services.clock, settings) == 0  # the claim still holds
     services.clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
