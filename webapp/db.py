@@ -213,7 +213,12 @@ class Database:
     def __init__(self, url: str, echo: bool = False):
         url = normalise_url(url)
         self.url = url
-        kwargs: dict = {"echo": echo, "future": True, "json_serializer": _json_serializer}
+        # LIFO: a request takes back the connection the previous one used. On SQLite each
+        # connection keeps its own page cache, which a write by another connection empties; in
+        # turn (FIFO) every request met a cold cache (about 5 % of a completion). On PostgreSQL
+        # the unused rest of the pool stays idle and can be recycled.
+        kwargs: dict = {"echo": echo, "future": True, "json_serializer": _json_serializer,
+                        "pool_use_lifo": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
         else:
