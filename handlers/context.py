@@ -53,3 +53,14 @@ def context_factory(clock: "Clock", reassign: Callable[..., int]) -> Callable[["
             reassign=lambda lane, from_user_id: reassign(session, step.case_id, lane=lane,
                                                          from_user_id=from_user_id))
     return make
+
+
+def prepare_starts(session: "Session", case_ids: set[int]) -> None:
+    """The engine's ``prepare_starts`` hook: a batch's cases read in one query, so each start's
+    context (``make``) finds its case in the session. The session's identity map holds loaded
+    rows only weakly: ``session.info`` keeps them for the batch's transaction."""
+    from sqlalchemy import select
+
+    from webapp.cases.models import Case
+
+    session.info["prepared_cases"] = list(session.scalars(select(Case).where(Case.id.in_(sorted(case_ids)))))

@@ -50,5 +50,8 @@ class EngineHooks:
     handlers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     handler_context: HandlerContextFactory = lambda step: step
     resolve_role: RoleResolver = lambda session, case_id, lane: []
+    #: before a batch of scheduled starts of these cases runs: load into the session, at once,
+    #: what each start's handlers will read (the worker starts them in one transaction)
+    prepare_starts: Callable[[Session, set[int]], None] = lambda session, case_ids: None
     #: the web layer's named form providers, for validation: {"defaults"|"context"|"options": names}
     provider_names: Callable[[], Mapping[str, set[str]]] = lambda: {}

@@ -165,18 +165,22 @@ class WorkflowEngine:
             raise StepFailed(incident_id, message) from exc
 
     def start_in(self, s: Session, case_id: int, process_id: str, *, actor_id: int | None = None,
-                 data: dict | None = None, definition: ProcessDefinition | None = None) -> StepResult:
+                 data: dict | None = None, definition: ProcessDefinition | None = None,
+                 instance: ProcessInstance | None = None) -> StepResult:
         """Start an instance inside the caller's transaction (so a domain change and the start of
         its episode commit together); exceptions propagate and roll back the whole transaction.
-        ``definition``: the process's current version, if the caller has read it already."""
-        definition = definition or latest_definition(s, process_id)
-        if definition is None:
-            raise NotFound(f"no process '{process_id}'")
+        ``definition``: the process's current version, if the caller has read it already;
+        ``instance``: the new instance's row, if the caller has written it already (a batch of
+        scheduled starts inserts its rows together)."""
+        if instance is None:
+            definition = definition or latest_definition(s, process_id)
+            if definition is None:
+                raise NotFound(f"no process '{process_id}'")
+            instance = self._new_instance(case_id, definition)
+            s.add(instance)
+            s.flush()
+        definition = instance.definition
         now = self.clock.now()
-        instance = ProcessInstance(case_id=case_id, definition=definition, state={},
-                                   created_at=now, updated_at=now)
-        s.add(instance)
-        s.flush()
         spec, subs = self.specs.get(definition)
         workflow = BpmnWorkflow(spec, subs, script_engine=self._script_engine(s, instance, actor_id))
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -187,6 +191,10 @@ class WorkflowEngine:
         workflow.do_engine_steps()
         self._persist(s, instance, workflow, set())
         return StepResult(instance.id, case_id, instance.status, s.info.get("opened", []))
+
+    def _new_instance(self, case_id: int, definition: ProcessDefinition) -> ProcessInstance:
+        now = self.clock.now()
+        return ProcessInstance(case_id=case_id, definition=definition, state={}, created_at=now, updated_at=now)
 
     def episode_starter(self, s: Session, case_id: int, *, actor_id: int | None) -> Callable[[str, dict], int]:
         """``start_episode(process_id, data) -> instance id`` for a domain operation called outside
@@ -268,13 +276,21 @@ class WorkflowEngine:
         (mail goes to the outbox), so a batch redone one by one does nothing twice."""
         def together(s: Session) -> int:
             rows = list(s.scalars(self._claim_starts(), {"ids": ids, "now": now}))
-            current = {}  # the version current now, read once per process in the batch
-            for row in rows:
-                if row.process_id not in current:
-                    current[row.process_id] = latest_definition(s, row.process_id)
-                result = self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}),
-                                       definition=current[row.process_id])
-                row.status, row.instance_id, row.started_at = "started", result.instance_id, self.clock.now()
+            # the version current now, read once per process in the batch
+            current = {process_id: latest_definition(s, process_id) for process_id in {row.process_id for row in rows}}
+            if None in current.values():
+                raise NotFound("a scheduled process no longer exists")  # each on its own cancels it
+            # what the batch's starts all need, written and read once for the batch: their
+            # instances' rows (one INSERT) and their cases (the handlers find them loaded)
+            instances = [self._new_instance(row.case_id, current[row.process_id]) for row in rows]
+            s.add_all(instances)
+            s.flush()
+            self.hooks.prepare_starts(s, {row.case_id for row in rows})
+            for row, instance in zip(rows, instances):
+                self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}), instance=instance)
+            started_at = self.clock.now()
+            for row, instance in zip(rows, instances):  # marked together: one UPDATE at commit
+                row.status, row.instance_id, row.started_at = "started", instance.id, started_at
             return len(rows)
 
         def each(row_id: int) -> bool:
