@@ -23,7 +23,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from webapp.audit.models import AuditEvent
-from webapp.audit.operations import record, titled
+from webapp.audit.operations import events_together, record, titled
 from webapp.clock import OSLO, Clock
 from webapp.db import Database, EncodedJSON
 from webapp.engine import durations, expressions
@@ -272,7 +272,7 @@ class WorkflowEngine:
 
     def _start_batch(self, ids: list[int], now) -> int:
         """Start a few due scheduled episodes in one transaction (``_together_or_each``), each
-        process's current version read once. What a start's handlers write stays in the database
+        process's current version read once and their audit events written together. What a start's handlers write stays in the database
         (mail goes to the outbox), so a batch redone one by one does nothing twice."""
         def together(s: Session) -> int:
             rows = list(s.scalars(self._claim_starts(), {"ids": ids, "now": now}))
@@ -286,8 +286,9 @@ class WorkflowEngine:
             s.add_all(instances)
             s.flush()
             self.hooks.prepare_starts(s, {row.case_id for row in rows})
-            for row, instance in zip(rows, instances):
-                self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}), instance=instance)
+            with events_together(s):
+                for row, instance in zip(rows, instances):
+                    self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}), instance=instance)
             started_at = self.clock.now()
             for row, instance in zip(rows, instances):  # marked together: one UPDATE at commit
                 row.status, row.instance_id, row.started_at = "started", instance.id, started_at
@@ -448,8 +449,9 @@ class WorkflowEngine:
         def together(s: Session) -> int:
             claim = _CLAIM_MANY_SKIP_LOCKED if self.db.dialect == "postgresql" else _CLAIM_MANY
             instances = list(s.scalars(claim, {"ids": ids, "due_before": due_before}))
-            for instance in instances:
-                self._advance(s, instance, self._fire_timers, None, {"action": "fire"})
+            with events_together(s):
+                for instance in instances:
+                    self._advance(s, instance, self._fire_timers, None, {"action": "fire"})
             return len(instances)
 
         def each(instance_id: int) -> bool:

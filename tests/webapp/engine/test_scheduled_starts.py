@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from tests.conftest import DIAGRAMS, deploy_test_diagrams
 from tests.statements import counting
 from tests.webapp.engine.helpers import fire_with_two_workers, make_case
+from webapp.audit.models import AuditEvent
 from webapp.cases.models import Case
 from webapp.engine.models import OpenTask, ProcessInstance, ScheduledStart
 from webapp.engine.runtime import START_BATCH
@@ -119,8 +120,9 @@ def test_due_starts_are_started_a_batch_per_commit_each_once(services):
 
 def test_a_batch_writes_its_instances_and_marks_its_starts_in_one_statement_each(services):
     """What every start of a batch needs is written or read once for the batch: the instances'
-    rows (one INSERT on PostgreSQL), the cases (one query, for the handlers) and the starts marked as started
-    (one UPDATE at commit), whatever the batch's size."""
+    rows (one INSERT on PostgreSQL), the cases (one query, for the handlers), the audit events (one
+    INSERT at the end) and the starts marked as started (one UPDATE at commit), whatever the
+    batch's size."""
     deploy_test_diagrams(services)
     cases = [make_case(services, username=f"user{i}")[0] for i in range(START_BATCH)]
     rows = [schedule(services, case_id, "two_steps", timedelta(minutes=5), {"x": i}) for i, case_id in enumerate(cases)]
@@ -137,6 +139,7 @@ def test_a_batch_writes_its_instances_and_marks_its_starts_in_one_statement_each
     expected = 1 if services.db.dialect == "postgresql" else START_BATCH
     assert statements("INSERT INTO process_instances") == expected, counts.report()
     assert statements("UPDATE scheduled_starts") == 1, counts.report()
+    assert statements("INSERT INTO audit_events") == 1, counts.report()  # the batch's events together
     assert sum(1 for sql in counts.statements if " FROM cases " in sql and "cases.id IN" in sql) == 1, counts.report()
     with services.db.session() as s:
         started = {row.id: row for row in s.scalars(select(ScheduledStart).where(ScheduledStart.id.in_(rows)))}
@@ -144,6 +147,9 @@ def test_a_batch_writes_its_instances_and_marks_its_starts_in_one_statement_each
         assert {row.status for row in started.values()} == {"started"}
         assert len(instances) == START_BATCH
         assert {i.id: i.case_id for i in s.scalars(select(ProcessInstance))} == instances  # each its own case
+        started_events = s.execute(select(AuditEvent.instance_id, AuditEvent.case_id)
+                                   .where(AuditEvent.kind == "instance_started").order_by(AuditEvent.id)).all()
+        assert dict(started_events) == instances and len(started_events) == START_BATCH
 
 
 def test_the_prepared_cases_stay_in_the_session_for_the_batch(services):
