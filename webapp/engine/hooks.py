@@ -5,6 +5,7 @@ these and hands them to the engine when the app is created (``webapp/__init__.py
 """
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping, Protocol
@@ -53,5 +54,8 @@ class EngineHooks:
     #: before a batch of scheduled starts of these cases runs: load into the session, at once,
     #: what each start's handlers will read (the worker starts them in one transaction)
     prepare_starts: Callable[[Session, set[int]], None] = lambda session, case_ids: None
+    #: around the steps of a worker batch: the domain's writes that nothing in a step reads (its
+    #: e-mails) kept and written together at the end (the engine does so with its audit events)
+    writes_together: Callable[[Session], AbstractContextManager] = lambda session: nullcontext()
     #: the web layer's named form providers, for validation: {"defaults"|"context"|"options": names}
     provider_names: Callable[[], Mapping[str, set[str]]] = lambda: {}

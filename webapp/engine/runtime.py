@@ -28,7 +28,7 @@ from webapp.clock import OSLO, Clock
 from webapp.db import Database, EncodedJSON
 from webapp.engine import durations, expressions
 from webapp.engine.hooks import EngineHooks, StepContext
-from webapp.engine.library import SpecCache, latest_definition
+from webapp.engine.library import SpecCache, latest_definition, latest_definitions
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance, ScheduledStart
 from webapp.engine.parsing import form_name
 from webapp.engine.progress import episode_steps
@@ -272,12 +272,15 @@ class WorkflowEngine:
 
     def _start_batch(self, ids: list[int], now) -> int:
         """Start a few due scheduled episodes in one transaction (``_together_or_each``), each
-        process's current version read once and their audit events written together. What a start's handlers write stays in the database
-        (mail goes to the outbox), so a batch redone one by one does nothing twice."""
+        process's current version read once, their audit events and e-mails written together.
+        What a start's handlers write stays in the database (mail goes to the outbox), so a
+        batch redone one by one does nothing twice."""
         def together(s: Session) -> int:
             rows = list(s.scalars(self._claim_starts(), {"ids": ids, "now": now}))
-            # the version current now, read once per process in the batch
-            current = {process_id: latest_definition(s, process_id) for process_id in {row.process_id for row in rows}}
+            if not rows:  # another worker holds them, or they are no longer due
+                return 0
+            # the version current now, read once for the batch's processes
+            current = latest_definitions(s, {row.process_id for row in rows})
             if None in current.values():
                 raise NotFound("a scheduled process no longer exists")  # each on its own cancels it
             # what the batch's starts all need, written and read once for the batch: their
@@ -286,7 +289,7 @@ class WorkflowEngine:
             s.add_all(instances)
             s.flush()
             self.hooks.prepare_starts(s, {row.case_id for row in rows})
-            with events_together(s):
+            with events_together(s), self.hooks.writes_together(s):
                 for row, instance in zip(rows, instances):
                     self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}), instance=instance)
             started_at = self.clock.now()
@@ -449,7 +452,7 @@ class WorkflowEngine:
         def together(s: Session) -> int:
             claim = _CLAIM_MANY_SKIP_LOCKED if self.db.dialect == "postgresql" else _CLAIM_MANY
             instances = list(s.scalars(claim, {"ids": ids, "due_before": due_before}))
-            with events_together(s):
+            with events_together(s), self.hooks.writes_together(s):
                 for instance in instances:
                     self._advance(s, instance, self._fire_timers, None, {"action": "fire"})
             return len(instances)

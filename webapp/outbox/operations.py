@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import base64
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
 from sqlalchemy.orm import Session
 
@@ -54,7 +56,7 @@ class Outbox:
                 case_id=self.case_id, channel="email", recipient=str(recipient)[:254], subject=subject[:300],
                 body="", attachments=[], status="failed", created_at=now, next_attempt_at=None,
                 last_error=INVALID_RECIPIENT)
-            self.session.add(message)
+            self._add(message)
             return message
         if not in_domains(address, self._own_domains()):
             body, attachments = (body if plain else self._notice(link)), []
@@ -62,9 +64,16 @@ class Outbox:
             case_id=self.case_id, channel="email", recipient=address, subject=subject[:300], body=body,
             attachments=list(attachments or []), created_at=now, next_attempt_at=now,
         )
-        self.session.add(message)
+        self._add(message)
         work_added(self.session)  # the worker sends it as soon as this commits
         return message
+
+    def _add(self, message: OutboxMessage) -> None:
+        kept = self.session.info.get(_KEPT)
+        if kept is not None:
+            kept.append(message)
+        else:
+            self.session.add(message)
 
     def _own_domains(self) -> list[str]:
         from webapp.settings.operations import get_setting
@@ -87,6 +96,23 @@ class Outbox:
         )
         self.session.add(message)
         return message
+
+
+@contextmanager
+def messages_together(session: Session) -> Iterator[None]:
+    """The e-mails queued inside are added to the session together at the end of the block, so
+    they are written in one INSERT at commit (the worker's batches: each step's flush would
+    otherwise write its own). If the block fails none is added. Nothing inside may read the
+    outbox rows it queues."""
+    kept = session.info[_KEPT] = []
+    try:
+        yield
+    finally:
+        session.info.pop(_KEPT, None)
+    session.add_all(kept)
+
+
+_KEPT = "outbox_messages_kept"
 
 
 def attachment(filename: str, content_type: str, content: bytes | str) -> dict:

@@ -162,3 +162,27 @@ def test_the_prepared_cases_stay_in_the_session_for_the_batch(services):
             found = [s.get(Case, case_id) for case_id in cases]
         assert [case.id for case in found] == cases
         assert len(counts) == 0, counts.report()
+
+
+def test_a_batch_starts_the_version_current_when_it_runs(services, tmp_path):
+    """The batch reads each process's current version in one query: a version deployed while
+    the starts wait is the one they start, and each process gets its own."""
+    deploy_test_diagrams(services)
+    case_id, _user_id = make_case(services, roles=("koordinator", "medlem"))
+    waiting = [schedule(services, case_id, "two_steps", timedelta(days=3), {"x": i}) for i in range(2)]
+    waiting.append(schedule(services, case_id, "timers", timedelta(days=3)))
+    changed = tmp_path / "v2"
+    shutil.copytree(DIAGRAMS, changed)
+    path = changed / "two_steps.bpmn"
+    path.write_text(path.read_text().replace('name="Første steg"', 'name="Første steg (ny)"'))
+    deploy_test_diagrams(services, changed, DIAGRAMS / "forms")
+    services.clock.advance(timedelta(days=4))
+    with counting(services.db.engine) as counts:
+        assert services.engine.start_due_scheduled() == 3
+    assert counts.commits == 1  # one batch
+    assert sum(1 for sql in counts.statements if "FROM process_definitions" in sql and " JOIN " in sql) == 1
+    with services.db.session() as s:
+        versions = [(i.definition.process_id, i.definition.version) for i in s.scalars(
+            select(ProcessInstance).join(ScheduledStart, ScheduledStart.instance_id == ProcessInstance.id)
+            .where(ScheduledStart.id.in_(waiting)).order_by(ScheduledStart.id))]
+    assert versions == [("two_steps", 2), ("two_steps", 2), ("timers", 1)]
