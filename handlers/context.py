@@ -55,12 +55,39 @@ def context_factory(clock: "Clock", reassign: Callable[..., int]) -> Callable[["
     return make
 
 
-def prepare_starts(session: "Session", case_ids: set[int]) -> None:
-    """The engine's ``prepare_starts`` hook: a batch's cases read in one query, so each start's
-    context (``make``) finds its case in the session. The session's identity map holds loaded
-    rows only weakly: ``session.info`` keeps them for the batch's transaction."""
+def prepare_starts(session: "Session", starts: list[tuple[int, dict]]) -> None:
+    """The engine's ``prepare_starts`` hook, for a batch of scheduled starts ``(case id, start
+    data)``: their cases, and the rows their first handlers read by an id in the start data (a
+    transition, an evaluation, a meeting, a plan), each kind in one query, so each start finds
+    them in the session. The session's identity map holds loaded rows only weakly:
+    ``session.info`` keeps them for the batch's transaction."""
     from sqlalchemy import select
 
     from webapp.cases.models import Case
 
-    session.info["prepared_cases"] = list(session.scalars(select(Case).where(Case.id.in_(sorted(case_ids)))))
+    wanted: dict[type, set[int]] = {Case: {case_id for case_id, _data in starts}}
+    for _case_id, data in starts:
+        for model, value in _named_rows(data):
+            if isinstance(value, int) and not isinstance(value, bool):
+                wanted.setdefault(model, set()).add(value)
+    held = []
+    for model, ids in wanted.items():
+        held += session.scalars(select(model).where(model.id.in_(sorted(ids))))
+    session.info["prepared_rows"] = held
+
+
+def _named_rows(data: dict) -> list[tuple[type, object]]:
+    """The rows a start's first handler reads by id, as the domains write their start data
+    (``transitions.operations.review_start_data``, ``evaluations.operations.start_data``,
+    ``plans.operations.start_data``, the meeting's planning data)."""
+    from webapp.evaluations.models import Evaluation
+    from webapp.meetings.models import Meeting
+    from webapp.plans.models import Plan
+    from webapp.transitions.models import Transition
+
+    def inner(key: str, name: str):
+        value = data.get(key)
+        return value.get(name) if isinstance(value, dict) else None
+
+    return [(Transition, data.get("transition_id")), (Meeting, data.get("meeting_id")),
+            (Evaluation, inner("evaluation", "evaluation_id")), (Plan, inner("plan", "plan_id"))]

@@ -288,7 +288,7 @@ class WorkflowEngine:
             instances = [self._new_instance(row.case_id, current[row.process_id]) for row in rows]
             s.add_all(instances)
             s.flush()
-            self.hooks.prepare_starts(s, {row.case_id for row in rows})
+            self.hooks.prepare_starts(s, [(row.case_id, row.data or {}) for row in rows])
             with events_together(s), self.hooks.writes_together(s):
                 for row, instance in zip(rows, instances):
                     self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}), instance=instance)

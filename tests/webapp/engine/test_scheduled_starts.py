@@ -3,7 +3,7 @@ current then, exactly once, also with two workers at the same time."""
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -14,6 +14,7 @@ from webapp.audit.models import AuditEvent
 from webapp.cases.models import Case
 from webapp.engine.models import OpenTask, ProcessInstance, ScheduledStart
 from webapp.engine.runtime import START_BATCH
+from webapp.transitions.models import Transition
 
 
 def schedule(services, case_id, process_id, due_in: timedelta, data=None, key=None) -> int:
@@ -152,15 +153,28 @@ def test_a_batch_writes_its_instances_and_marks_its_starts_in_one_statement_each
         assert dict(started_events) == instances and len(started_events) == START_BATCH
 
 
-def test_the_prepared_cases_stay_in_the_session_for_the_batch(services):
-    """``prepare_starts`` reads the batch's cases once; a handler's context then finds each in
-    the session without a query of its own (the identity map alone would let them go)."""
+def test_the_prepared_rows_stay_in_the_session_for_the_batch(services):
+    """``prepare_starts`` reads the batch's cases, and the rows their start data name, once; a
+    handler then finds each in the session without a query of its own (the identity map alone
+    would let them go). Start data naming nothing it knows, or naming it wrongly, is passed by."""
     cases = [make_case(services, username=f"user{i}")[0] for i in range(3)]
+    with services.db.transaction() as s:
+        transition = Transition(case_id=cases[0], kind="school", on_date=date(2027, 8, 16),
+                                review_from=date(2027, 2, 1), source="manual", status="planned", handover=[],
+                                agenda_pending=False, created_at=services.clock.now())
+        s.add(transition)
+        s.flush()
+        transition_id = transition.id
+    starts = [(cases[0], {"transition_id": transition_id}), (cases[1], {"transition_id": "7", "evaluation": "x"}),
+              (cases[2], {"plan": {"plan_id": None}, "meeting_id": True})]
     with services.db.transaction(serialised=True) as s:
-        services.engine.hooks.prepare_starts(s, set(cases))
+        with counting(services.db.engine) as preparing:
+            services.engine.hooks.prepare_starts(s, starts)
+        assert len(preparing) == 2, preparing.report()  # the cases, the transitions
         with counting(services.db.engine) as counts:
             found = [s.get(Case, case_id) for case_id in cases]
-        assert [case.id for case in found] == cases
+            named = s.get(Transition, transition_id)
+        assert [case.id for case in found] == cases and named.case_id == cases[0]
         assert len(counts) == 0, counts.report()
 
 
