@@ -123,21 +123,28 @@ def create_app(overrides: dict | None = None, *, clock: Clock | None = None) -> 
     # logging out (a form) may end at an OpenID provider's logout endpoint: its origin is allowed
     form_targets = " ".join(["'self'", *oidc.provider_origins(app)])
 
+    # every response's headers, unless a view set its own; built once (on every response, one
+    # ``setdefault`` each scanned the headers again)
+    always = [
+        ("Content-Security-Policy",
+         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+         f"font-src 'self' data:; frame-ancestors 'none'; form-action {form_targets}; base-uri 'self'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", PERMISSIONS_POLICY),
+    ]
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            f"font-src 'self' data:; frame-ancestors 'none'; form-action {form_targets}; base-uri 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}
+        wanted = list(always)
         if request.is_secure or app.config.get("HSTS_ALWAYS"):  # browsers ignore HSTS over http
-            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(app.config['HSTS_MAX_AGE'])}")
+            wanted.append(("Strict-Transport-Security", f"max-age={int(app.config['HSTS_MAX_AGE'])}"))
         if request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")
+            wanted.append(("Cache-Control", "no-store"))
+        headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         return response
 
     return app

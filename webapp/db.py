@@ -182,6 +182,17 @@ def _constant_in_partial_index_term(binary, compiler, **kw):
     return compiler.visit_binary(binary, **kw)
 
 
+def code_constant(value: str):
+    """A text constant of our code (a role, a status) written into the statement itself, as a
+    literal and part of the statement's cache key. Compared with a column of a partial index it
+    spares the re-rendering of the whole statement at each execution that a parameter costs
+    there (``_constant_in_partial_index_term``); for the hot statements built once (the access
+    rule). Only for constants: never for what a user or a diagram supplies."""
+    if not value.replace("_", "").isalnum():
+        raise ValueError(f"not a plain constant: {value!r}")
+    return literal_column(f"'{value}'", String())
+
+
 def _py_casefold(value):
     return value.casefold() if isinstance(value, str) else value
 

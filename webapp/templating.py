@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from webapp.clock import OSLO
 
-from flask import g, request
+from flask import g, has_request_context, request, url_for
 from jinja2 import pass_context
 from markupsafe import Markup
 from flask_babel import get_locale, get_translations, gettext as _, lazy_gettext as _l
@@ -205,6 +205,31 @@ def _template_gettext(context, string: str, **variables):
     return text % variables
 
 
+#: most URLs a process keeps (``_plain_url_for``); the templates name a few dozen
+MAX_KEPT_URLS = 1000
+
+
+def _plain_url_for(app):
+    """``url_for`` in templates: a URL that takes no values (a menu's link) or only a static file's
+    name is built once per script root and kept; every page builds a dozen of them. Anything
+    else, a relative endpoint (``.index``) and debug mode (static files edited while the server
+    runs) go to Flask's ``url_for`` as before."""
+    kept: dict[tuple, str] = {}
+
+    def plain_url_for(endpoint: str, **values) -> str:
+        if values.keys() - {"filename"} or endpoint.startswith(".") or app.debug or not has_request_context():
+            return url_for(endpoint, **values)
+        key = (request.script_root, endpoint, values.get("filename"))
+        found = kept.get(key)
+        if found is None:
+            found = url_for(endpoint, **values)
+            if len(kept) < MAX_KEPT_URLS:
+                kept[key] = found
+        return found
+
+    return plain_url_for
+
+
 def register(app) -> None:
     # Flask-Babel's callables with the catalogue found once; ``_`` and ``gettext``, the ones every
     # page calls, then replaced by the single-call version
@@ -214,7 +239,7 @@ def register(app) -> None:
         pgettext=lambda c, s: _catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
         newstyle=True)
-    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, url_for=_plain_url_for(app))
     app.jinja_env.filters["event_title"] = event_title
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date

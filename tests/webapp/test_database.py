@@ -2,12 +2,13 @@
 import re
 import shutil
 
+import pytest
 from sqlalchemy import create_engine, event, func, select, text
 
 from tests.conftest import require_postgresql
 from tests.migrations import database_at
 from webapp.cases.models import Case
-from webapp.db import PARTIAL_INDEX_COLUMNS, Database
+from webapp.db import PARTIAL_INDEX_COLUMNS, Database, code_constant
 
 
 def test_postgresql_connections_run_without_jit_and_keep_the_urls_options(tmp_path):
@@ -73,3 +74,21 @@ def test_sqlite_writes_constants_of_partial_index_terms_into_the_statement(tmp_p
             assert "cases.reference = ?" in statements[-1][0]  # any other column: a parameter
     finally:
         db.dispose()
+
+
+def test_code_constants_are_literals_of_the_cached_statement(sqlite_template):
+    """``code_constant``: a constant of our code is part of the statement as built and compiled, so
+    the access rule's statement needs no rendering per run; anything but a plain word is refused
+    (never a way in for what a user or a diagram supplies)."""
+    from webapp.tasks.queries import _task_page_statement
+
+    for url in (f"sqlite:///{sqlite_template}", "postgresql+psycopg://"):
+        engine = create_engine(url)
+        for register_role, with_instance in ((False, True), (False, False), (True, True)):
+            sql = str(_task_page_statement(register_role, (), with_instance).compile(engine))
+            assert "POSTCOMPILE" not in sql and "'koordinator'" in sql and "'closed'" in sql
+        engine.dispose()
+    assert str(code_constant("koordinator")) == "'koordinator'"
+    for bad in ("x' OR '1'='1", "a b", "", "ø;--"):
+        with pytest.raises(ValueError):
+            code_constant(bad)

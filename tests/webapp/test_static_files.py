@@ -48,3 +48,18 @@ def test_serving_a_static_file_reads_nothing_from_the_database(app, services):
     with counting(services.db.engine) as counted:
         assert client.get(link).status_code == 200
     assert len(counted) == 0, counted.report()
+
+
+def test_kept_urls_follow_the_script_root(app, services):
+    """Templates keep a URL that takes no values (or only a static file's name) once built; an app
+    mounted under a prefix (``SCRIPT_NAME``) still gets its own prefixed URLs, and a view's own
+    headers (the login page's) are still sent with the security headers added."""
+    municipality(services)
+    client = app.test_client()
+    plain = client.get("/logg-inn").text
+    mounted = client.get("/logg-inn", environ_overrides={"SCRIPT_NAME": "/ag"}).text
+    assert any(link.startswith("/static/css/app.css?v=") for link in _stylesheets(plain))
+    assert any(link.startswith("/ag/static/css/app.css?v=") for link in _stylesheets(mounted))
+    assert not any(link.startswith("/static/") for link in _stylesheets(mounted))
+    again = client.get("/logg-inn").text  # the kept URL of the first root is still its own
+    assert _stylesheets(again) == _stylesheets(plain)

@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.auth.models import User
 from webapp.cases.models import Case, CaseClosure, CaseMember, Consent
+from webapp.db import code_constant
 from webapp.engine.models import OpenTask
 from webapp.services import services
 
@@ -61,16 +62,17 @@ def access_rule(register_role: bool, user_id, today, case_id=Case.id) -> ColumnE
     reads_after_closing = exists().where(
         closure.id == last_closure, closure.coordinator_user_id == user_id,
         closure.coordinator_access_until >= today)
+    # the roles and the status as literals (``code_constant``): columns of partial indexes
     membership = and_(member.case_id == case_id, member.user_id == user_id, member.active.is_(True),
-                      member.role.notin_(CITIZEN_ROLES))
-    coordinator = exists().where(membership, member.role == "koordinator")
+                      member.role.notin_([code_constant(role) for role in CITIZEN_ROLES]))
+    coordinator = exists().where(membership, member.role == code_constant("koordinator"))
     consented_member = and_(exists().where(membership), exists().where(
         consent.case_id == case_id, consent.given.is_(True), consent.withdrawn_at.is_(None),
         consent.ended_at.is_(None)))
     status = Case.status if case_id is Case.id else \
         select(other_case.status).where(other_case.id == case_id).scalar_subquery()
     if_closed = int(Access.REGISTER if register_role else Access.NONE)
-    whens = [(status == "closed", case((reads_after_closing, int(Access.FULL)), else_=if_closed)),
+    whens = [(status == code_constant("closed"), case((reads_after_closing, int(Access.FULL)), else_=if_closed)),
              (coordinator, int(Access.FULL)),
              (consented_member, int(Access.FULL))]
     if register_role:

@@ -121,6 +121,24 @@ def test_security_headers(make_app, users):
     assert "Permissions-Policy" in https.headers
     always = make_app(HSTS_ALWAYS=True, HSTS_MAX_AGE=600).test_client().get("/logg-inn")
     assert always.headers["Strict-Transport-Security"] == "max-age=600"
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
+                 "Permissions-Policy", "Cache-Control"):
+        assert len(page.headers.getlist(name)) == 1, name  # each once
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_views_own_header_is_kept(make_app):
+    """The security headers fill in what a response lacks; a header the view set stays as set."""
+    app = make_app()
+
+    @app.get("/egen-header")
+    def own_header():
+        return "ok", 200, {"Cache-Control": "private, max-age=60", "x-frame-options": "SAMEORIGIN"}
+
+    page = app.test_client().get("/egen-header")
+    assert page.headers.getlist("Cache-Control") == ["private, max-age=60"]
+    assert page.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
 
 
 @contextmanager
