@@ -85,6 +85,9 @@ def _named_rows(data: dict) -> list[tuple[type, object]]:
     from webapp.plans.models import Plan
     from webapp.transitions.models import Transition
 
+    if not isinstance(data, dict):
+        return []
+
     def inner(key: str, name: str):
         value = data.get(key)
         return value.get(name) if isinstance(value, dict) else None

@@ -284,7 +284,7 @@ class WorkflowEngine:
             if None in current.values():
                 raise NotFound("a scheduled process no longer exists")  # each on its own cancels it
             # what the batch's starts all need, written and read once for the batch: their
-            # instances' rows (one INSERT) and their cases (the handlers find them loaded)
+            # instances' rows (one INSERT), and what their handlers read first (prepare_starts)
             instances = [self._new_instance(row.case_id, current[row.process_id]) for row in rows]
             s.add_all(instances)
             s.flush()

@@ -166,7 +166,7 @@ def test_the_prepared_rows_stay_in_the_session_for_the_batch(services):
         s.flush()
         transition_id = transition.id
     starts = [(cases[0], {"transition_id": transition_id}), (cases[1], {"transition_id": "7", "evaluation": "x"}),
-              (cases[2], {"plan": {"plan_id": None}, "meeting_id": True})]
+              (cases[2], {"plan": {"plan_id": None}, "meeting_id": True}), (cases[2], ["not", "a", "record"])]
     with services.db.transaction(serialised=True) as s:
         with counting(services.db.engine) as preparing:
             services.engine.hooks.prepare_starts(s, starts)
