@@ -23,6 +23,15 @@ def schedule(services, case_id, process_id, due_in: timedelta, data=None, key=No
                                            data or {}, key=key)
 
 
+def deploy_renamed_version(services, tmp_path) -> None:
+    """Version 2 of ``two_steps``: its first step renamed "Første steg (ny)"."""
+    changed = tmp_path / "v2"
+    shutil.copytree(DIAGRAMS, changed)
+    path = changed / "two_steps.bpmn"
+    path.write_text(path.read_text().replace('name="Første steg"', 'name="Første steg (ny)"'))
+    deploy_test_diagrams(services, changed, DIAGRAMS / "forms")
+
+
 def test_nothing_runs_before_it_is_due_and_the_then_current_version_starts(services, tmp_path):
     deploy_test_diagrams(services)
     case_id, user_id = make_case(services, roles=("koordinator", "medlem"))
@@ -31,12 +40,7 @@ def test_nothing_runs_before_it_is_due_and_the_then_current_version_starts(servi
     with services.db.session() as s:
         assert s.scalar(select(func.count(ProcessInstance.id))) == 0
 
-    # a new version is deployed while the start waits
-    changed = tmp_path / "v2"
-    shutil.copytree(DIAGRAMS, changed)
-    path = changed / "two_steps.bpmn"
-    path.write_text(path.read_text().replace('name="Første steg"', 'name="Første steg (ny)"'))
-    deploy_test_diagrams(services, changed, DIAGRAMS / "forms")
+    deploy_renamed_version(services, tmp_path)  # a new version is deployed while the start waits
 
     services.clock.advance(timedelta(days=401))
     assert services.engine.fire_due_timers() == 1
@@ -185,11 +189,7 @@ def test_a_batch_starts_the_version_current_when_it_runs(services, tmp_path):
     case_id, _user_id = make_case(services, roles=("koordinator", "medlem"))
     waiting = [schedule(services, case_id, "two_steps", timedelta(days=3), {"x": i}) for i in range(2)]
     waiting.append(schedule(services, case_id, "timers", timedelta(days=3)))
-    changed = tmp_path / "v2"
-    shutil.copytree(DIAGRAMS, changed)
-    path = changed / "two_steps.bpmn"
-    path.write_text(path.read_text().replace('name="Første steg"', 'name="Første steg (ny)"'))
-    deploy_test_diagrams(services, changed, DIAGRAMS / "forms")
+    deploy_renamed_version(services, tmp_path)
     services.clock.advance(timedelta(days=4))
     with counting(services.db.engine) as counts:
         assert services.engine.start_due_scheduled() == 3
