@@ -182,6 +182,18 @@ def _constant_in_partial_index_term(binary, compiler, **kw):
     return compiler.visit_binary(binary, **kw)
 
 
+@contextmanager
+def kept_for_block(session: Session, key: str) -> Iterator[list]:
+    """A list under ``session.info[key]`` for the block: writes that nothing inside reads are
+    kept there and written together by the caller after the block, and dropped if it fails
+    (``audit.operations.events_together``, ``outbox.operations.messages_together``)."""
+    kept = session.info[key] = []
+    try:
+        yield kept
+    finally:
+        session.info.pop(key, None)
+
+
 def code_constant(value: str):
     """A text constant of our code (a role, a status) written into the statement itself, as a
     literal and part of the statement's cache key. Compared with a column of a partial index it

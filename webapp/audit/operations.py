@@ -8,6 +8,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from webapp.audit.models import AuditEvent
+from webapp.db import kept_for_block
 
 
 def titled(msgid: str, **args) -> dict:
@@ -52,11 +53,8 @@ def events_together(session: Session) -> Iterator[None]:
     end of the block (still in the caller's transaction): for the worker's batches, where each of
     a few steps would otherwise send two or three inserts of its own. If the block fails nothing
     is written. Nothing inside may read the audit events it records."""
-    kept = session.info[_KEPT] = []
-    try:
+    with kept_for_block(session, _KEPT) as kept:
         yield
-    finally:
-        session.info.pop(_KEPT, None)
     if kept:
         session.connection().execute(_INSERT_EVENT, kept)
 

@@ -165,15 +165,13 @@ class WorkflowEngine:
             raise StepFailed(incident_id, message) from exc
 
     def start_in(self, s: Session, case_id: int, process_id: str, *, actor_id: int | None = None,
-                 data: dict | None = None, definition: ProcessDefinition | None = None,
-                 instance: ProcessInstance | None = None) -> StepResult:
+                 data: dict | None = None, instance: ProcessInstance | None = None) -> StepResult:
         """Start an instance inside the caller's transaction (so a domain change and the start of
         its episode commit together); exceptions propagate and roll back the whole transaction.
-        ``definition``: the process's current version, if the caller has read it already;
         ``instance``: the new instance's row, if the caller has written it already (a batch of
-        scheduled starts inserts its rows together)."""
+        scheduled starts inserts its rows together, of the versions it read)."""
         if instance is None:
-            definition = definition or latest_definition(s, process_id)
+            definition = latest_definition(s, process_id)
             if definition is None:
                 raise NotFound(f"no process '{process_id}'")
             instance = self._new_instance(case_id, definition)
@@ -834,8 +832,8 @@ class WorkflowEngine:
                          message: str, spec_id: str | None) -> ProcessInstance:
         """An instance whose first steps failed: no state yet; retry starts it from ``data``."""
         now = self.clock.now()
-        instance = ProcessInstance(case_id=case_id, definition=definition, state={},
-                                   status="incident", created_at=now, updated_at=now)
+        instance = self._new_instance(case_id, definition)
+        instance.status = "incident"
         s.add(instance)
         s.flush()
         record(s, "instance_started", at=now, actor_id=actor_id, case_id=case_id,

@@ -8,6 +8,7 @@ from typing import Iterator
 from sqlalchemy.orm import Session
 
 from webapp.clock import Clock
+from webapp.db import kept_for_block
 from webapp.outbox.addresses import in_domains, normalised_address, parse_domains
 from webapp.outbox.models import OutboxMessage
 from webapp.wakeups import work_added
@@ -104,11 +105,8 @@ def messages_together(session: Session) -> Iterator[None]:
     they are written in one INSERT at commit (the worker's batches: each step's flush would
     otherwise write its own). If the block fails none is added. Nothing inside may read the
     outbox rows it queues."""
-    kept = session.info[_KEPT] = []
-    try:
+    with kept_for_block(session, _KEPT) as kept:
         yield
-    finally:
-        session.info.pop(_KEPT, None)
     session.add_all(kept)
 
 
