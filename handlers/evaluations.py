@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from handlers.context import HandlerContext
 from handlers.registry import handler
-from webapp.auth.models import User
-from webapp.cases.operations import current_coordinator
+from webapp.cases.operations import coordinator_user
 from webapp.closing import operations as closing_ops
 from webapp.evaluations import operations as ops
 from webapp.transitions import operations as transition_ops
@@ -37,8 +36,7 @@ def evaluation_due(ctx: HandlerContext) -> bool:
     """First step of the episode: link the evaluation to it and tell the coordinator."""
     evaluation = ops.get(ctx.session, ctx.case, ctx.data["evaluation"]["evaluation_id"])
     ops.begin(ctx.session, evaluation, instance_id=ctx.instance_id, at=ctx.clock.now())
-    appointment = current_coordinator(ctx.session, ctx.case.id)
-    user = ctx.session.get(User, appointment.user_id) if appointment else None
+    user = coordinator_user(ctx.session, ctx.case.id)
     if user is None or not user.email:
         return False
     subject, body = NOTICES[evaluation.kind]

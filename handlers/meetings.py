@@ -11,7 +11,7 @@ from webapp.cases.own_access import person_side
 from webapp.portal.notices import notify_person_side
 from webapp.auth.models import User
 from webapp.cases.models import CaseMember, Unit
-from webapp.cases.operations import DomainError, current_coordinator
+from webapp.cases.operations import DomainError, coordinator_user, current_coordinator
 from webapp.meetings import operations as ops
 from webapp.meetings.models import Measure, Meeting, Minutes
 from webapp.meetings.notices import distribute, invite, remind, send_letter_or_mail
@@ -325,8 +325,7 @@ def minutes_sender(session, case, minutes: Minutes) -> tuple[str, str | None]:
         taker = session.get(CaseMember, meeting.minute_taker_member_id)
         if taker is not None:
             return "referent", taker.name
-    appointment = current_coordinator(session, case.id)
-    coordinator = session.get(User, appointment.user_id) if appointment else None
+    coordinator = coordinator_user(session, case.id)
     return "koordinator", coordinator.full_name if coordinator else None
 
 

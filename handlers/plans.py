@@ -7,8 +7,7 @@ from datetime import date
 
 from handlers.context import HandlerContext
 from handlers.registry import handler
-from webapp.auth.models import User
-from webapp.cases.operations import DomainError, current_coordinator
+from webapp.cases.operations import DomainError, coordinator_user
 from webapp.clock import OSLO
 from webapp.meetings import operations as meeting_ops
 from webapp.meetings.models import Measure, Meeting, Minutes
@@ -44,8 +43,7 @@ def version_info(version: PlanVersion, approved_at=None) -> dict:
 
 
 def _tell_coordinator(ctx: HandlerContext, subject: str, body: str) -> None:
-    appointment = current_coordinator(ctx.session, ctx.case.id)
-    user = ctx.session.get(User, appointment.user_id) if appointment else None
+    user = coordinator_user(ctx.session, ctx.case.id)
     if user is not None and user.email:
         ctx.outbox.send(user.email, f"{subject} ({ctx.case.reference})", body)
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.audit.operations import record, titled
+from webapp.auth.models import User
 from webapp.cases import identity
 from webapp.cases.models import (
     ENDED_STATUSES, GROUP_ROLES, Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person, Unit,
@@ -86,7 +87,8 @@ def register_wish(session: Session, *, full_name: str, birth_date: date, at: dat
 def add_member(session: Session, case: Case, name: str, role: str, *, at: datetime,
                actor_id: int | None = None, user_id: int | None = None, email: str | None = None,
                phone: str | None = None, unit_id: int | None = None, mandate: str | None = None) -> CaseMember:
-    member = CaseMember(case_id=case.id, name=name, role=role, user_id=user_id, email=email,
+    # joined by the relationship, so a case whose members are loaded (cases.roles) has it too
+    member = CaseMember(case=case, name=name, role=role, user_id=user_id, email=email,
                         phone=phone, unit_id=unit_id, mandate=mandate, created_at=at)
     session.add(member)
     session.flush()
@@ -107,6 +109,15 @@ def current_coordinator(session: Session, case_id: int) -> CoordinatorAppointmen
     return session.scalar(select(CoordinatorAppointment).where(
         CoordinatorAppointment.case_id == case_id, CoordinatorAppointment.ended_at.is_(None))
         .order_by(CoordinatorAppointment.id.desc()).limit(1))
+
+
+def coordinator_user(session: Session, case_id: int) -> User | None:
+    """The current coordinator's account (None without a coordinator), in one query: the
+    appointment and its user, as notices and pages name the coordinator."""
+    return session.scalar(select(User).join(CoordinatorAppointment, CoordinatorAppointment.user_id == User.id)
+                          .where(CoordinatorAppointment.case_id == case_id,
+                                 CoordinatorAppointment.ended_at.is_(None))
+                          .order_by(CoordinatorAppointment.id.desc()).limit(1))
 
 
 def appoint_coordinator(session: Session, case: Case, user, *, kind: str, at: datetime,

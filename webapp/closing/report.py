@@ -6,17 +6,15 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.auth.models import User
 from webapp.cases.models import Case, CaseClosure, CaseMember
-from webapp.cases.operations import current_coordinator
+from webapp.cases.operations import coordinator_user
 from webapp.closing.operations import INITIATOR_LABELS
 from webapp.meetings.documents import html_to_pdf, render_document
 
 
 def report_pdf(session: Session, case: Case, closure: CaseClosure, today: date) -> bytes:
     """Rendered before the members' access ends, so it lists the group as it was."""
-    appointment = current_coordinator(session, case.id)
-    coordinator = session.get(User, appointment.user_id) if appointment else None
+    coordinator = coordinator_user(session, case.id)
     members = session.scalars(select(CaseMember).where(CaseMember.case_id == case.id, CaseMember.active.is_(True))
                               .order_by(CaseMember.id)).all()
     minutes = closure.final_minutes or {}

@@ -13,9 +13,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.auth.models import User
 from webapp.cases.models import Case, CaseMember
-from webapp.cases.operations import current_coordinator
+from webapp.cases.operations import coordinator_user
 from webapp.meetings import documents
 from webapp.meetings.models import Meeting, Minutes
 from webapp.outbox.operations import Outbox, attachment
@@ -31,8 +30,7 @@ def _members(session: Session, case: Case) -> list[CaseMember]:
 
 
 def meeting_info(session: Session, case: Case, meeting: Meeting) -> documents.MeetingInfo:
-    appointment = current_coordinator(session, case.id)
-    coordinator = session.get(User, appointment.user_id) if appointment else None
+    coordinator = coordinator_user(session, case.id)
     organizer = documents.Person(coordinator.full_name if coordinator else "Koordinator",
                                  coordinator.email if coordinator else None, "Koordinator")
     attendees = [documents.Person(m.name, m.email) for m in _members(session, case)

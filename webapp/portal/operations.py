@@ -13,7 +13,7 @@ from webapp.audit.operations import record, titled
 from webapp.auth.models import CITIZEN, User
 from webapp.auth.passwords import hash_password
 from webapp.cases.models import Case, CaseMember, Person
-from webapp.cases.operations import DomainError, current_coordinator
+from webapp.cases.operations import DomainError, coordinator_user, current_coordinator
 from webapp.cases.roles import PERSON_LANE
 from webapp.meetings.models import Meeting, MeetingReply, MeetingRequest
 from webapp.outbox.operations import Outbox, base_url
@@ -87,8 +87,7 @@ def request_meeting(session: Session, case: Case, member: CaseMember, *, reason:
     session.flush()
     record(session, "meeting_requested", at=at, actor_id=actor_id, case_id=case.id, request_id=request.id,
            **titled("%(name)s ber om et møte", name=member.name))
-    appointment = current_coordinator(session, case.id)
-    coordinator = session.get(User, appointment.user_id) if appointment else None
+    coordinator = coordinator_user(session, case.id)
     if coordinator is not None and coordinator.email:
         # written plain (nothing of what they wrote), so the link is in the text itself
         Outbox(session, clock, case.id).send(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from webapp.auth.models import User
 from webapp.cases.models import CaseMember
-from webapp.cases.operations import active_consent, current_coordinator
+from webapp.cases.operations import active_consent, coordinator_user
 from webapp.cases.own_access import Standing, person_side
 from webapp.cases.roles import PERSON_LANE
 from webapp.engine.models import OpenTask
@@ -37,8 +37,7 @@ def overview(s: Session, mine: Standing, user: User, today: date) -> dict:
     consent = active_consent(s, case.id)
     members = list(s.scalars(select(CaseMember).where(CaseMember.case_id == case.id, CaseMember.active.is_(True))
                              .order_by(CaseMember.id)))
-    appointment = current_coordinator(s, case.id)
-    coordinator = s.get(User, appointment.user_id) if appointment else None
+    coordinator = coordinator_user(s, case.id)
     context = {"case": case, "consent": consent, "members": members, "coordinator": coordinator,
                "consent_step": None, "steps": [], "next_meeting": None, "past_meetings": [],
                "deadlines": [], "plan_version": None, "requests": []}

@@ -26,7 +26,7 @@ from webapp.audit.operations import record, titled
 from webapp.auth.models import User
 from webapp.cases import register_data
 from webapp.cases.models import ENDED_STATUSES, Case, CaseMember
-from webapp.cases.operations import current_coordinator
+from webapp.cases.operations import coordinator_user
 from webapp.cases.roles import UNIT_ROLES, resolve_role, users_with_role
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance
 from webapp.engine.runtime import Conflict, NotFound, StepFailed
@@ -399,8 +399,7 @@ def _remind_one(svc: Services, case_id: int, reason: str, actor_id: int) -> Outc
             return Outcome(case_id, REFUSED, _("Sak %(id)s finnes ikke.", id=case_id))
         if case.status in ENDED_STATUSES:
             return Outcome(case_id, REFUSED, _("Sak %(ref)s er avsluttet.", ref=case.reference), case_id)
-        appointment = current_coordinator(s, case_id)
-        coordinator = s.get(User, appointment.user_id) if appointment is not None else None
+        coordinator = coordinator_user(s, case_id)
         if coordinator is None or not coordinator.active:
             return Outcome(case_id, REFUSED, _("Sak %(ref)s har ingen koordinator å minne på.",
                                                ref=case.reference), case_id)

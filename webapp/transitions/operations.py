@@ -237,8 +237,7 @@ def _agenda_text(transition: Transition) -> str:
 
 def _submit(session: Session, transition: Transition, meeting: Meeting, *, at: datetime,
             actor_id: int | None) -> Matter:
-    appointment = case_ops.current_coordinator(session, transition.case_id)
-    coordinator = session.get(User, appointment.user_id) if appointment else None
+    coordinator = case_ops.coordinator_user(session, transition.case_id)
     matter = submit_matter(session, meeting, title=f"Overgang: {transition.label} {transition.on_date:%d.%m.%Y}",
                            description=_agenda_text(transition), excluded_kind=None,
                            submitted_by_name=coordinator.full_name if coordinator else "Koordinator",
