@@ -55,24 +55,28 @@ def context_factory(clock: "Clock", reassign: Callable[..., int]) -> Callable[["
     return make
 
 
-def prepare_starts(session: "Session", starts: list[tuple[int, dict]]) -> None:
-    """The engine's ``prepare_starts`` hook, for a batch of scheduled starts ``(case id, start
-    data)``: their cases, and the rows their first handlers read by an id in the start data (a
-    transition, an evaluation, a meeting, a plan), each kind in one query, so each start finds
-    them in the session. The session's identity map holds loaded rows only weakly:
+def prepare_batch(session: "Session", steps: list[tuple[int, dict]]) -> None:
+    """The engine's ``prepare_batch`` hook, for a worker batch's steps ``(case id, start data)``
+    (scheduled starts; due timers, without data): their cases with their members, and the rows
+    the first handlers of a start read by an id in its data (a transition, an evaluation, a
+    meeting, a plan), each kind in one query, so each step finds them in the session. The session's identity map holds loaded rows only weakly:
     ``session.info`` keeps them for the batch's transaction."""
     from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
 
     from webapp.cases.models import Case
 
-    wanted: dict[type, set[int]] = {Case: {case_id for case_id, _data in starts}}
-    for _case_id, data in starts:
+    wanted: dict[type, set[int]] = {Case: {case_id for case_id, _data in steps}}
+    for _case_id, data in steps:
         for model, value in _named_rows(data):
             if isinstance(value, int) and not isinstance(value, bool):
                 wanted.setdefault(model, set()).add(value)
     held = []
     for model, ids in wanted.items():
-        held += session.scalars(select(model).where(model.id.in_(sorted(ids))))
+        query = select(model).where(model.id.in_(sorted(ids)))
+        if model is Case:  # the lanes' holders and the handlers' recipients (cases.roles)
+            query = query.options(selectinload(Case.members))
+        held += session.scalars(query)
     session.info["prepared_rows"] = held
 
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
 from handlers.context import HandlerContext
 from handlers.registry import handler
 from webapp.auth.models import User
@@ -49,10 +47,8 @@ def begin_transition_review(ctx: HandlerContext) -> bool:
     transition = _transition(ctx)
     ops.begin_review(ctx.session, transition, instance_id=ctx.instance_id, at=ctx.clock.now(),
                      actor_id=ctx.actor_id)
-    coordinators = ctx.session.scalars(select(CaseMember).where(
-        CaseMember.case_id == ctx.case.id, CaseMember.role == "koordinator", CaseMember.active.is_(True)))
-    for member in coordinators:
-        if member.email:
+    for member in ctx.case.members:  # loaded once for a batch of scheduled starts
+        if member.role == "koordinator" and member.active and member.email:
             ctx.outbox.send(member.email, f"Gjennomgang før overgang: {transition.label} ({ctx.case.reference})",
                             f"Overgangen «{transition.label}» er {transition.on_date:%d.%m.%Y}. Logg inn og gå "
                             "gjennom gruppens sammensetning og overføringen av ansvar mellom tjenestene.")

@@ -27,12 +27,12 @@ def build_engine(db: Database, clock: Clock, handlers, *, specs: SpecCache | Non
                  limits: RunLimits | None = None) -> WorkflowEngine:
     """The engine is a leaf layer: the domain hands it the handlers, the context handlers get,
     the lane → people resolver and the form providers' names here."""
-    from handlers.context import context_factory, prepare_starts
+    from handlers.context import context_factory, prepare_batch
     from webapp.outbox.operations import messages_together
     from webapp.cases.roles import resolve_role
     from webapp.taskforms.providers import provider_names
 
-    hooks = EngineHooks(handlers=handlers, provider_names=provider_names, prepare_starts=prepare_starts,
+    hooks = EngineHooks(handlers=handlers, provider_names=provider_names, prepare_batch=prepare_batch,
                         writes_together=messages_together,
                         resolve_role=lambda s, case_id, lane: resolve_role(s, case_id, lane, clock.today()))
     engine = WorkflowEngine(db, clock, hooks, specs or SpecCache(), limits=limits)

@@ -51,9 +51,10 @@ class EngineHooks:
     handlers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     handler_context: HandlerContextFactory = lambda step: step
     resolve_role: RoleResolver = lambda session, case_id, lane: []
-    #: before a batch of scheduled starts runs, given their ``(case id, start data)``: load into
-    #: the session, at once, what each start's handlers will read (they run in one transaction)
-    prepare_starts: Callable[[Session, list[tuple[int, dict]]], None] = lambda session, starts: None
+    #: before a worker batch runs (scheduled starts, due timers), given each step's ``(case id,
+    #: start data)`` (a timer's: empty): load into the session, at once, what each step's
+    #: handlers and lanes will read (they run in one transaction)
+    prepare_batch: Callable[[Session, list[tuple[int, dict]]], None] = lambda session, steps: None
     #: around the steps of a worker batch: the domain's writes that nothing in a step reads (its
     #: e-mails) kept and written together at the end (the engine does so with its audit events)
     writes_together: Callable[[Session], AbstractContextManager] = lambda session: nullcontext()

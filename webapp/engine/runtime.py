@@ -7,16 +7,16 @@ the step back and records an incident (with what to redo) in a fresh transaction
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 import json
-from typing import Callable
+from typing import Callable, Iterator
 from uuid import UUID
 
-from sqlalchemy import Integer, bindparam, delete, insert, select, update
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -26,7 +26,7 @@ from webapp.audit.models import AuditEvent
 from webapp.audit.operations import events_together, record, titled
 from webapp.clock import OSLO, Clock
 from webapp.db import Database, EncodedJSON
-from webapp.engine import durations, expressions
+from webapp.engine import durations, expressions, step_writes
 from webapp.engine.hooks import EngineHooks, StepContext
 from webapp.engine.library import SpecCache, latest_definition, latest_definitions
 from webapp.engine.models import Incident, OpenTask, ProcessDefinition, ProcessInstance, ScheduledStart
@@ -282,12 +282,12 @@ class WorkflowEngine:
             if None in current.values():
                 raise NotFound("a scheduled process no longer exists")  # each on its own cancels it
             # what the batch's starts all need, written and read once for the batch: their
-            # instances' rows (one INSERT), and what their handlers read first (prepare_starts)
+            # instances' rows (one INSERT), and what their handlers read first (prepare_batch)
             instances = [self._new_instance(row.case_id, current[row.process_id]) for row in rows]
             s.add_all(instances)
             s.flush()
-            self.hooks.prepare_starts(s, [(row.case_id, row.data or {}) for row in rows])
-            with events_together(s), self.hooks.writes_together(s):
+            self.hooks.prepare_batch(s, [(row.case_id, row.data or {}) for row in rows])
+            with self._writes_together(s):
                 for row, instance in zip(rows, instances):
                     self.start_in(s, row.case_id, row.process_id, data=dict(row.data or {}), instance=instance)
             started_at = self.clock.now()
@@ -303,6 +303,14 @@ class WorkflowEngine:
                 return True
 
         return self._together_or_each(ids, together, each)
+
+    @contextmanager
+    def _writes_together(self, s: Session) -> Iterator[None]:
+        """A batch's steps write their audit events, e-mails, instance states and open tasks
+        together, each kind in one statement (``events_together``, the ``writes_together`` hook,
+        ``step_writes.together``)."""
+        with events_together(s), self.hooks.writes_together(s), step_writes.together(s):
+            yield
 
     @staticmethod
     def _in_batches(candidates, size: int, limit: int, run: Callable[[list[int]], int]) -> int:
@@ -450,7 +458,8 @@ class WorkflowEngine:
         def together(s: Session) -> int:
             claim = _CLAIM_MANY_SKIP_LOCKED if self.db.dialect == "postgresql" else _CLAIM_MANY
             instances = list(s.scalars(claim, {"ids": ids, "due_before": due_before}))
-            with events_together(s), self.hooks.writes_together(s):
+            self.hooks.prepare_batch(s, [(instance.case_id, {}) for instance in instances])
+            with self._writes_together(s):
                 for instance in instances:
                     self._advance(s, instance, self._fire_timers, None, {"action": "fire"})
             return len(instances)
@@ -724,25 +733,12 @@ class WorkflowEngine:
                   "status": "running", "completed_at": instance.completed_at}
         if workflow.is_completed():
             values.update(status="completed", completed_at=now, next_due_at=None)
-        s.flush()  # rows the step's handlers changed (this instance's too) are written first
-        self._store(s, instance, values)
+        if not step_writes.keeping(s):  # a batch writes them before anything reads (step_writes)
+            s.flush()  # rows the step's handlers changed (this instance's too) are written first
+        step_writes.store(s, instance, values)
         if instance.status == "completed":
             record(s, "instance_completed", at=now, case_id=instance.case_id, instance_id=instance.id)
         self._project(s, instance, workflow, before, now)
-
-    @staticmethod
-    def _store(s: Session, instance: ProcessInstance, values: dict) -> None:
-        """The step's write of the instance row: one Core UPDATE guarded by the row's
-        ``lock_version``, as the ORM's version check (on every step, the unit of work cost more
-        than the statement); the loaded object is brought up to date without being marked
-        changed."""
-        version = instance.lock_version
-        written = s.connection().execute(_STORE, {**values, "lock_version": version + 1, "id_": instance.id,
-                                                  "version_": version})
-        if written.rowcount != 1:
-            raise StaleDataError("the process instance was changed by someone else")
-        for key, value in {**values, "lock_version": version + 1}.items():
-            set_committed_value(instance, key, value)
 
     def _project(self, s: Session, instance: ProcessInstance, workflow: BpmnWorkflow, before: set[str],
                  now) -> None:
@@ -751,7 +747,7 @@ class WorkflowEngine:
         Each opened task is noted in ``s.info["opened"]`` for the caller's redirect."""
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         if before - ready.keys():  # Core statements on the connection: the session has no rows of these
-            s.connection().execute(_UNPROJECT, {"instance_id": instance.id, "ready": list(ready)})
+            step_writes.unproject(s, instance.id, list(ready))
         rows, opened, lanes = [], s.info.setdefault("opened", []), {}
         for task_id, task in ready.items():
             if task_id in before:
@@ -775,8 +771,7 @@ class WorkflowEngine:
                 due_at=self._due_date(properties.get("dueDate"), task.data) or self._due_in(properties, now),
             ))
             opened.append(OpenedTask(instance.id, task_id, assignee, tuple(holders)))
-        if rows:
-            s.connection().execute(_PROJECT, rows)
+        step_writes.project(s, rows)
 
     def _due_date(self, expression: str | None, data: dict):
         """``dueDate``: an expression giving an ISO date (end of that day, Oslo) or datetime."""
@@ -851,14 +846,6 @@ class WorkflowEngine:
                                                       Incident.status == "open"))
 
 
-#: the step's write of its instance (``_store``), and of its projection (``_project``): the rows
-#: inserted, and the rows of tasks no longer ready deleted; built once, as the claims below
-_STORE = (update(ProcessInstance.__table__)
-          .where(ProcessInstance.id == bindparam("id_"), ProcessInstance.lock_version == bindparam("version_")))
-_PROJECT = insert(OpenTask.__table__)
-_UNPROJECT = delete(OpenTask.__table__).where(
-    OpenTask.instance_id == bindparam("instance_id", type_=Integer),
-    OpenTask.task_id.notin_(bindparam("ready", expanding=True)))
 #: the instance a step works on, re-read (``populate_existing``) and, on PostgreSQL, locked; built
 #: once (a statement built on every step costs more than it takes to run)
 _LOCK = (select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id", type_=Integer))

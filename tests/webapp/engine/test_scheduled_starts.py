@@ -12,6 +12,8 @@ from tests.statements import counting
 from tests.webapp.engine.helpers import fire_with_two_workers, make_case
 from webapp.audit.models import AuditEvent
 from webapp.cases.models import Case
+from webapp.cases.operations import add_member, remove_member
+from webapp.cases.roles import resolve_role
 from webapp.engine.models import OpenTask, ProcessInstance, ScheduledStart
 from webapp.engine.runtime import START_BATCH
 from webapp.transitions.models import Transition
@@ -125,8 +127,9 @@ def test_due_starts_are_started_a_batch_per_commit_each_once(services):
 
 def test_a_batch_writes_its_instances_and_marks_its_starts_in_one_statement_each(services):
     """What every start of a batch needs is written or read once for the batch: the instances'
-    rows (one INSERT on PostgreSQL), the cases (one query, for the handlers), the audit events (one
-    INSERT at the end) and the starts marked as started (one UPDATE at commit), whatever the
+    rows (one INSERT on PostgreSQL), the cases and their members (one query each, for the handlers
+    and the lanes), the audit events (one INSERT at the end), the steps' states and open tasks
+    (one statement each) and the starts marked as started (one UPDATE at commit), whatever the
     batch's size."""
     deploy_test_diagrams(services)
     cases = [make_case(services, username=f"user{i}")[0] for i in range(START_BATCH)]
@@ -145,6 +148,10 @@ def test_a_batch_writes_its_instances_and_marks_its_starts_in_one_statement_each
     assert statements("INSERT INTO process_instances") == expected, counts.report()
     assert statements("UPDATE scheduled_starts") == 1, counts.report()
     assert statements("INSERT INTO audit_events") == 1, counts.report()  # the batch's events together
+    # the steps' states and open tasks (step_writes.together)
+    assert statements("UPDATE process_instances") == 1, counts.report()
+    assert statements("INSERT INTO open_tasks") == 1, counts.report()
+    assert statements("SELECT case_members") == 1, counts.report()  # the lanes' holders, from the cases' members
     assert sum(1 for sql in counts.statements if " FROM cases " in sql and "cases.id IN" in sql) == 1, counts.report()
     with services.db.session() as s:
         started = {row.id: row for row in s.scalars(select(ScheduledStart).where(ScheduledStart.id.in_(rows)))}
@@ -158,10 +165,11 @@ def test_a_batch_writes_its_instances_and_marks_its_starts_in_one_statement_each
 
 
 def test_the_prepared_rows_stay_in_the_session_for_the_batch(services):
-    """``prepare_starts`` reads the batch's cases, and the rows their start data name, once; a
+    """``prepare_batch`` reads the batch's cases, and the rows their start data name, once; a
     handler then finds each in the session without a query of its own (the identity map alone
     would let them go). Start data naming nothing it knows, or naming it wrongly, is passed by."""
-    cases = [make_case(services, username=f"user{i}")[0] for i in range(3)]
+    made = [make_case(services, username=f"user{i}") for i in range(3)]
+    cases = [case_id for case_id, _user_id in made]
     with services.db.transaction() as s:
         transition = Transition(case_id=cases[0], kind="school", on_date=date(2027, 8, 16),
                                 review_from=date(2027, 2, 1), source="manual", status="planned", handover=[],
@@ -173,13 +181,20 @@ def test_the_prepared_rows_stay_in_the_session_for_the_batch(services):
               (cases[2], {"plan": {"plan_id": None}, "meeting_id": True}), (cases[2], ["not", "a", "record"])]
     with services.db.transaction(serialised=True) as s:
         with counting(services.db.engine) as preparing:
-            services.engine.hooks.prepare_starts(s, starts)
-        assert len(preparing) == 2, preparing.report()  # the cases, the transitions
+            services.engine.hooks.prepare_batch(s, starts)
+        assert len(preparing) == 3, preparing.report()  # the cases, their members, the transitions
         with counting(services.db.engine) as counts:
             found = [s.get(Case, case_id) for case_id in cases]
             named = s.get(Transition, transition_id)
+            holders = [resolve_role(s, case_id, "koordinator") for case_id in cases]  # the lanes, from the members
         assert [case.id for case in found] == cases and named.case_id == cases[0]
+        assert holders == [[user_id] for _case_id, user_id in made]
         assert len(counts) == 0, counts.report()
+        # a member joining during the batch holds the lane at once; one leaving no longer does
+        add_member(s, found[0], "Ny Koordinator", "koordinator", at=services.clock.now(), user_id=made[1][1])
+        remove_member(s, found[1].members[0], "Sluttet", at=services.clock.now(), actor_id=None)
+        assert resolve_role(s, cases[0], "koordinator") == sorted([made[0][1], made[1][1]])
+        assert resolve_role(s, cases[1], "koordinator") == []
 
 
 def test_a_batch_starts_the_version_current_when_it_runs(services, tmp_path):

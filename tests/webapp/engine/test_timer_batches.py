@@ -39,6 +39,8 @@ def test_due_timers_are_fired_a_batch_per_commit_each_once(deployed):
     assert counts.commits == 2  # a full batch and the two left over
     # each batch's audit events are written in one statement at its end
     assert sum(1 for sql in counts.statements if sql.startswith("INSERT INTO audit_events")) == 2, counts.report()
+    # and its instances' states (step_writes.together)
+    assert sum(1 for sql in counts.statements if sql.startswith("UPDATE process_instances")) == 2, counts.report()
     assert _checked(services, ids) == dict.fromkeys(ids, 1)
     assert sorted(TEST_CALLS) == sorted(f"count:{i}" for i in ids)  # each timer's service step ran once
 
