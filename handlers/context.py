@@ -57,13 +57,14 @@ def context_factory(clock: "Clock", reassign: Callable[..., int]) -> Callable[["
 
 def prepare_batch(session: "Session", steps: list[tuple[int, dict]]) -> None:
     """The engine's ``prepare_batch`` hook, for a worker batch's steps ``(case id, start data)``
-    (scheduled starts; due timers, without data): their cases with their members, and the rows
-    the first handlers of a start read by an id in its data (a transition, an evaluation, a
-    meeting, a plan), each kind in one query, so each step finds them in the session. The session's identity map holds loaded rows only weakly:
+    (scheduled starts; due timers, without data): their cases with their members and
+    coordinators (``cases.batch``), and the rows the first handlers of a start read by an id in
+    its data (a transition, an evaluation, a meeting, a plan), each kind in one query, so each
+    step finds them in the session. The session's identity map holds loaded rows only weakly:
     ``session.info`` keeps them for the batch's transaction."""
     from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
 
+    from webapp.cases.batch import load_cases
     from webapp.cases.models import Case
 
     wanted: dict[type, set[int]] = {Case: {case_id for case_id, _data in steps}}
@@ -71,12 +72,9 @@ def prepare_batch(session: "Session", steps: list[tuple[int, dict]]) -> None:
         for model, value in _named_rows(data):
             if isinstance(value, int) and not isinstance(value, bool):
                 wanted.setdefault(model, set()).add(value)
-    held = []
+    held: list = load_cases(session, wanted.pop(Case))
     for model, ids in wanted.items():
-        query = select(model).where(model.id.in_(sorted(ids)))
-        if model is Case:  # the lanes' holders and the handlers' recipients (cases.roles)
-            query = query.options(selectinload(Case.members))
-        held += session.scalars(query)
+        held += session.scalars(select(model).where(model.id.in_(sorted(ids))))
     session.info["prepared_rows"] = held
 
 

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from webapp.auth.models import User
 
 #: Case lifecycle. ``establishing``: consent given, the group is being put together (between the
 #: issue's "awaiting consent" and "active"); ``not_established``: consent refused.
@@ -109,6 +113,10 @@ class Case(Base):
 
     person: Mapped[Person | None] = relationship(lazy="joined")
     members: Mapped[list["CaseMember"]] = relationship(back_populates="case", order_by="CaseMember.id")
+    #: every appointment, the current one last (``ended_at`` empty); a worker batch loads them
+    #: (``cases.batch``)
+    appointments: Mapped[list["CoordinatorAppointment"]] = relationship(
+        back_populates="case", order_by="CoordinatorAppointment.id")
 
 
 class CaseStatusChange(Base):
@@ -171,6 +179,9 @@ class CoordinatorAppointment(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    case: Mapped[Case] = relationship(back_populates="appointments")
+    user: Mapped["User"] = relationship(foreign_keys=[user_id])
 
 
 class Consent(Base):

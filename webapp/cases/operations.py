@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from webapp.audit.operations import record, titled
 from webapp.auth.models import User
 from webapp.cases import identity
+from webapp.cases.batch import loaded
 from webapp.cases.models import (
     ENDED_STATUSES, GROUP_ROLES, Case, CaseMember, CaseStatusChange, Consent, CoordinatorAppointment, Person, Unit,
 )
@@ -106,6 +107,9 @@ def remove_member(session: Session, member: CaseMember, reason: str, *, at: date
 
 
 def current_coordinator(session: Session, case_id: int) -> CoordinatorAppointment | None:
+    appointments = loaded(session, case_id, "appointments")  # a worker batch's (cases.batch)
+    if appointments is not None:
+        return next((a for a in reversed(appointments) if a.ended_at is None), None)
     return session.scalar(select(CoordinatorAppointment).where(
         CoordinatorAppointment.case_id == case_id, CoordinatorAppointment.ended_at.is_(None))
         .order_by(CoordinatorAppointment.id.desc()).limit(1))
@@ -114,6 +118,9 @@ def current_coordinator(session: Session, case_id: int) -> CoordinatorAppointmen
 def coordinator_user(session: Session, case_id: int) -> User | None:
     """The current coordinator's account (None without a coordinator), in one query: the
     appointment and its user, as notices and pages name the coordinator."""
+    if loaded(session, case_id, "appointments") is not None:  # with their users (cases.batch)
+        appointment = current_coordinator(session, case_id)
+        return appointment.user if appointment is not None else None
     return session.scalar(select(User).join(CoordinatorAppointment, CoordinatorAppointment.user_id == User.id)
                           .where(CoordinatorAppointment.case_id == case_id,
                                  CoordinatorAppointment.ended_at.is_(None))
@@ -136,7 +143,7 @@ def appoint_coordinator(session: Session, case: Case, user, *, kind: str, at: da
                 CaseMember.user_id == previous.user_id, CaseMember.active.is_(True))):
             if previous.user_id != user.id and not keep_previous_member:
                 remove_member(session, member, "Ny koordinator oppnevnt", at=at, actor_id=actor_id)
-    appointment = CoordinatorAppointment(case_id=case.id, user_id=user.id, kind=kind,
+    appointment = CoordinatorAppointment(case=case, user_id=user.id, kind=kind,
                                          appointed_by_id=actor_id, persons_wish=persons_wish,
                                          wish_weighed=wish_weighed, reason=reason, at=at)
     session.add(appointment)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Integer, String, bindparam, inspect, select
+from sqlalchemy import Integer, String, bindparam, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from webapp.auth.models import User
+from webapp.cases.batch import loaded
 from webapp.cases.models import Case, CaseMember
 from webapp.cases.own_access import person_side
 from webapp.settings.operations import get_setting
@@ -55,22 +55,11 @@ def resolve_role(session: Session, case_id: int, role: str, today: date | None =
         return [registered_by] if registered_by else []
     if role in UNIT_ROLES:
         return [u.id for u in users_with_role(session, UNIT_ROLES[role])]
-    members = _loaded_members(session, case_id)
+    members = loaded(session, case_id, "members")  # a worker batch's (cases.batch)
     if members is not None:
         return sorted({m.user_id for m in members if m.role == role and m.active and m.user_id is not None})
     session.flush()  # the connection does not autoflush: members changed in this transaction first
     return sorted(set(session.connection().scalars(_HOLDERS, {"case_id": case_id, "role": role})))
-
-
-def _loaded_members(session: Session, case_id: int) -> list[CaseMember] | None:
-    """The case's members if the session holds them loaded already (a batch of scheduled starts
-    loads them for all its cases at once), else None. They are up to date: members change only
-    through their objects, and ``cases.operations.add_member`` joins a new one to the case's
-    collection."""
-    case = session.identity_map.get(identity_key(Case, case_id))
-    if case is None or "members" in inspect(case).unloaded:
-        return None
-    return case.members
 
 
 #: the active members of a case holding a role (run on every step that opens a task: built once,

@@ -110,9 +110,9 @@ def close_case(session: Session, case: Case, closure: CaseClosure, *, report_pdf
     closure.report_pdf, closure.status, closure.closed_at, closure.closed_by_id = report_pdf, "closed", at, actor_id
     for member in session.scalars(select(CaseMember).where(CaseMember.case_id == case.id, CaseMember.active.is_(True))):
         member.active, member.left_reason = False, reason
-    session.execute(update(CoordinatorAppointment).where(CoordinatorAppointment.case_id == case.id,
-                                                         CoordinatorAppointment.ended_at.is_(None))
-                    .values(ended_at=at))
+    for appointment in session.scalars(select(CoordinatorAppointment).where(  # objects: cases.batch
+            CoordinatorAppointment.case_id == case.id, CoordinatorAppointment.ended_at.is_(None))):
+        appointment.ended_at = at
     session.execute(update(Consent).where(Consent.case_id == case.id, Consent.ended_at.is_(None))
                     .values(ended_at=at, end_reason=reason))
     session.execute(update(Meeting).where(Meeting.case_id == case.id, Meeting.status.in_(("planned", "invited")))

@@ -12,7 +12,9 @@ from tests.statements import counting
 from tests.webapp.engine.helpers import fire_with_two_workers, make_case
 from webapp.audit.models import AuditEvent
 from webapp.cases.models import Case
-from webapp.cases.operations import add_member, remove_member
+from webapp.auth.models import User
+from webapp.cases.operations import (add_member, appoint_coordinator, coordinator_user, current_coordinator,
+                                     remove_member)
 from webapp.cases.roles import resolve_role
 from webapp.engine.models import OpenTask, ProcessInstance, ScheduledStart
 from webapp.engine.runtime import START_BATCH
@@ -165,12 +167,16 @@ def test_a_batch_writes_its_instances_and_marks_its_starts_in_one_statement_each
 
 
 def test_the_prepared_rows_stay_in_the_session_for_the_batch(services):
-    """``prepare_batch`` reads the batch's cases, and the rows their start data name, once; a
-    handler then finds each in the session without a query of its own (the identity map alone
-    would let them go). Start data naming nothing it knows, or naming it wrongly, is passed by."""
+    """``prepare_batch`` reads the batch's cases with their members and coordinators, and the rows
+    their start data name, once; a handler then finds each in the session without a query of its
+    own (the identity map alone would let them go), and what the batch changes of the members
+    and coordinators is seen at once. Start data naming nothing it knows, or naming it wrongly,
+    is passed by."""
     made = [make_case(services, username=f"user{i}") for i in range(3)]
     cases = [case_id for case_id, _user_id in made]
     with services.db.transaction() as s:
+        appoint_coordinator(s, s.get(Case, cases[0]), s.get(User, made[0][1]), kind="coordinator",
+                            at=services.clock.now(), actor_id=None)
         transition = Transition(case_id=cases[0], kind="school", on_date=date(2027, 8, 16),
                                 review_from=date(2027, 2, 1), source="manual", status="planned", handover=[],
                                 agenda_pending=False, created_at=services.clock.now())
@@ -182,18 +188,25 @@ def test_the_prepared_rows_stay_in_the_session_for_the_batch(services):
     with services.db.transaction(serialised=True) as s:
         with counting(services.db.engine) as preparing:
             services.engine.hooks.prepare_batch(s, starts)
-        assert len(preparing) == 3, preparing.report()  # the cases, their members, the transitions
+        # the cases, their members, their appointments with the users, the transitions
+        assert len(preparing) == 4, preparing.report()
         with counting(services.db.engine) as counts:
             found = [s.get(Case, case_id) for case_id in cases]
             named = s.get(Transition, transition_id)
             holders = [resolve_role(s, case_id, "koordinator") for case_id in cases]  # the lanes, from the members
+            coordinators = [coordinator_user(s, case_id) for case_id in cases]
         assert [case.id for case in found] == cases and named.case_id == cases[0]
         assert holders == [[user_id] for _case_id, user_id in made]
+        assert [user.id if user else None for user in coordinators] == [made[0][1], None, None]
         assert len(counts) == 0, counts.report()
+        # a coordinator appointed during the batch is the current one at once
+        appoint_coordinator(s, found[0], s.get(User, made[2][1]), kind="coordinator", at=services.clock.now(),
+                            actor_id=None)
+        assert coordinator_user(s, cases[0]).id == current_coordinator(s, cases[0]).user_id == made[2][1]
         # a member joining during the batch holds the lane at once; one leaving no longer does
         add_member(s, found[0], "Ny Koordinator", "koordinator", at=services.clock.now(), user_id=made[1][1])
         remove_member(s, found[1].members[0], "Sluttet", at=services.clock.now(), actor_id=None)
-        assert resolve_role(s, cases[0], "koordinator") == sorted([made[0][1], made[1][1]])
+        assert resolve_role(s, cases[0], "koordinator") == sorted([made[1][1], made[2][1]])  # made[0] left
         assert resolve_role(s, cases[1], "koordinator") == []
 
 
