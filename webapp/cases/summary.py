@@ -2,7 +2,9 @@
 read the oldest ones from an index instead of computing every group (migration 0014):
 
 - ``cases.has_coordinator``: an active member has the role ``koordinator``;
-- ``cases.last_meeting_at``: when the newest held meeting (held, approved or distributed) was held;
+- ``cases.last_meeting_at``: the date of the newest held meeting (held, approved or distributed):
+  its own date (``starts_at``), or when its minutes were recorded if it has none (migration 0015);
+  the register shows it, and the interval counts from it;
 - ``cases.meeting_due_on``: the day the group falls due for a meeting, the Oslo day of that
   meeting (or of the activation, before the first) plus the setting ``meeting_interval_months``;
 - ``consents.superseded``: the case has a newer consent.
@@ -29,6 +31,12 @@ INTERVAL = "meeting_interval_months"
 EVERY_CASE = "every case"
 
 
+def last_meeting_date(meeting):
+    """A held meeting's date as the register and the meeting interval count it: its own date, or
+    when its minutes were recorded if it has none (``meeting`` the model or a table)."""
+    return func.coalesce(meeting.starts_at, meeting.held_at)
+
+
 def meeting_interval(connection: Connection) -> int:
     """The setting as stored, read on the flush's own connection (no autoflush inside a flush)."""
     stored = connection.execute(select(Setting.value).where(Setting.key == INTERVAL)).scalar()
@@ -48,7 +56,7 @@ def refresh(connection: Connection, *, coordinators=(), meetings=(), due=(), con
                                            CaseMember.active.is_(True))))
     if meetings:
         connection.execute(update(Case).where(Case.id.in_(sorted(meetings))).values(
-            last_meeting_at=select(func.max(Meeting.held_at))
+            last_meeting_at=select(func.max(last_meeting_date(Meeting)))
             .where(Meeting.case_id == Case.id, Meeting.status.in_(HELD_MEETING), Meeting.held_at.is_not(None))
             .scalar_subquery()))
     if due or meetings:  # EVERY_CASE is a non-empty text
@@ -82,7 +90,7 @@ def _keep_summary(session: Session, _context) -> None:
                 coordinators.add(obj.case_id)
         elif isinstance(obj, Meeting):
             if (obj.held_at is not None and (new_or_gone or _changed(obj, "status"))) or (
-                    not new_or_gone and _changed(obj, "held_at", "case_id")):
+                    not new_or_gone and _changed(obj, "held_at", "starts_at", "case_id")):
                 meetings.add(obj.case_id)
         elif isinstance(obj, Consent):
             if new_or_gone:

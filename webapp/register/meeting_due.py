@@ -4,14 +4,12 @@ than the interval. Register data only (dates), read in one query for any number 
 day is kept on the case (``cases.meeting_due_on``, by ``cases/summary.py``)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.cases.models import Case
-from webapp.clock import OSLO
 
 
 def meeting_due_since(session: Session, case_ids, *, today: date) -> dict[int, date]:
@@ -19,17 +17,6 @@ def meeting_due_since(session: Session, case_ids, *, today: date) -> dict[int, d
     fell due."""
     return dict(session.execute(select(Case.id, Case.meeting_due_on).where(
         Case.id.in_(case_ids), Case.status == "active", Case.meeting_due_on < today)).all())
-
-
-def due_since(last_held_at: datetime | None, activated_at: datetime | None, *, months: int,
-              today: date) -> date | None:
-    """The day an active group fell due for a meeting, or None: ``months`` after the last held
-    meeting, or after the activation when no meeting has been held."""
-    since = last_held_at or activated_at
-    if since is None:
-        return None
-    falls_due = since.astimezone(OSLO).date() + relativedelta(months=months)
-    return falls_due if falls_due < today else None
 
 
 def meeting_due_on(session: Session, case_id: int, *, today: date) -> date | None:

@@ -16,10 +16,8 @@ from webapp.evaluations.models import Evaluation
 from webapp.clock import OSLO
 from webapp.db import casefold
 from webapp.paging import Page, paginate
-from webapp.meetings.models import HELD_MEETING, Meeting
+from webapp.meetings.models import Meeting
 from webapp.plans.models import Plan
-from webapp.register.meeting_due import due_since
-from webapp.settings.operations import get_setting
 from webapp.transitions.models import Transition
 
 COMING_MEETING = ("planned", "invited")
@@ -35,6 +33,7 @@ class RegisterRow:
     birth_date: date | None
     coordinator_name: str | None
     coordinator_kind: str | None
+    #: the newest held meeting's own date (kept on the case: cases/summary.py)
     last_meeting_at: datetime | None
     next_meeting_at: datetime | None
     #: a meeting is being planned but has no date yet
@@ -42,7 +41,8 @@ class RegisterRow:
     next_evaluation_on: date | None
     next_transition_kind: str | None
     next_transition_on: date | None
-    #: the day an active group fell due for a meeting (setting meeting_interval_months), or None
+    #: the day an active group fell due for a meeting (setting meeting_interval_months), or None;
+    #: kept on the case, as the cockpit and the case page read it
     meeting_due_since: date | None = None
     #: the adopted plan's (individual plan or relay log) next revision date; None without one
     next_plan_revision_on: date | None = None
@@ -61,8 +61,8 @@ def register_page(session: Session, *, now: datetime, status: str | None = None,
     reference, case-insensitively), ordered by reference; ``page.rows`` are ``RegisterRow``s.
     The plan's revision date is a correlated subquery of the page's own query (fifty lookups by
     index, no extra statement); the count reads the cases without it."""
-    query = select(Case.id, Case.status, Person.full_name, Person.birth_date, Case.activated_at,
-                   Case.reference).outerjoin(Person, Person.id == Case.person_id)
+    query = select(Case.id, Case.status, Person.full_name, Person.birth_date, Case.reference,
+                   Case.last_meeting_at, Case.meeting_due_on).outerjoin(Person, Person.id == Case.person_id)
     if status:
         query = query.where(Case.status == status)
     if search:
@@ -91,11 +91,6 @@ def _register_rows(session: Session, cases, now: datetime) -> list[RegisterRow]:
             .where(CoordinatorAppointment.case_id.in_(in_selection))
             .order_by(CoordinatorAppointment.ended_at.is_(None), CoordinatorAppointment.id)):
         coordinators[case_id] = (name, kind)
-    last_held = dict(session.execute(  # the meeting's own date; when its minutes were written if unknown
-        select(Meeting.case_id, func.max(func.coalesce(Meeting.starts_at, Meeting.held_at)))
-        .where(Meeting.status.in_(HELD_MEETING), Meeting.held_at.is_not(None),
-               Meeting.case_id.in_(in_selection))
-        .group_by(Meeting.case_id)).all())
     next_meeting = dict(session.execute(
         select(Meeting.case_id, func.min(Meeting.starts_at))
         .where(Meeting.status.in_(COMING_MEETING), Meeting.starts_at >= now, Meeting.case_id.in_(in_selection))
@@ -114,7 +109,7 @@ def _register_rows(session: Session, cases, now: datetime) -> list[RegisterRow]:
             .order_by(Transition.on_date.desc(), Transition.id.desc())):
         next_transition[case_id] = (kind, on_date)  # the earliest wins
 
-    interval, today = get_setting(session, "meeting_interval_months"), now.astimezone(OSLO).date()
+    today = now.astimezone(OSLO).date()
     rows = []
     for c in cases:
         coordinator_name, coordinator_kind = coordinators.get(c.id, (None, None))
@@ -122,10 +117,10 @@ def _register_rows(session: Session, cases, now: datetime) -> list[RegisterRow]:
         rows.append(RegisterRow(
             case_id=c.id, reference=c.reference, status=c.status, person_name=c.full_name,
             birth_date=c.birth_date, coordinator_name=coordinator_name, coordinator_kind=coordinator_kind,
-            last_meeting_at=last_held.get(c.id), next_meeting_at=next_meeting.get(c.id),
+            last_meeting_at=c.last_meeting_at, next_meeting_at=next_meeting.get(c.id),
             meeting_in_planning=c.id in in_planning, next_evaluation_on=next_evaluation.get(c.id),
             next_transition_kind=transition_kind, next_transition_on=transition_on,
-            meeting_due_since=due_since(last_held.get(c.id), c.activated_at, months=interval, today=today)
-            if c.status == "active" else None,
+            meeting_due_since=c.meeting_due_on if c.status == "active" and c.meeting_due_on
+            and c.meeting_due_on < today else None,
             next_plan_revision_on=c.next_plan_revision_on))
     return rows

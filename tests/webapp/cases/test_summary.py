@@ -43,7 +43,7 @@ def computed(services) -> dict[int, tuple]:
         consents = s.scalars(select(Consent)).all()
         cases = {}
         for case in s.scalars(select(Case)):
-            held = [m.held_at for m in meetings
+            held = [m.starts_at or m.held_at for m in meetings  # the meeting's own date
                     if m.case_id == case.id and m.status in HELD_MEETING and m.held_at is not None]
             last = max(held) if held else None
             anchor = last or case.activated_at
