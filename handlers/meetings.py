@@ -145,14 +145,10 @@ def send_invitation(ctx: HandlerContext) -> dict:
 
 
 def invitation_dates(ctx: HandlerContext, meeting: Meeting) -> dict:
-    """The dates the rest of the episode derives from the meeting's time (the reminder timer, the
-    hold step's due date): computed once the date is final, when the invitation goes out."""
-    reminder_at = meeting.starts_at - timedelta(days=int(get_setting(ctx.session, "reminder_days_before")))
-    if reminder_at <= ctx.clock.now():  # invited at short notice: the invitation is the reminder
-        reminder_at = meeting.starts_at  # (send_reminder does nothing once the meeting has started)
+    """What the rest of the episode derives from the invitation: the meeting's dates
+    (``operations.invitation_dates``) and whether the plan replaces the minutes."""
     from webapp.plans.operations import adopted_plan
-    return {"reminder_at": reminder_at.isoformat(), "starts_at": meeting.starts_at.isoformat(),
-            "meeting_day": meeting.starts_at.astimezone(OSLO).date().isoformat(),
+    return {**ops.invitation_dates(ctx.session, meeting, now=ctx.clock.now()),
             # guideline 003: with an adopted plan, the plan is updated instead of minutes
             "plan_minutes": bool(get_setting(ctx.session, "plan_replaces_minutes"))
             and adopted_plan(ctx.session, ctx.case.id) is not None}

@@ -34,7 +34,7 @@ from webapp.engine.parsing import form_name
 from webapp.engine.progress import episode_steps
 from webapp.engine.scripting import EngineScriptEngine, RunLimits
 from webapp.engine.serialization import DataError, dump_state, load_state, read_task_data, read_task_states
-from webapp.engine.timers import next_due
+from webapp.engine.timers import is_timer, next_due
 
 
 class EngineError(Exception):
@@ -492,6 +492,39 @@ class WorkflowEngine:
         record(s, "instance_cancelled", at=now, actor_id=actor_id, case_id=instance.case_id,
                instance_id=instance.id, reason=reason, **titled("Prosess avbrutt: %(name)s", name=reason))
         return True
+
+    def update_waiting_in(self, s: Session, instance_id: int, change: Callable[[dict], dict], *,
+                          actor_id: int | None) -> int:
+        """In the caller's transaction: the instance's ready human tasks, and the timers waiting
+        on them (their boundary events), take what ``change(task data)`` returns; those timers
+        are computed again from it, and the open tasks' due dates move with it (a meeting moved
+        after its invitation: its reminder and its step follow the new date). A timer that fired
+        already stays fired; one due by the new data fires now. Returns how many ready tasks
+        took the change."""
+        instance = self._lock(s, instance_id)
+        if instance.status != "running":
+            raise Conflict(f"the process is {instance.status}")
+        workflow = self.load_workflow(s, instance, actor_id)
+        before = _ready_ids(workflow)
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        for task in ready:
+            task.data.update(change(task.data))
+            timers = [event for event in (task.parent.children if task.parent is not None else ())
+                      if event is not task and event.state == TaskState.WAITING and is_timer(event.task_spec)]
+            if timers:  # boundary events: they wait beside the task, under one split whose data
+                task.parent.data.update(change(task.parent.data))  # they take again when checked
+            for event in timers:
+                event.data.update(change(event.data))
+                event.internal_data.pop("event_value", None)  # computed again from the data
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+        self._persist(s, instance, workflow, before)
+        for task in ready:
+            if task.state == TaskState.READY:  # still open: its due date follows the data
+                due = self._due_date(_properties(task.task_spec).get("dueDate"), task.data)
+                if due is not None:
+                    step_writes.move_due(s, instance.id, str(task.id), due)
+        return len(ready)
 
     def lock_running(self, s: Session, case_id: int, *, exclude: int | None = None) -> list[ProcessInstance]:
         """Lock and return the running instances of a case (to cancel them with a domain change);

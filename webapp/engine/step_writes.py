@@ -54,6 +54,12 @@ def unproject(s: Session, instance_id: int, ready: list[str]) -> None:
     s.connection().execute(_UNPROJECT, {"instance_id": instance_id, "ready": ready})
 
 
+def move_due(s: Session, instance_id: int, task_id: str, due_at) -> None:
+    """Move an open task's due date."""
+    write_kept(s)
+    s.connection().execute(_MOVE_DUE, {"instance_": instance_id, "task_": task_id, "due_": due_at})
+
+
 def keeping(s: Session) -> bool:
     """Whether a batch keeps the steps' writes (then the session's own flush may wait too)."""
     return _KEPT in s.info
@@ -111,6 +117,10 @@ _KEPT = "step_writes_kept"
 _STORE = (update(ProcessInstance.__table__)
           .where(ProcessInstance.id == bindparam("id_"), ProcessInstance.lock_version == bindparam("version_")))
 _PROJECT = insert(OpenTask.__table__)
+_MOVE_DUE = (update(OpenTask.__table__)
+             .where(OpenTask.instance_id == bindparam("instance_", type_=Integer),
+                    OpenTask.task_id == bindparam("task_", type_=OpenTask.task_id.type))
+             .values(due_at=bindparam("due_", type_=OpenTask.due_at.type)))
 _UNPROJECT = delete(OpenTask.__table__).where(
     OpenTask.instance_id == bindparam("instance_id", type_=Integer),
     OpenTask.task_id.notin_(bindparam("ready", expanding=True)))

@@ -136,6 +136,12 @@ TIMER_TYPES = {cls.__name__ for cls in _REPLACEMENTS.values()} | {
     "TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
 
+def is_timer(task_spec) -> bool:
+    """Whether a task spec is a timer event (a boundary or catching event with a timer)."""
+    definition = getattr(task_spec, "event_definition", None)
+    return type(definition).__name__ in TIMER_TYPES
+
+
 def next_due(workflow) -> datetime | None:
     """The earliest pending timer of the workflow, in UTC, or None."""
     due = None

@@ -180,6 +180,37 @@ def reschedule(session: Session, meeting: Meeting, starts_at: datetime, *, at: d
            starts_at=starts_at.isoformat())
 
 
+def invitation_dates(session: Session, meeting: Meeting, *, now: datetime) -> dict:
+    """The dates the rest of the episode derives from the meeting's time (the reminder timer, the
+    hold step's due date): computed when the invitation goes out, and again when an invited
+    meeting moves (``move_invited``)."""
+    reminder_at = meeting.starts_at - timedelta(days=int(get_setting(session, "reminder_days_before")))
+    if reminder_at <= now:  # invited at short notice: the invitation is the reminder
+        reminder_at = meeting.starts_at  # (send_reminder does nothing once the meeting has started)
+    return {"reminder_at": reminder_at.isoformat(), "starts_at": meeting.starts_at.isoformat(),
+            "meeting_day": meeting.starts_at.astimezone(OSLO).date().isoformat()}
+
+
+def move_invited(session: Session, outbox, case: Case, meeting: Meeting, starts_at: datetime, *, at: datetime,
+                 actor_id: int | None, update_episode: Callable[[int, Callable[[dict], dict]], int]) -> None:
+    """Move a meeting whose invitation has gone out: the same notice rule as before it
+    (``reschedule``), an updated invitation to everyone (the calendar event's sequence raised,
+    so calendars move it), and the episode's reminder and hold step follow the new date
+    (``update_episode(instance id, change)``, the engine's ``update_waiting_in``). A reminder
+    already sent is not sent again."""
+    from webapp.meetings.notices import invite
+    if meeting.status != "invited":
+        raise DomainError("Bare et møte som er innkalt og ikke holdt ennå, kan flyttes her.")
+    if starts_at == meeting.starts_at:
+        raise DomainError("Møtet er allerede på dette tidspunktet.")
+    reschedule(session, meeting, starts_at, at=at, actor_id=actor_id)
+    invite(session, outbox, case, meeting)
+    mark_invited(session, meeting, at=at, actor_id=actor_id)
+    if meeting.instance_id is not None:
+        dates = invitation_dates(session, meeting, now=at)
+        update_episode(meeting.instance_id, lambda data: {"invitation": {**(data.get("invitation") or {}), **dates}})
+
+
 def accept_short_notice(session: Session, meeting: Meeting, reason: str, *, at: datetime, actor_id: int | None) -> None:
     meeting.urgent_reason = reason
     record(session, "short_notice_accepted", at=at, actor_id=actor_id, case_id=meeting.case_id,

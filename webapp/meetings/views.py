@@ -2,6 +2,8 @@
 and the outbox."""
 from __future__ import annotations
 
+from datetime import date, time
+
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
@@ -11,15 +13,19 @@ from webapp.cases.access import Access, case_access, is_coordinator
 from webapp.cases.models import Case
 from webapp.cases.operations import DomainError
 from webapp.cases.register_data import may_download_attachment
+from webapp.clock import OSLO
+from webapp.engine.runtime import EngineError
 from webapp.meetings import operations as ops
 from webapp.meetings.documents import minutes_pdf as render_pdf
 from webapp.meetings.minutes import minutes_doc
 from webapp.meetings.models import EXCLUDED_MATTERS, Meeting, Minutes
+from webapp.meetings.rules import moved_meeting_errors
 from webapp.outbox.models import OutboxMessage
-from webapp.outbox.operations import attachment_bytes
+from webapp.outbox.operations import Outbox, attachment_bytes
 from webapp.services import db_session, services
-from webapp.taskforms.schema import fields_of
+from webapp.taskforms.schema import fields_of, posted_values
 from webapp.taskforms.submission import read_submission
+from webapp.templating import local_datetime
 
 bp = Blueprint("meetings", __name__)
 
@@ -32,6 +38,16 @@ MATTER_FORM = {
                       "x-help": _l("Ansvarsgruppen skal ikke behandle disse sakene; de har egne veier."),
                       "oneOf": [{"const": "none", "title": _l("Nei, ingen av disse")}]
                       + [{"const": k, "title": v[0]} for k, v in EXCLUDED_MATTERS.items()]},
+    },
+}
+
+
+MOVE_FORM = {
+    "type": "object", "required": ["new_date", "new_time"], "x-order": ["new_date", "new_time"],
+    "properties": {
+        "new_date": {"type": "string", "format": "date", "title": _l("Ny dato"), "x-not-before": "today"},
+        "new_time": {"type": "string", "title": _l("Nytt klokkeslett"), "x-widget": "time",
+                     "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
     },
 }
 
@@ -75,6 +91,53 @@ def submit_matter(case_id: int, meeting_id: int):
         values, errors, status = submission.values, submission.errors, 400
     services().access_log.record(user_id=g.user.id, case_id=case_id, page="submit_matter", at=services().clock.now())
     return render_template("meetings/submit_matter.html", case=case, meeting=meeting, fields=fields_of(MATTER_FORM),
+                           values=values, errors=errors), status
+
+
+@bp.route("/saker/<id:case_id>/moter/<id:meeting_id>/flytt", methods=["GET", "POST"])
+@login_required
+def move(case_id: int, meeting_id: int):
+    """Move a meeting whose invitation has gone out (the coordinator): a new date and time, an
+    updated invitation, and the reminder and the hold step follow (``ops.move_invited``)."""
+    case, meeting = _meeting_or_404(case_id, meeting_id)
+    if not is_coordinator(db_session(), g.user, case_id):
+        abort(403)
+    if meeting.status != "invited":
+        flash(_("Bare et møte som er innkalt og ikke holdt ennå, kan flyttes her."), "error")
+        return redirect(url_for("cases.show", case_id=case_id))
+    local = meeting.starts_at.astimezone(OSLO)
+    values, errors, status = {"new_date": local.date().isoformat(), "new_time": f"{local:%H:%M}"}, {}, 200
+    if request.method == "POST":
+        now = services().clock.now()
+        submission = read_submission(MOVE_FORM, request.form, today=services().clock.today())
+        errors = dict(submission.errors)
+        if submission.ok:
+            errors = moved_meeting_errors(db_session(), {**submission.data, "notice_decision": "new_date"}, now)
+        if submission.ok and not errors:
+            hour, minute = (int(x) for x in submission.data["new_time"].split(":"))
+            starts_at = ops.local_start(date.fromisoformat(submission.data["new_date"]), time(hour, minute))
+            if starts_at == meeting.starts_at:
+                errors = {"new_date": _("Møtet er allerede på dette tidspunktet.")}
+        if submission.ok and not errors:
+            try:
+                with services().db.transaction(serialised=True) as s:
+                    ops.move_invited(s, Outbox(s, services().clock, case_id), s.get(Case, case_id),
+                                     s.get(Meeting, meeting_id), starts_at, at=now, actor_id=g.user.id,
+                                     update_episode=lambda instance_id, change: services().engine.update_waiting_in(
+                                         s, instance_id, change, actor_id=g.user.id))
+            except DomainError as exc:
+                errors = {"new_date": str(exc)}
+            except EngineError:  # the episode has an incident, or was changed at the same moment
+                errors = {"new_date": _("Møtet kan ikke flyttes akkurat nå, fordi møteforløpet ikke er i gang "
+                                        "eller ble endret samtidig. Prøv igjen, eller be systemansvarlig se på "
+                                        "forløpet i tilsynet.")}
+            else:
+                flash(_("Møtet er flyttet til %(when)s. Alle har fått en oppdatert innkalling.",
+                        when=local_datetime(starts_at)))
+                return redirect(url_for("cases.show", case_id=case_id))
+        values, status = submission.values or posted_values(MOVE_FORM, request.form), 400
+    services().access_log.record(user_id=g.user.id, case_id=case_id, page="move_meeting", at=services().clock.now())
+    return render_template("meetings/move.html", case=case, meeting=meeting, fields=fields_of(MOVE_FORM),
                            values=values, errors=errors), status
 
 

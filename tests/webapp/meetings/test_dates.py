@@ -7,12 +7,12 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import login_client
+from tests.conftest import csrf_token, login_client
 from tests.webapp.cases.helpers import PASSWORD, complete, establish, open_task
 from tests.webapp.meetings.helpers import at_meeting, hold_data, meeting, members, plan, prepare, weekday_after
 from webapp.cases.operations import DomainError
 from webapp.clock import OSLO
-from webapp.engine.models import Incident
+from webapp.engine.models import Incident, ProcessInstance
 from webapp.meetings import operations as ops
 from webapp.meetings.minutes import minutes_doc
 from webapp.meetings.models import Attendance, Measure, Meeting, Minutes
@@ -209,3 +209,67 @@ def test_cooperation_meeting_not_before_the_meeting_nor_ahead(app, services, use
     ok = kari.post(url, data={"held_on": services.clock.today().isoformat(), "role_notes": "Skolen leder",
                               "csrf_token": kari.token})
     assert ok.status_code == 302 and open_task(services, case_id, "cooperation") is None
+
+
+def test_an_invited_meeting_moved_by_its_coordinator(app, services, users, case_id):
+    """After the invitation: the coordinator moves the meeting from the case page; everyone gets
+    an updated invitation (the calendar event's sequence raised), and the reminder and the hold
+    step's due date follow the new date. Others may not move it; a date too early for the notice
+    period, or the same time, is refused with the input kept and nothing changed."""
+    prepare(services, users, case_id, days=30)
+    m = meeting(services, case_id)
+    old_start, invited_seq = m.starts_at, m.invitation_sequence
+    kari = login_client(app, "kari", PASSWORD)
+    page = kari.get(f"/saker/{case_id}").text
+    path = f"/saker/{case_id}/moter/{m.id}/flytt"
+    assert path in page
+    assert login_client(app, "siri", PASSWORD).get(path).status_code == 403  # a member, not the coordinator
+
+    too_soon = weekday_after(services, 3)
+    got = kari.post(path, data={"new_date": too_soon.isoformat(), "new_time": "09:30", "csrf_token": csrf(kari, path)})
+    assert got.status_code == 400 and "Tidligste mulige dato" in got.text and 'value="09:30"' in got.text
+    same = old_start.astimezone(OSLO)
+    got = kari.post(path, data={"new_date": same.date().isoformat(), "new_time": f"{same:%H:%M}",
+                                "csrf_token": csrf(kari, path)})
+    assert got.status_code == 400 and "allerede på dette tidspunktet" in got.text
+    assert kari.post(path, data={"new_date": "2027-13-40", "new_time": "25:00",
+                                 "csrf_token": csrf(kari, path)}).status_code == 400
+    assert meeting(services, case_id).starts_at == old_start  # nothing moved
+
+    # an episode that is not running (an incident) cannot follow: refused, and nothing is sent
+    with services.db.transaction() as s:
+        s.get(ProcessInstance, m.instance_id).status = "incident"
+    sent = len(_subjects(services, ""))
+    later = weekday_after(services, 40)
+    got = kari.post(path, data={"new_date": later.isoformat(), "new_time": "13:00", "csrf_token": csrf(kari, path)})
+    assert got.status_code == 400 and "ikke er i gang" in got.text
+    assert meeting(services, case_id).starts_at == old_start and len(_subjects(services, "")) == sent
+    with services.db.transaction() as s:
+        s.get(ProcessInstance, m.instance_id).status = "running"
+
+    before = len(_subjects(services, "Innkalling"))
+    new_day = weekday_after(services, 45)
+    got = kari.post(path, data={"new_date": new_day.isoformat(), "new_time": "13:00", "csrf_token": csrf(kari, path)})
+    assert got.status_code == 302
+    moved = meeting(services, case_id)
+    assert moved.starts_at == datetime.combine(new_day, time(13, 0), OSLO) and moved.status == "invited"
+    assert moved.invitation_sequence == invited_seq + 1
+    assert len(_subjects(services, "Innkalling")) > before  # the updated invitation
+    assert f"Innkalling til ansvarsgruppemøte {new_day:%d.%m.%Y}" in {o.subject for o in _subjects(services, "Innkalling")}
+    hold = open_task(services, case_id, "hold_first")
+    assert hold.due_at.astimezone(OSLO).date() == new_day  # the step's due date follows
+    assert f"{new_day:%d.%m.%Y}" in kari.get(f"/saker/{case_id}").text
+
+    # the reminder: not two days before the old date, but two days before the new one, once
+    services.clock.set(old_start - timedelta(days=2, minutes=-1))
+    services.engine.fire_due_timers()
+    assert _subjects(services, "Påminnelse: ansvarsgruppemøte") == []
+    services.clock.set(moved.starts_at - timedelta(days=2, minutes=-1))
+    services.engine.fire_due_timers()
+    assert len(_subjects(services, "Påminnelse: ansvarsgruppemøte")) >= 1
+    with services.db.session() as s:
+        assert s.scalar(select(func.count(Incident.id))) == 0
+
+
+def csrf(client, path) -> str:
+    return csrf_token(client.get(path).text)
