@@ -74,6 +74,35 @@ def test_a_meeting_moved_and_then_held(page, live_server, services):
     assert "Syk" in page.content()  # listed as absent in the minutes beside the form
 
 
+def test_an_invited_meeting_moved_from_the_case_page(page, live_server, services):
+    """After the invitation the coordinator moves the meeting: a too early date is refused with the
+    input kept, then the new date is on the case page and in the hold step's due date."""
+    users = municipality(services)
+    case_id = establish(services, users, until="active")
+    prepare(services, users, case_id, days=30)
+    base = live_server
+    as_user(page, base, "kari")
+    page.goto(f"{base}/saker/{case_id}")
+    page.click("a:has-text('Flytt møtet')")
+    assert page.locator("h1").inner_text().startswith("Flytt møte")
+    assert_accessible(page)
+    too_soon = weekday_after(services, 3)
+    page.fill("#f-new_date", too_soon.isoformat())
+    page.fill("#f-new_time", "09:30")
+    page.click("button:has-text('Flytt møtet')")
+    assert "Tidligste mulige dato" in page.locator("#f-new_date-err").inner_text()
+    assert page.input_value("#f-new_date") == too_soon.isoformat() and page.input_value("#f-new_time") == "09:30"
+    assert_accessible(page)
+    new_day = weekday_after(services, 40)
+    page.fill("#f-new_date", new_day.isoformat())
+    page.fill("#f-new_time", "13:00")
+    page.click("button:has-text('Flytt møtet')")
+    assert f"Møtet er flyttet til {new_day:%d.%m.%Y} kl. 13:00" in page.content()
+    assert f"{new_day:%d.%m.%Y} kl. 13:00" in page.locator("#h-meetings ~ div").inner_text()
+    as_user(page, base, "siri")
+    assert f"{new_day:%d.%m.%Y}" in page.locator("tr:has-text('Hold første møte og skriv referat')").inner_text()
+
+
 def test_minutes_corrected_and_approved_again(page, live_server, services):
     users = municipality(services)
     case_id = establish(services, users, until="active")
