@@ -130,9 +130,7 @@ def apply_notice_decision(ctx: HandlerContext) -> str:
         from webapp.meetings.rules import moved_meeting_errors
         if moved_meeting_errors(ctx.session, ctx.data, ctx.clock.now()):
             return "too_soon"  # not moved: the step comes back, naming the earliest date (no incident)
-        hour, minute = (int(x) for x in ctx.data["new_time"].split(":"))
-        ops.reschedule(ctx.session, meeting, ops.local_start(date.fromisoformat(ctx.data["new_date"]), time(hour, minute)),
-                       at=ctx.clock.now(), actor_id=ctx.actor_id)
+        ops.reschedule(ctx.session, meeting, ops.chosen_start(ctx.data), at=ctx.clock.now(), actor_id=ctx.actor_id)
     return ctx.data.get("notice_decision")
 
 

@@ -116,8 +116,8 @@ def current_coordinator(session: Session, case_id: int) -> CoordinatorAppointmen
 
 
 def coordinator_user(session: Session, case_id: int) -> User | None:
-    """The current coordinator's account (None without a coordinator), in one query: the
-    appointment and its user, as notices and pages name the coordinator."""
+    """The current coordinator's account (None without a coordinator), as notices and pages name
+    the coordinator: the appointment and its user in one query, or none in a worker batch."""
     if loaded(session, case_id, "appointments") is not None:  # with their users (cases.batch)
         appointment = current_coordinator(session, case_id)
         return appointment.user if appointment is not None else None

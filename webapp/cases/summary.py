@@ -31,12 +31,6 @@ INTERVAL = "meeting_interval_months"
 EVERY_CASE = "every case"
 
 
-def last_meeting_date(meeting):
-    """A held meeting's date as the register and the meeting interval count it: its own date, or
-    when its minutes were recorded if it has none (``meeting`` the model or a table)."""
-    return func.coalesce(meeting.starts_at, meeting.held_at)
-
-
 def meeting_interval(connection: Connection) -> int:
     """The setting as stored, read on the flush's own connection (no autoflush inside a flush)."""
     stored = connection.execute(select(Setting.value).where(Setting.key == INTERVAL)).scalar()
@@ -56,7 +50,8 @@ def refresh(connection: Connection, *, coordinators=(), meetings=(), due=(), con
                                            CaseMember.active.is_(True))))
     if meetings:
         connection.execute(update(Case).where(Case.id.in_(sorted(meetings))).values(
-            last_meeting_at=select(func.max(last_meeting_date(Meeting)))
+            # the meeting's own date; when its minutes were recorded if it has none
+            last_meeting_at=select(func.max(func.coalesce(Meeting.starts_at, Meeting.held_at)))
             .where(Meeting.case_id == Case.id, Meeting.status.in_(HELD_MEETING), Meeting.held_at.is_not(None))
             .scalar_subquery()))
     if due or meetings:  # EVERY_CASE is a non-empty text

@@ -27,6 +27,13 @@ def local_start(day: date, at: time) -> datetime:
     return datetime.combine(day, at, OSLO).astimezone(OSLO)
 
 
+def chosen_start(data: dict) -> datetime:
+    """The start a form chose as ``new_date`` and ``new_time`` (HH:MM, Oslo): the late-notice
+    step's and the move of an invited meeting, both validated already."""
+    hour, minute = (int(x) for x in data["new_time"].split(":"))
+    return local_start(date.fromisoformat(data["new_date"]), time(hour, minute))
+
+
 def create_meeting(session: Session, case: Case, *, at: datetime, actor_id: int | None,
                    proposed_on: date | None = None, place: str | None = None) -> Meeting:
     number = (session.scalar(select(func.count(Meeting.id)).where(Meeting.case_id == case.id)) or 0) + 1
@@ -162,10 +169,10 @@ def notice_ok(session: Session, meeting: Meeting, now: datetime) -> bool:
 
 
 def reschedule(session: Session, meeting: Meeting, starts_at: datetime, *, at: datetime, actor_id: int | None) -> None:
-    """Move the meeting (before its invitation: the late-notice step). What is derived from its
-    date is computed from ``meeting.starts_at`` afterwards: the case page and the register read
-    it, the invitation's reminder time and the hold step's due date come from the invitation
-    (handlers/meetings.py ``send_invitation``), sent after the move."""
+    """Move the meeting: before its invitation (the late-notice step), or after it as part of
+    ``move_invited``. What is derived from its date is computed from ``meeting.starts_at``
+    afterwards: the case page and the register read it, and the reminder time and the hold
+    step's due date come from ``invitation_dates`` when the invitation goes out (again)."""
     from webapp.meetings.rules import earliest_notice_start
     if meeting.status not in ("planned", "invited"):
         raise DomainError("Møtet er allerede holdt og kan ikke flyttes.")

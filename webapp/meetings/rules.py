@@ -61,6 +61,16 @@ def moved_meeting_errors(session: Session, data: dict, now: datetime) -> dict[st
     return {}
 
 
+def move_errors(session: Session, meeting: Meeting, data: dict, now: datetime) -> dict[str, str]:
+    """Moving an invited meeting (``operations.move_invited``): the notice rule, as the
+    late-notice step's, and a time other than the one it has."""
+    from webapp.meetings.operations import chosen_start
+    errors = moved_meeting_errors(session, {**data, "notice_decision": "new_date"}, now)
+    if not errors and chosen_start(data) == meeting.starts_at:
+        errors = {"new_date": _("Møtet er allerede på dette tidspunktet.")}
+    return errors
+
+
 def minutes_errors(meeting: Meeting | None, data: dict, now: datetime) -> dict[str, str]:
     """The minutes of ``meeting`` (the hold steps): dates in order."""
     errors: dict[str, str] = {}

@@ -2,8 +2,6 @@
 and the outbox."""
 from __future__ import annotations
 
-from datetime import date, time
-
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
@@ -19,7 +17,7 @@ from webapp.meetings import operations as ops
 from webapp.meetings.documents import minutes_pdf as render_pdf
 from webapp.meetings.minutes import minutes_doc
 from webapp.meetings.models import EXCLUDED_MATTERS, Meeting, Minutes
-from webapp.meetings.rules import moved_meeting_errors
+from webapp.meetings.rules import move_errors
 from webapp.outbox.models import OutboxMessage
 from webapp.outbox.operations import Outbox, attachment_bytes
 from webapp.services import db_session, services
@@ -110,15 +108,9 @@ def move(case_id: int, meeting_id: int):
     if request.method == "POST":
         now = services().clock.now()
         submission = read_submission(MOVE_FORM, request.form, today=services().clock.today())
-        errors = dict(submission.errors)
-        if submission.ok:
-            errors = moved_meeting_errors(db_session(), {**submission.data, "notice_decision": "new_date"}, now)
-        if submission.ok and not errors:
-            hour, minute = (int(x) for x in submission.data["new_time"].split(":"))
-            starts_at = ops.local_start(date.fromisoformat(submission.data["new_date"]), time(hour, minute))
-            if starts_at == meeting.starts_at:
-                errors = {"new_date": _("Møtet er allerede på dette tidspunktet.")}
-        if submission.ok and not errors:
+        errors = submission.errors or move_errors(db_session(), meeting, submission.data, now)
+        if not errors:
+            starts_at = ops.chosen_start(submission.data)
             try:
                 with services().db.transaction(serialised=True) as s:
                     ops.move_invited(s, Outbox(s, services().clock, case_id), s.get(Case, case_id),

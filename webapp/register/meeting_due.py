@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
 from webapp.cases.models import Case
@@ -15,8 +15,16 @@ from webapp.cases.models import Case
 def meeting_due_since(session: Session, case_ids, *, today: date) -> dict[int, date]:
     """For each case of ``case_ids`` (ids or a select of ids) that is due for a meeting: the day it
     fell due."""
-    return dict(session.execute(select(Case.id, Case.meeting_due_on).where(
-        Case.id.in_(case_ids), Case.status == "active", Case.meeting_due_on < today)).all())
+    return dict(session.execute(select(Case.id, Case.meeting_due_on).where(Case.id.in_(case_ids), _due(today))).all())
+
+
+def due_since_column(today: date):
+    """The same day as a column of a list's own query: the day, or NULL when not due."""
+    return case((_due(today), Case.meeting_due_on), else_=None)
+
+
+def _due(today: date):
+    return and_(Case.status == "active", Case.meeting_due_on < today)
 
 
 def meeting_due_on(session: Session, case_id: int, *, today: date) -> date | None:

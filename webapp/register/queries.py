@@ -18,6 +18,7 @@ from webapp.db import casefold
 from webapp.paging import Page, paginate
 from webapp.meetings.models import Meeting
 from webapp.plans.models import Plan
+from webapp.register.meeting_due import due_since_column
 from webapp.transitions.models import Transition
 
 COMING_MEETING = ("planned", "invited")
@@ -62,7 +63,8 @@ def register_page(session: Session, *, now: datetime, status: str | None = None,
     The plan's revision date is a correlated subquery of the page's own query (fifty lookups by
     index, no extra statement); the count reads the cases without it."""
     query = select(Case.id, Case.status, Person.full_name, Person.birth_date, Case.reference,
-                   Case.last_meeting_at, Case.meeting_due_on).outerjoin(Person, Person.id == Case.person_id)
+                   Case.last_meeting_at, due_since_column(now.astimezone(OSLO).date()).label("meeting_due_since"),
+                   ).outerjoin(Person, Person.id == Case.person_id)
     if status:
         query = query.where(Case.status == status)
     if search:
@@ -109,7 +111,6 @@ def _register_rows(session: Session, cases, now: datetime) -> list[RegisterRow]:
             .order_by(Transition.on_date.desc(), Transition.id.desc())):
         next_transition[case_id] = (kind, on_date)  # the earliest wins
 
-    today = now.astimezone(OSLO).date()
     rows = []
     for c in cases:
         coordinator_name, coordinator_kind = coordinators.get(c.id, (None, None))
@@ -120,7 +121,6 @@ def _register_rows(session: Session, cases, now: datetime) -> list[RegisterRow]:
             last_meeting_at=c.last_meeting_at, next_meeting_at=next_meeting.get(c.id),
             meeting_in_planning=c.id in in_planning, next_evaluation_on=next_evaluation.get(c.id),
             next_transition_kind=transition_kind, next_transition_on=transition_on,
-            meeting_due_since=c.meeting_due_on if c.status == "active" and c.meeting_due_on
-            and c.meeting_due_on < today else None,
+            meeting_due_since=c.meeting_due_since,
             next_plan_revision_on=c.next_plan_revision_on))
     return rows
